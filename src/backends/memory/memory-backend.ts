@@ -1,0 +1,361 @@
+import type {
+  Backend,
+  BackendOptions,
+  ClaimedTask,
+  ClaimRequest,
+  EnqueueOutcome,
+  NewTask,
+  Unsubscribe,
+} from '../../core/backend.js';
+import { now, sleep } from '../../core/clock.js';
+import { ClosedError } from '../../core/errors.js';
+import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
+import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { Listeners } from './listeners.js';
+
+interface StoredTask {
+  info: TaskInfo;
+  payload: string;
+  resultJson?: string;
+  expiresAt?: number;
+  idempotencyKey?: string;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  /** Finished tasks are deleted after this time. */
+  purgeAt?: number;
+}
+
+/**
+ * The reference adapter: everything in this process's memory. Fast and
+ * exact, but neither durable nor shared between processes; it backs the
+ * inline testing mode and documents the semantics the other adapters copy.
+ */
+export class MemoryBackend implements Backend {
+  readonly kind = 'memory';
+  readonly capabilities = { crossProcess: false, durable: false };
+
+  private readonly tasks = new Map<string, StoredTask>();
+  private readonly keys = new Map<string, string>();
+  /** Ids in the order they became due, per queue; stale entries are skipped on claim. */
+  private readonly ready = new Map<string, string[]>();
+  /** Ids not yet due, ordered by runAt. */
+  private delayed: string[] = [];
+  private readonly deadLetters: DeadLetter[] = [];
+  private readonly status = new Map<string, Listeners<TaskInfo>>();
+  private readonly revocations = new Listeners<string>();
+  private readonly wakeups = new Set<() => void>();
+  private delayTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: BackendOptions) {}
+
+  async enqueue(task: NewTask): Promise<EnqueueOutcome> {
+    this.assertOpen();
+    if (task.idempotencyKey !== undefined) {
+      const existing = this.keys.get(task.idempotencyKey);
+      if (existing !== undefined && this.tasks.has(existing)) return { id: existing, created: false };
+    }
+    const stored: StoredTask = {
+      info: {
+        id: task.id,
+        name: task.name,
+        queue: task.queue,
+        state: 'PENDING',
+        version: 1,
+        attempts: 0,
+        retries: 0,
+        enqueuedAt: task.enqueuedAt,
+        runAt: task.runAt,
+      },
+      payload: task.payload,
+      expiresAt: task.expiresAt,
+      idempotencyKey: task.idempotencyKey,
+    };
+    this.tasks.set(task.id, stored);
+    if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
+    this.schedule(stored);
+    return { id: task.id, created: true };
+  }
+
+  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    const out: EnqueueOutcome[] = [];
+    for (const task of tasks) out.push(await this.enqueue(task));
+    return out;
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    const deadline = now() + request.waitMs;
+    for (;;) {
+      this.assertOpen();
+      const claimed = this.take(request);
+      if (claimed.length > 0 || request.signal?.aborted) return claimed;
+      const left = deadline - now();
+      if (left <= 0) return claimed;
+      await this.waitForWake(left, request.signal);
+    }
+  }
+
+  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+    const lost: string[] = [];
+    for (const task of tasks) {
+      const stored = this.current(task);
+      if (stored) stored.leaseUntil = now() + leaseMs;
+      else lost.push(task.id);
+    }
+    return lost;
+  }
+
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    return this.transition(stored, 'PROGRESS', { progress });
+  }
+
+  async complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    stored.resultJson = resultJson;
+    return this.finish(stored, 'SUCCESS', {});
+  }
+
+  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    return this.finish(stored, 'FAILURE', { error });
+  }
+
+  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    this.deadLetters.push({ id: task.id, name: task.name, queue: task.queue, payload: task.payload, error, at: now() });
+    if (this.deadLetters.length > this.options.deadLetterLimit) this.deadLetters.shift();
+    return this.finish(stored, 'FAILURE', { error });
+  }
+
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    this.dropLease(stored);
+    const info = this.transition(stored, 'RETRY', { error, runAt, retries: stored.info.retries + 1 });
+    this.schedule(stored);
+    return info;
+  }
+
+  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+    const stored = this.current(task);
+    if (!stored) return null;
+    this.dropLease(stored);
+    const info = this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: now() });
+    this.schedule(stored);
+    return info;
+  }
+
+  async revoke(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const stored = this.tasks.get(id);
+    if (!stored) return null;
+    if (isTerminal(stored.info.state)) return snapshot(stored);
+    const wasRunning = RUNNING_STATES.has(stored.info.state);
+    const info = this.finish(stored, 'REVOKED', {});
+    if (wasRunning) this.revocations.emit(id);
+    return info;
+  }
+
+  async getInfo(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const stored = this.tasks.get(id);
+    if (!stored || (stored.purgeAt !== undefined && stored.purgeAt <= now())) return null;
+    return snapshot(stored);
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.deadLetters.slice(-limit).reverse().map((d) => ({ ...d }));
+  }
+
+  async rescueExpired(): Promise<number> {
+    let rescued = 0;
+    const t = now();
+    for (const stored of this.tasks.values()) {
+      if (RUNNING_STATES.has(stored.info.state) && (stored.leaseUntil ?? Infinity) <= t) {
+        this.dropLease(stored);
+        this.transition(stored, 'PENDING', { runAt: t });
+        this.schedule(stored);
+        rescued++;
+      }
+    }
+    return rescued;
+  }
+
+  async prune(): Promise<number> {
+    let pruned = 0;
+    const t = now();
+    for (const [id, stored] of this.tasks) {
+      if (stored.purgeAt !== undefined && stored.purgeAt <= t) {
+        this.tasks.delete(id);
+        if (stored.idempotencyKey !== undefined && this.keys.get(stored.idempotencyKey) === id) {
+          this.keys.delete(stored.idempotencyKey);
+        }
+        pruned++;
+      }
+    }
+    return pruned;
+  }
+
+  async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
+    let set = this.status.get(id);
+    if (!set) this.status.set(id, (set = new Listeners()));
+    const off = set.add(listener);
+    return async () => {
+      off();
+      if (set.size === 0) this.status.delete(id);
+    };
+  }
+
+  async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
+    const off = this.revocations.add(listener);
+    return async () => off();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.delayTimer);
+    this.wake();
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('memory broker');
+  }
+
+  /** The stored task if `task` is still its live delivery. */
+  private current(task: ClaimedTask): StoredTask | undefined {
+    const stored = this.tasks.get(task.id);
+    if (!stored || !RUNNING_STATES.has(stored.info.state)) return undefined;
+    if (stored.leaseOwner !== task.workerId || stored.info.attempts !== task.attempt) return undefined;
+    return stored;
+  }
+
+  private take(request: ClaimRequest): ClaimedTask[] {
+    this.promoteDue();
+    const out: ClaimedTask[] = [];
+    const t = now();
+    for (const queue of request.queues) {
+      const ids = this.ready.get(queue);
+      while (ids && ids.length > 0 && out.length < request.limit) {
+        const stored = this.tasks.get(ids.shift()!);
+        if (!stored || !isClaimable(stored.info.state) || stored.info.runAt > t) continue;
+        if (stored.expiresAt !== undefined && stored.expiresAt <= t) {
+          this.finish(stored, 'REVOKED', { error: { type: 'TaskExpired', message: 'the task expired before it started' } });
+          continue;
+        }
+        stored.leaseOwner = request.workerId;
+        stored.leaseUntil = t + request.leaseMs;
+        this.transition(stored, 'STARTED', { attempts: stored.info.attempts + 1, startedAt: t });
+        out.push({
+          id: stored.info.id,
+          name: stored.info.name,
+          queue: stored.info.queue,
+          payload: stored.payload,
+          attempt: stored.info.attempts,
+          retries: stored.info.retries,
+          enqueuedAt: stored.info.enqueuedAt,
+          workerId: request.workerId,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Puts a pending or retrying task where claim will find it when due. */
+  private schedule(stored: StoredTask): void {
+    if (stored.info.runAt <= now()) {
+      let ids = this.ready.get(stored.info.queue);
+      if (!ids) this.ready.set(stored.info.queue, (ids = []));
+      ids.push(stored.info.id);
+      this.wake();
+      return;
+    }
+    const at = stored.info.runAt;
+    let lo = 0;
+    let hi = this.delayed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.tasks.get(this.delayed[mid]!)?.info.runAt ?? 0) <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    this.delayed.splice(lo, 0, stored.info.id);
+    this.armDelayTimer();
+  }
+
+  private promoteDue(): void {
+    const t = now();
+    let due = 0;
+    while (due < this.delayed.length && (this.tasks.get(this.delayed[due]!)?.info.runAt ?? 0) <= t) due++;
+    if (due === 0) return;
+    for (const id of this.delayed.splice(0, due)) {
+      const stored = this.tasks.get(id);
+      if (stored && isClaimable(stored.info.state)) {
+        let ids = this.ready.get(stored.info.queue);
+        if (!ids) this.ready.set(stored.info.queue, (ids = []));
+        ids.push(id);
+      }
+    }
+  }
+
+  private armDelayTimer(): void {
+    clearTimeout(this.delayTimer);
+    const first = this.delayed[0] !== undefined ? this.tasks.get(this.delayed[0]) : undefined;
+    if (!first || this.closed) return;
+    this.delayTimer = setTimeout(() => {
+      this.promoteDue();
+      this.wake();
+      this.armDelayTimer();
+    }, Math.max(0, first.info.runAt - now()));
+    this.delayTimer.unref();
+  }
+
+  private waitForWake(ms: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const onWake = (): void => controller.abort();
+    this.wakeups.add(onWake);
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return sleep(ms, controller.signal).finally(() => {
+      this.wakeups.delete(onWake);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
+  private wake(): void {
+    for (const wake of [...this.wakeups]) wake();
+  }
+
+  private dropLease(stored: StoredTask): void {
+    stored.leaseOwner = undefined;
+    stored.leaseUntil = undefined;
+  }
+
+  private finish(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
+    this.dropLease(stored);
+    stored.purgeAt = now() + this.options.resultTtlMs;
+    return this.transition(stored, state, { ...patch, finishedAt: now() });
+  }
+
+  private transition(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
+    Object.assign(stored.info, patch, { state, version: stored.info.version + 1 });
+    const info = snapshot(stored);
+    this.status.get(info.id)?.emit(info);
+    return info;
+  }
+}
+
+function isClaimable(state: TaskState): boolean {
+  return state === 'PENDING' || state === 'RETRY';
+}
+
+function snapshot(stored: StoredTask): TaskInfo {
+  const info: TaskInfo = structuredClone(stored.info);
+  if (stored.resultJson !== undefined) info.result = JSON.parse(stored.resultJson);
+  return info;
+}

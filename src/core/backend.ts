@@ -1,0 +1,132 @@
+import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.js';
+
+/**
+ * The seam between the engine and storage. Adapters (memory, sqlite, redis)
+ * implement it; the conformance suite in test/conformance pins its semantics.
+ *
+ * Rules every adapter keeps:
+ * - Each state transition bumps the task's `version` and publishes the new
+ *   TaskInfo to status subscribers of that id, atomically with the write
+ *   (a subscriber that then reads the snapshot never misses the terminal state).
+ * - Worker-side transitions (progress, complete, fail, retryLater, release,
+ *   deadLetter) take the ClaimedTask they act on and are refused (return null)
+ *   when that delivery is stale: the task was revoked, finished, or its lease
+ *   expired and another delivery exists.
+ * - Tasks whose runAt is in the future are never handed out before it.
+ */
+export interface Backend {
+  /** Short name: 'memory', 'sqlite', 'redis'. */
+  readonly kind: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** Stores a new task durably (state PENDING, version 1). */
+  enqueue(task: NewTask): Promise<EnqueueOutcome>;
+  /** Same as enqueue for many tasks, in as few round trips as the adapter can. */
+  enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]>;
+
+  /**
+   * Leases up to `limit` due tasks from `queues` (state STARTED, attempts + 1).
+   * When none is due, waits up to `waitMs` for one (woken by a push, not a slow
+   * poll), or until `signal` aborts; then returns what it has, maybe nothing.
+   * Tasks whose `expiresAt` has passed are not handed out: they end REVOKED.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedTask[]>;
+  /** Renews leases; returns the ids whose lease is lost (revoked, finished or taken over). */
+  extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]>;
+
+  recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null>;
+  /** SUCCESS; `resultJson` is the encoded result. */
+  complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null>;
+  /** FAILURE. */
+  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null>;
+  /** RETRY: due again at `runAt`, retries + 1. */
+  retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null>;
+  /** Graceful stop: back to PENDING and due now; the attempt does not count. */
+  release(task: ClaimedTask): Promise<TaskInfo | null>;
+  /** FAILURE, and the message is kept in the dead-letter store. */
+  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null>;
+
+  /**
+   * REVOKED: a pending task will never run; a running one is told through
+   * subscribeRevocations. Returns null for an unknown id; a finished task is
+   * returned unchanged.
+   */
+  revoke(id: string): Promise<TaskInfo | null>;
+
+  /** The status record, or null when unknown or expired. */
+  getInfo(id: string): Promise<TaskInfo | null>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+
+  /** Puts tasks whose lease expired (their worker died) back in their queue. Returns how many. */
+  rescueExpired(): Promise<number>;
+  /** Deletes finished tasks whose result expired. Returns how many. */
+  prune(): Promise<number>;
+
+  /** Calls `listener` with every later TaskInfo of `id`. Resolves once listening. */
+  subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe>;
+  /** Calls `listener` with the id of every task revoked from now on. */
+  subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe>;
+
+  close(): Promise<void>;
+}
+
+export type Unsubscribe = () => Promise<void>;
+
+export interface BackendCapabilities {
+  /** Several processes can share the broker. */
+  crossProcess: boolean;
+  /** Tasks survive a restart of every process. */
+  durable: boolean;
+}
+
+/** Settings every adapter receives from the app. */
+export interface BackendOptions {
+  /** How long finished tasks (and their idempotency keys) are kept. */
+  resultTtlMs: number;
+  /** How many dead letters are kept (the oldest go first). */
+  deadLetterLimit: number;
+}
+
+export interface NewTask {
+  id: string;
+  name: string;
+  queue: string;
+  /** JSON-encoded argument array. */
+  payload: string;
+  enqueuedAt: number;
+  /** Due time; at or before enqueuedAt means at once. */
+  runAt: number;
+  /** Not started by then: REVOKED instead of run. */
+  expiresAt?: number;
+  /** While a task with this key is known, enqueue returns its id and stores nothing. */
+  idempotencyKey?: string;
+}
+
+export interface EnqueueOutcome {
+  id: string;
+  /** False when the idempotency key matched a known task. */
+  created: boolean;
+}
+
+export interface ClaimRequest {
+  workerId: string;
+  queues: string[];
+  limit: number;
+  leaseMs: number;
+  waitMs: number;
+  signal?: AbortSignal;
+}
+
+/** One delivery of a task to a worker. */
+export interface ClaimedTask {
+  id: string;
+  name: string;
+  queue: string;
+  payload: string;
+  /** 1-based count of deliveries, this one included. */
+  attempt: number;
+  /** Retries scheduled before this delivery. */
+  retries: number;
+  enqueuedAt: number;
+  workerId: string;
+}

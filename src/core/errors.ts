@@ -1,0 +1,127 @@
+/**
+ * Every error errand throws is an ErrandError with a stable string `code`.
+ *
+ * ErrandError (code)
+ * ├─ ConfigError            ERR_CONFIG            bad option or broker URL
+ * ├─ SerializationError     ERR_SERIALIZATION     arguments or result not JSON-serialisable
+ * ├─ PayloadTooLargeError   ERR_PAYLOAD_TOO_LARGE encoded arguments or result over the limit
+ * ├─ DuplicateTaskError     ERR_DUPLICATE_TASK    two tasks registered under one name
+ * ├─ UnknownTaskError       ERR_UNKNOWN_TASK      a message names a task this worker does not know
+ * ├─ DecodeError            ERR_DECODE            a stored message cannot be decoded
+ * ├─ TaskNotFoundError      ERR_TASK_NOT_FOUND    no task with this id (never existed or expired)
+ * ├─ TaskFailedError        ERR_TASK_FAILED       the awaited task ended in FAILURE
+ * ├─ TaskRevokedError       ERR_TASK_REVOKED      the task was revoked
+ * ├─ TimeoutError           ERR_TIMEOUT           a wait or a task's time limit ran out
+ * ├─ WorkerLostError        ERR_WORKER_LOST       a task was redelivered too often after worker crashes
+ * ├─ ShutdownError          ERR_SHUTDOWN          the worker stopped before the task finished
+ * ├─ BrokerError            ERR_BROKER            the broker failed or answered something unexpected
+ * └─ ClosedError            ERR_CLOSED            the app or broker was used after close()
+ */
+export class ErrandError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CONFIG', message, options);
+  }
+}
+
+export class SerializationError extends ErrandError {
+  /** Where in the value the problem is, e.g. `args[0].when`. */
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super('ERR_SERIALIZATION', `${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+export class PayloadTooLargeError extends ErrandError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(what: string, size: number, limit: number) {
+    super('ERR_PAYLOAD_TOO_LARGE', `${what} is ${size} bytes, over the limit of ${limit} bytes`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class DuplicateTaskError extends ErrandError {
+  constructor(name: string) {
+    super('ERR_DUPLICATE_TASK', `a task named "${name}" is already registered`);
+  }
+}
+
+export class UnknownTaskError extends ErrandError {
+  readonly taskName: string;
+  constructor(name: string) {
+    super('ERR_UNKNOWN_TASK', `no task named "${name}" is registered in this worker`);
+    this.taskName = name;
+  }
+}
+
+export class DecodeError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DECODE', message, options);
+  }
+}
+
+export class TaskNotFoundError extends ErrandError {
+  readonly taskId: string;
+  constructor(id: string) {
+    super('ERR_TASK_NOT_FOUND', `no task with id "${id}" (unknown or expired)`);
+    this.taskId = id;
+  }
+}
+
+export class TaskFailedError extends ErrandError {
+  readonly taskId: string;
+  /** The failed task's error, as stored: its class name and message. */
+  readonly error: { type: string; message: string };
+  constructor(id: string, error: { type: string; message: string }) {
+    super('ERR_TASK_FAILED', `task ${id} failed: ${error.type}: ${error.message}`);
+    this.taskId = id;
+    this.error = error;
+  }
+}
+
+export class TaskRevokedError extends ErrandError {
+  constructor(id: string) {
+    super('ERR_TASK_REVOKED', `task ${id} was revoked`);
+  }
+}
+
+export class TimeoutError extends ErrandError {
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message);
+  }
+}
+
+export class WorkerLostError extends ErrandError {
+  constructor(message: string) {
+    super('ERR_WORKER_LOST', message);
+  }
+}
+
+export class ShutdownError extends ErrandError {
+  constructor(message = 'the worker is shutting down') {
+    super('ERR_SHUTDOWN', message);
+  }
+}
+
+export class BrokerError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_BROKER', message, options);
+  }
+}
+
+export class ClosedError extends ErrandError {
+  constructor(what = 'app') {
+    super('ERR_CLOSED', `the ${what} is closed`);
+  }
+}
