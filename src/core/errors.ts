@@ -13,6 +13,7 @@
  * ├─ TaskRevokedError       ERR_TASK_REVOKED      the task was revoked
  * ├─ TimeoutError           ERR_TIMEOUT           a wait or a task's time limit ran out
  * ├─ WorkerLostError        ERR_WORKER_LOST       a task was redelivered too often after worker crashes
+ * ├─ MaxRetriesExceededError ERR_MAX_RETRIES     ctx.retry() was called with no retries left
  * ├─ ShutdownError          ERR_SHUTDOWN          the worker stopped before the task finished
  * ├─ BrokerError            ERR_BROKER            the broker failed or answered something unexpected
  * └─ ClosedError            ERR_CLOSED            the app or broker was used after close()
@@ -105,6 +106,12 @@ export class TimeoutError extends ErrandError {
 export class WorkerLostError extends ErrandError {
   constructor(message: string) {
     super('ERR_WORKER_LOST', message);
+  }
+}
+
+export class MaxRetriesExceededError extends ErrandError {
+  constructor(message: string) {
+    super('ERR_MAX_RETRIES', message);
   }
 }
 

@@ -1,0 +1,29 @@
+import type { JsonValue } from './types.js';
+
+export interface RetryRequestOptions {
+  /** Delay before the retry in ms; default: the task's backoff. */
+  countdown?: number;
+  /** The error to record for this attempt. */
+  error?: unknown;
+}
+
+/** What a task handler receives as its first argument. */
+export interface TaskContext {
+  readonly id: string;
+  readonly name: string;
+  /** 1-based: how many times a worker has started this task, this time included. */
+  readonly attempt: number;
+  /** Retries so far. */
+  readonly retries: number;
+  /** Aborts at the time limit, on revoke, on lease loss and at shutdown; `reason` says which. */
+  readonly signal: AbortSignal;
+  /** Retries the task (within its retry.max), then ends this attempt: it never returns. */
+  retry(options?: RetryRequestOptions): never;
+  /** Reports progress (state PROGRESS); a burst of calls is coalesced, the latest wins. */
+  progress(current: number, total?: number, meta?: JsonValue): Promise<void>;
+}
+
+/** Thrown by ctx.retry(); the worker turns it into a retry outcome. */
+export class RetryRequest {
+  constructor(readonly options: RetryRequestOptions) {}
+}

@@ -1,0 +1,204 @@
+import type { Backend, ClaimedTask } from './backend.js';
+import { now } from './clock.js';
+import { RetryRequest, type TaskContext } from './context.js';
+import {
+  DecodeError,
+  MaxRetriesExceededError,
+  TimeoutError,
+  UnknownTaskError,
+  WorkerLostError,
+} from './errors.js';
+import { encodeJson } from './json.js';
+import type { Logger } from './logger.js';
+import { describeError, type AbortCause, type Outcome } from './outcome.js';
+import { ProgressReporter } from './progress-reporter.js';
+import type { TaskDefinition } from './task.js';
+import type { JsonValue } from './types.js';
+
+export interface RunDependencies {
+  backend: Backend;
+  registry: ReadonlyMap<string, TaskDefinition>;
+  payloadLimitBytes: number;
+  logger: Logger;
+}
+
+/** One attempt in a worker: its delivery and the means to abort it. */
+export class RunningTask {
+  private readonly controller = new AbortController();
+  private cause?: AbortCause;
+  private resolveAborted!: (cause: AbortCause) => void;
+  /** Resolves with the cause when the worker aborts the attempt. */
+  readonly aborted = new Promise<AbortCause>((resolve) => (this.resolveAborted = resolve));
+
+  constructor(readonly claimed: ClaimedTask) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get abortCause(): AbortCause | undefined {
+    return this.cause;
+  }
+
+  abort(cause: AbortCause, reason: Error): void {
+    if (this.cause) return;
+    this.cause = cause;
+    this.controller.abort(reason);
+    this.resolveAborted(cause);
+  }
+}
+
+/** Runs one delivery: decode → guard redeliveries → execute with limits → record the outcome. */
+export async function runTask(deps: RunDependencies, running: RunningTask): Promise<void> {
+  const { backend, logger } = deps;
+  const task = running.claimed;
+  const decoded = decode(deps.registry, task);
+  if (decoded instanceof Error) {
+    logger.error({ taskId: task.id, task: task.name, err: decoded.message }, 'dead-lettered an undecodable task');
+    await backend.deadLetter(task, describeError(decoded));
+    return;
+  }
+  const { definition, args } = decoded;
+  const redeliveries = task.attempt - task.retries - 1;
+  if (redeliveries > definition.maxRedeliveries) {
+    const error = new WorkerLostError(`task was redelivered ${redeliveries} times after its worker stopped responding`);
+    await backend.fail(task, describeError(error));
+    return;
+  }
+  const outcome = await execute(deps, definition, args, running);
+  await record(deps, definition, task, outcome);
+}
+
+function decode(
+  registry: ReadonlyMap<string, TaskDefinition>,
+  task: ClaimedTask,
+): { definition: TaskDefinition; args: unknown[] } | Error {
+  const definition = registry.get(task.name);
+  if (!definition) return new UnknownTaskError(task.name);
+  let args: unknown;
+  try {
+    args = JSON.parse(task.payload);
+  } catch (cause) {
+    return new DecodeError(`the arguments of task ${task.id} are not valid JSON`, { cause });
+  }
+  if (!Array.isArray(args)) return new DecodeError(`the arguments of task ${task.id} are not an array`);
+  return { definition, args };
+}
+
+async function execute(
+  deps: RunDependencies,
+  definition: TaskDefinition,
+  args: unknown[],
+  running: RunningTask,
+): Promise<Outcome> {
+  const task = running.claimed;
+  const reporter = new ProgressReporter(deps.backend, task);
+  const ctx: TaskContext = {
+    id: task.id,
+    name: task.name,
+    attempt: task.attempt,
+    retries: task.retries,
+    signal: running.signal,
+    retry(options = {}) {
+      throw new RetryRequest(options);
+    },
+    async progress(current: number, total?: number, meta?: JsonValue) {
+      if (!Number.isFinite(current) || (total !== undefined && !Number.isFinite(total))) {
+        throw new TypeError('progress current and total must be finite numbers');
+      }
+      if (meta !== undefined) encodeJson(meta, 'progress meta', deps.payloadLimitBytes);
+      const progress = total === undefined ? { current } : { current, total };
+      await reporter.report(meta === undefined ? progress : { ...progress, meta });
+    },
+  };
+  const timer =
+    definition.timeoutMs !== undefined
+      ? setTimeout(() => {
+          running.abort('timeout', new TimeoutError(`task ${task.name} exceeded its time limit of ${definition.timeoutMs} ms`));
+        }, definition.timeoutMs)
+      : undefined;
+  try {
+    const work = Promise.resolve().then(() => definition.handler(ctx, ...args));
+    // A handler that ignores its signal may settle later; nobody waits for it.
+    work.catch(() => {});
+    const settled = await Promise.race([
+      work.then(
+        (value): Outcome => ({ kind: 'success', value }),
+        (error: unknown): Outcome =>
+          error instanceof RetryRequest
+            ? { kind: 'retry', countdown: error.options.countdown, error: error.options.error }
+            : { kind: 'error', error },
+      ),
+      running.aborted.then((): Outcome => ({ kind: 'lost' })),
+    ]);
+    const cause = running.abortCause;
+    if (settled.kind === 'success' || cause === undefined) return settled;
+    return outcomeOfAbort(cause, running.signal.reason);
+  } finally {
+    clearTimeout(timer);
+    await reporter.close();
+  }
+}
+
+function outcomeOfAbort(cause: AbortCause, reason: unknown): Outcome {
+  switch (cause) {
+    case 'timeout':
+      return { kind: 'error', error: reason };
+    case 'revoked':
+      return { kind: 'revoked' };
+    case 'lost':
+      return { kind: 'lost' };
+    case 'shutdown':
+      return { kind: 'shutdown' };
+  }
+}
+
+async function record(deps: RunDependencies, definition: TaskDefinition, task: ClaimedTask, outcome: Outcome): Promise<void> {
+  const { backend, logger } = deps;
+  switch (outcome.kind) {
+    case 'success': {
+      let json: string;
+      try {
+        json = encodeJson(outcome.value ?? null, 'result', deps.payloadLimitBytes);
+      } catch (error) {
+        await backend.fail(task, describeError(error));
+        return;
+      }
+      await backend.complete(task, json);
+      return;
+    }
+    case 'error': {
+      if (definition.retry.matches(outcome.error) && task.retries < definition.retry.max) {
+        const delay = definition.retry.delayMs(task.retries + 1);
+        await retry(deps, task, outcome.error, delay);
+      } else {
+        logger.warn({ taskId: task.id, task: task.name, err: describeError(outcome.error) }, 'task failed');
+        await backend.fail(task, describeError(outcome.error));
+      }
+      return;
+    }
+    case 'retry': {
+      if (task.retries < definition.retry.max) {
+        const delay = outcome.countdown ?? definition.retry.delayMs(task.retries + 1);
+        await retry(deps, task, outcome.error, delay);
+      } else {
+        const error = outcome.error ?? new MaxRetriesExceededError(`task ${task.name} used all ${definition.retry.max} retries`);
+        await backend.fail(task, describeError(error));
+      }
+      return;
+    }
+    case 'shutdown':
+      await backend.release(task);
+      return;
+    case 'revoked':
+    case 'lost':
+      // Revoked: the state is already REVOKED. Lost: another delivery owns the task now.
+      return;
+  }
+}
+
+async function retry(deps: RunDependencies, task: ClaimedTask, error: unknown, delayMs: number): Promise<void> {
+  const info = describeError(error ?? new Error('retry requested'));
+  deps.logger.info({ taskId: task.id, task: task.name, delayMs, err: info }, 'task will retry');
+  await deps.backend.retryLater(task, info, now() + Math.max(0, delayMs));
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
+import { sleep } from './clock.js';
+import { ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
+import type { Logger } from './logger.js';
+import { runTask, RunningTask, type RunDependencies } from './run-task.js';
+
+export interface WorkerOptions {
+  /** Tasks run at once (default 10). */
+  concurrency?: number;
+  /** Queues to take tasks from, in priority order (default ['default']). */
+  queues?: string[];
+  /** How long a claimed task stays leased without renewal (default 10000 ms); renewed every third of it. */
+  leaseMs?: number;
+  /** On stop, how long running tasks may take to finish before they are released (default 10000 ms). */
+  graceMs?: number;
+  /** How long one claim waits for work before the loop looks around again (default 2000 ms). */
+  claimWaitMs?: number;
+  /** How often to look for tasks whose worker died (default 2000 ms). */
+  rescueIntervalMs?: number;
+  /** How often to delete expired results (default 60000 ms). */
+  pruneIntervalMs?: number;
+  /** Stop gracefully on SIGTERM and SIGINT (default true); a second signal releases running tasks at once. */
+  handleSignals?: boolean;
+  /** Identifies this worker in leases (default host:pid:random). */
+  id?: string;
+}
+
+export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Claims tasks and runs them, up to `concurrency` at once.
+ *
+ * States: idle → running (start) → stopping (stop or signal: no more
+ * claims; running tasks get `graceMs`, then are aborted and released) →
+ * stopped. Beside the claim loop run three timers: the lease keeper (renews
+ * leases, aborts tasks whose lease was lost), the rescuer (requeues tasks of
+ * dead workers) and the pruner (drops expired results).
+ */
+export class Worker {
+  readonly id: string;
+  private readonly concurrency: number;
+  private readonly queues: string[];
+  private readonly leaseMs: number;
+  private readonly graceMs: number;
+  private readonly claimWaitMs: number;
+  private readonly active = new Map<string, { running: RunningTask; done: Promise<void> }>();
+  private readonly stopClaiming = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly signalHandler = (): void => this.onSignal();
+  private slotFreed?: () => void;
+  private loop?: Promise<void>;
+  private stopping?: Promise<void>;
+  private unsubscribeRevocations?: Unsubscribe;
+  private currentState: WorkerState = 'idle';
+
+  constructor(
+    private readonly deps: RunDependencies,
+    private readonly options: WorkerOptions = {},
+  ) {
+    this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? 10;
+    this.queues = options.queues ?? ['default'];
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.graceMs = options.graceMs ?? 10_000;
+    this.claimWaitMs = options.claimWaitMs ?? 2000;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new ConfigError(`worker concurrency must be a whole number >= 1, got ${this.concurrency}`);
+    }
+    if (this.queues.length === 0) throw new ConfigError('a worker needs at least one queue');
+    if (!(this.leaseMs >= 100)) throw new ConfigError(`leaseMs must be at least 100, got ${this.leaseMs}`);
+  }
+
+  get state(): WorkerState {
+    return this.currentState;
+  }
+
+  /** How many tasks are running now. */
+  get running(): number {
+    return this.active.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.currentState !== 'idle') throw new ConfigError(`worker cannot start: it is ${this.currentState}`);
+    this.currentState = 'running';
+    const backend = this.backend;
+    this.unsubscribeRevocations = await backend.subscribeRevocations((id) => {
+      this.active.get(id)?.running.abort('revoked', new TaskRevokedError(id));
+    });
+    await this.rescue();
+    this.every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.renewLeases());
+    this.every(this.options.rescueIntervalMs ?? 2000, () => this.rescue());
+    this.every(this.options.pruneIntervalMs ?? 60_000, () => this.prune());
+    if (this.options.handleSignals ?? true) {
+      process.on('SIGTERM', this.signalHandler);
+      process.on('SIGINT', this.signalHandler);
+    }
+    this.loop = this.claimLoop();
+    this.deps.logger.info({ workerId: this.id, queues: this.queues, concurrency: this.concurrency }, 'worker started');
+  }
+
+  /** Stops claiming, lets running tasks finish within graceMs, releases the rest. */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.graceMs ?? this.graceMs);
+    return this.stopping;
+  }
+
+  private get backend(): Backend {
+    return this.deps.backend;
+  }
+
+  private async claimLoop(): Promise<void> {
+    let failures = 0;
+    while (this.currentState === 'running') {
+      const free = this.concurrency - this.active.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let claimed: ClaimedTask[];
+      try {
+        claimed = await this.backend.claim({
+          workerId: this.id,
+          queues: this.queues,
+          limit: free,
+          leaseMs: this.leaseMs,
+          waitMs: this.claimWaitMs,
+          signal: this.stopClaiming.signal,
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.currentState !== 'running') break;
+        failures++;
+        this.deps.logger.error({ workerId: this.id, err: String(error) }, 'claim failed; backing off');
+        await sleep(Math.min(5000, 100 * 2 ** failures), this.stopClaiming.signal);
+        continue;
+      }
+      for (const task of claimed) {
+        if (this.currentState === 'running') this.launch(task);
+        else await this.backend.release(task).catch(() => {});
+      }
+    }
+  }
+
+  private launch(task: ClaimedTask): void {
+    const running = new RunningTask(task);
+    const done = runTask(this.deps, running)
+      .catch((error: unknown) => {
+        // The broker failed while recording: the lease will expire and the task run again.
+        this.deps.logger.error({ taskId: task.id, err: String(error) }, 'could not record task outcome');
+      })
+      .finally(() => {
+        this.active.delete(task.id);
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+      });
+    this.active.set(task.id, { running, done });
+  }
+
+  private async renewLeases(): Promise<void> {
+    const tasks = [...this.active.values()].map((a) => a.running.claimed);
+    if (tasks.length === 0) return;
+    const lost = await this.backend.extendLeases(tasks, this.leaseMs);
+    for (const id of lost) {
+      this.active.get(id)?.running.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
+    }
+  }
+
+  private async rescue(): Promise<void> {
+    const n = await this.backend.rescueExpired();
+    if (n > 0) this.deps.logger.warn({ workerId: this.id, count: n }, 'requeued tasks whose worker stopped responding');
+  }
+
+  private async prune(): Promise<void> {
+    await this.backend.prune();
+  }
+
+  /** Runs `fn` every `ms`, one call at a time, logging its failures. */
+  private every(ms: number, fn: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      fn()
+        .catch((error: unknown) => this.deps.logger.error({ workerId: this.id, err: String(error) }, 'worker maintenance failed'))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private onSignal(): void {
+    if (this.currentState === 'stopping') {
+      this.abortAll();
+      return;
+    }
+    void this.stop();
+  }
+
+  private abortAll(): void {
+    for (const { running } of this.active.values()) running.abort('shutdown', new ShutdownError());
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (this.currentState === 'idle') {
+      this.currentState = 'stopped';
+      return;
+    }
+    this.currentState = 'stopping';
+    this.stopClaiming.abort();
+    this.slotFreed?.();
+    await this.loop;
+    const all = (): Promise<unknown> => Promise.all([...this.active.values()].map((a) => a.done));
+    const grace = new AbortController();
+    await Promise.race([all(), sleep(graceMs, grace.signal)]);
+    grace.abort();
+    this.abortAll();
+    await all();
+    for (const timer of this.timers) clearInterval(timer);
+    process.off('SIGTERM', this.signalHandler);
+    process.off('SIGINT', this.signalHandler);
+    await this.unsubscribeRevocations?.();
+    this.currentState = 'stopped';
+    this.deps.logger.info({ workerId: this.id }, 'worker stopped');
+  }
+}

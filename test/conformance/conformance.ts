@@ -1,0 +1,607 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createApp,
+  PayloadTooLargeError,
+  SerializationError,
+  TaskFailedError,
+  TaskRevokedError,
+  TimeoutError,
+  type CreateAppOptions,
+  type Errand,
+  type TaskInfo,
+  type Worker,
+  type WorkerOptions,
+} from '../../src/index.js';
+import { startChild, stopChild, type Child } from '../support/child.js';
+import { delay, waitFor } from '../support/wait.js';
+import { defineConformanceTasks, FlakyError } from './tasks.js';
+
+export interface ConformanceTarget {
+  /** Broker name as printed in the suite title. */
+  name: string;
+  /** A broker URL for a fresh, isolated namespace. */
+  makeUrl(): string | Promise<string>;
+  /** Drops what a URL from makeUrl left behind. */
+  cleanup?(url: string): Promise<void>;
+}
+
+interface Env {
+  url: string;
+  log: string;
+  app: Errand;
+  tasks: ReturnType<typeof defineConformanceTasks>;
+  worker(options?: WorkerOptions): Promise<Worker>;
+  /** A second app on the same broker, as another process would have. */
+  otherApp(options?: Omit<CreateAppOptions, 'broker'>): Errand;
+  lines(): string[];
+}
+
+/**
+ * The semantics every broker shares. Each test gets its own namespace
+ * (database file or key prefix) and closes every app and worker it made.
+ */
+export function describeConformance(target: ConformanceTarget): void {
+  describe(`conformance: ${target.name}`, () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    async function setup(options: Omit<CreateAppOptions, 'broker'> = {}): Promise<Env> {
+      const url = await target.makeUrl();
+      const log = join(tmpdir(), `errand-conf-${randomUUID()}.log`);
+      const apps: Errand[] = [];
+      const open = (opts: Omit<CreateAppOptions, 'broker'>): Errand => {
+        // A broker that is not shared between processes is shared by handing over the instance.
+        const shared = apps[0] && !apps[0].backend.capabilities.crossProcess ? apps[0].backend : url;
+        const app = createApp({ logger: false, ...options, ...opts, broker: shared });
+        apps.push(app);
+        return app;
+      };
+      const app = open({});
+      const tasks = defineConformanceTasks(app, log);
+      cleanups.push(async () => {
+        for (const a of apps.reverse()) await a.close();
+        await target.cleanup?.(url);
+        rmSync(log, { force: true });
+      });
+      return {
+        url,
+        log,
+        app,
+        tasks,
+        async worker(workerOptions = {}) {
+          const w = app.worker({ handleSignals: false, claimWaitMs: 200, ...workerOptions });
+          await w.start();
+          return w;
+        },
+        otherApp: (opts = {}) => open(opts),
+        lines: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
+      };
+    }
+
+    const isCrossProcess = async (): Promise<boolean> => {
+      const probe = createApp({ broker: await target.makeUrl(), logger: false });
+      const cross = probe.backend.capabilities.crossProcess;
+      await probe.close();
+      return cross;
+    };
+
+    describe('enqueue and results', () => {
+      it('delay returns an unguessable id at once, with the task PENDING and stored', async () => {
+        const env = await setup();
+        const r = await env.tasks.add.delay(2, 3);
+        expect(r.id).toMatch(/^[0-9a-f-]{36}$/);
+        const info = await r.info();
+        expect(info).toMatchObject({ id: r.id, name: 'conf.add', queue: 'default', state: 'PENDING', version: 1, attempts: 0 });
+        // Another app on the same broker sees it: it is stored, not held in the producer.
+        expect((await env.otherApp().result(r.id).info())?.state).toBe('PENDING');
+        expect(env.lines()).toEqual([]);
+      });
+
+      it('a worker runs the task and the result is readable, with times and attempts', async () => {
+        const env = await setup();
+        await env.worker();
+        const r = await env.tasks.add.delay(2, 3);
+        expect(await r.get({ timeout: 5000 })).toBe(5);
+        const info = (await r.info())!;
+        expect(info.state).toBe('SUCCESS');
+        expect(info.result).toBe(5);
+        expect(info.attempts).toBe(1);
+        expect(info.startedAt).toBeGreaterThanOrEqual(info.enqueuedAt);
+        expect(info.finishedAt).toBeGreaterThanOrEqual(info.startedAt!);
+        expect(info.version).toBeGreaterThanOrEqual(3);
+      });
+
+      it('info() is null for an unknown id', async () => {
+        const env = await setup();
+        expect(await env.app.result(randomUUID()).info()).toBeNull();
+      });
+
+      it('get() times out with TimeoutError when no worker runs', async () => {
+        const env = await setup();
+        const r = await env.tasks.add.delay(1, 1);
+        await expect(r.get({ timeout: 150 })).rejects.toBeInstanceOf(TimeoutError);
+      });
+
+      it('runs each task once when nothing crashes (two workers, 200 tasks)', async () => {
+        const env = await setup();
+        await env.worker({ concurrency: 20 });
+        await env.worker({ concurrency: 20 });
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => env.tasks.record.delay(`k${i}`)));
+        await Promise.all(results.map((r) => r.get({ timeout: 20_000 })));
+        const starts = env.lines().filter((l) => l.startsWith('start '));
+        expect(starts).toHaveLength(200);
+        expect(new Set(starts.map((l) => l.split(' ')[1])).size).toBe(200);
+      });
+    });
+
+    describe('status events', () => {
+      it('watch yields every state in version order and ends after the terminal one', async () => {
+        const env = await setup();
+        const r = await env.tasks.slow.delay('w', 100);
+        const seen: TaskInfo[] = [];
+        const done = (async () => {
+          for await (const info of env.app.watch(r.id)) seen.push(info);
+        })();
+        await delay(50);
+        await env.worker();
+        await done;
+        expect(seen.map((s) => s.state)).toEqual(['PENDING', 'STARTED', 'SUCCESS']);
+        const versions = seen.map((s) => s.version);
+        expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+        expect(new Set(versions).size).toBe(versions.length);
+      });
+
+      it('a subscriber arriving after the task finished gets the final state', async () => {
+        const env = await setup();
+        await env.worker();
+        const r = await env.tasks.add.delay(20, 22);
+        await r.get({ timeout: 5000 });
+        const seen: TaskInfo[] = [];
+        for await (const info of env.otherApp().watch(r.id)) seen.push(info);
+        expect(seen).toHaveLength(1);
+        expect(seen[0]).toMatchObject({ state: 'SUCCESS', result: 42 });
+      });
+
+      it('progress is published as PROGRESS with its value; a slow consumer still gets the terminal state', async () => {
+        const env = await setup();
+        const steps = env.app.task('conf.steps', async (ctx, n: number) => {
+          for (let i = 1; i <= n; i++) {
+            await ctx.progress(i, n, { step: `s${i}` });
+            await delay(5);
+          }
+          return 'done';
+        });
+        const r = await steps.delay(20);
+        const seen: TaskInfo[] = [];
+        const watching = (async () => {
+          for await (const info of env.app.watch(r.id)) {
+            seen.push(info);
+            await delay(30); // slower than the task
+          }
+        })();
+        await env.worker();
+        await watching;
+        const progress = seen.filter((s) => s.state === 'PROGRESS');
+        expect(progress.length).toBeGreaterThan(0);
+        expect(progress[0]!.progress).toMatchObject({ total: 20 });
+        expect(seen.at(-1)).toMatchObject({ state: 'SUCCESS', result: 'done' });
+        const versions = seen.map((s) => s.version);
+        expect(new Set(versions).size).toBe(versions.length);
+      });
+    });
+
+    describe('countdown and ETA', () => {
+      it('never runs a countdown task early, and runs it once', async () => {
+        const env = await setup();
+        await env.worker();
+        const r = await env.tasks.record.applyAsync(['late'], { countdown: 400 });
+        const e = await env.tasks.record.applyAsync(['eta'], { eta: new Date(Date.now() + 400) });
+        await delay(250);
+        expect(env.lines()).toEqual([]);
+        await Promise.all([r.get({ timeout: 5000 }), e.get({ timeout: 5000 })]);
+        const info = (await r.info())!;
+        expect(info.startedAt! - info.enqueuedAt).toBeGreaterThanOrEqual(400);
+        await delay(300);
+        expect(env.lines().filter((l) => l.startsWith('start '))).toHaveLength(2);
+      });
+
+      it('refuses countdown and eta together, and negative countdowns', async () => {
+        const env = await setup();
+        await expect(env.tasks.add.applyAsync([1, 2], { countdown: 1, eta: Date.now() })).rejects.toThrow(/countdown or eta/);
+        await expect(env.tasks.add.applyAsync([1, 2], { countdown: -5 })).rejects.toThrow(/countdown/);
+      });
+    });
+
+    describe('retries', () => {
+      it('retries a matching error with exponential backoff, then succeeds', async () => {
+        const env = await setup();
+        const starts: number[] = [];
+        const flaky = env.app.task(
+          'conf.flaky',
+          async (ctx) => {
+            starts.push(Date.now());
+            if (ctx.attempt < 3) throw new FlakyError(`attempt ${ctx.attempt}`);
+            return ctx.attempt;
+          },
+          { retry: { on: [FlakyError], max: 5, backoff: { base: 100, jitter: 'none' } } },
+        );
+        const r = await flaky.delay();
+        const states: string[] = [];
+        const watching = (async () => {
+          for await (const info of env.app.watch(r.id)) states.push(info.state);
+        })();
+        await env.worker();
+        expect(await r.get({ timeout: 5000 })).toBe(3);
+        await watching;
+        expect(states).toContain('RETRY');
+        expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(100);
+        expect(starts[2]! - starts[1]!).toBeGreaterThanOrEqual(200);
+        expect((await r.info())!).toMatchObject({ attempts: 3, retries: 2 });
+      });
+
+      it('fails with the last error after max retries', async () => {
+        const env = await setup();
+        let calls = 0;
+        const always = env.app.task(
+          'conf.always',
+          async () => {
+            calls++;
+            throw new FlakyError(`boom ${calls}`);
+          },
+          { retry: { on: (e) => e instanceof FlakyError, max: 2, backoff: { base: 10 } } },
+        );
+        await env.worker();
+        const r = await always.delay();
+        const error = await r.get({ timeout: 5000 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TaskFailedError);
+        expect((error as TaskFailedError).error).toEqual({ type: 'FlakyError', message: 'boom 3' });
+        expect(calls).toBe(3);
+        expect((await r.info())!.state).toBe('FAILURE');
+      });
+
+      it('fails at once on an error that does not match', async () => {
+        const env = await setup();
+        let calls = 0;
+        const wrong = env.app.task(
+          'conf.wrong',
+          async () => {
+            calls++;
+            throw new TypeError('not retryable');
+          },
+          { retry: { on: [FlakyError], max: 5 } },
+        );
+        await env.worker();
+        const r = await wrong.delay();
+        await expect(r.get({ timeout: 5000 })).rejects.toBeInstanceOf(TaskFailedError);
+        expect(calls).toBe(1);
+        expect((await r.info())!.error).toEqual({ type: 'TypeError', message: 'not retryable' });
+      });
+
+      it('ctx.retry() retries on demand with its countdown, within retry.max', async () => {
+        const env = await setup();
+        const starts: number[] = [];
+        const manual = env.app.task(
+          'conf.manual',
+          async (ctx) => {
+            starts.push(Date.now());
+            if (ctx.retries < 1) ctx.retry({ countdown: 150, error: new FlakyError('later') });
+            return 'ok';
+          },
+          { retry: { max: 1 } },
+        );
+        await env.worker();
+        const r = await manual.delay();
+        expect(await r.get({ timeout: 5000 })).toBe('ok');
+        expect(starts).toHaveLength(2);
+        expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(150);
+
+        const exhausted = env.app.task('conf.exhausted', async (ctx) => ctx.retry({ countdown: 1 }), { retry: { max: 1 } });
+        const e = await exhausted.delay();
+        const error = (await e.get({ timeout: 5000 }).catch((x: unknown) => x)) as TaskFailedError;
+        expect(error.error.type).toBe('MaxRetriesExceededError');
+      });
+    });
+
+    describe('time limits', () => {
+      it('fails an attempt at its timeout without waiting for a handler that ignores the signal', async () => {
+        const env = await setup();
+        let aborted: unknown;
+        const stuck = env.app.task(
+          'conf.stuck',
+          (ctx) => {
+            ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason));
+            return new Promise(() => {}); // never settles
+          },
+          { timeout: 200 },
+        );
+        await env.worker();
+        const r = await stuck.delay();
+        const error = (await r.get({ timeout: 5000 }).catch((x: unknown) => x)) as TaskFailedError;
+        expect(error).toBeInstanceOf(TaskFailedError);
+        expect(error.error.type).toBe('TimeoutError');
+        expect(aborted).toBeInstanceOf(TimeoutError);
+      });
+
+      it('retries a timed-out attempt when retry.on includes TimeoutError', async () => {
+        const env = await setup();
+        const slowFirst = env.app.task(
+          'conf.slowfirst',
+          async (ctx) => {
+            if (ctx.attempt === 1) await new Promise((r) => setTimeout(r, 1000));
+            return ctx.attempt;
+          },
+          { timeout: 150, retry: { on: [TimeoutError], max: 1, backoff: { base: 10 } } },
+        );
+        await env.worker();
+        const r = await slowFirst.delay();
+        expect(await r.get({ timeout: 5000 })).toBe(2);
+      });
+    });
+
+    describe('revoke', () => {
+      it('a revoked pending task never runs', async () => {
+        const env = await setup();
+        const r = await env.tasks.record.applyAsync(['never'], { countdown: 200 });
+        const info = await r.revoke();
+        expect(info.state).toBe('REVOKED');
+        await env.worker();
+        await delay(500);
+        expect(env.lines()).toEqual([]);
+        await expect(r.get({ timeout: 1000 })).rejects.toBeInstanceOf(TaskRevokedError);
+      });
+
+      it('a running task gets its signal aborted and ends REVOKED', async () => {
+        const env = await setup();
+        await env.worker();
+        const r = await env.tasks.slow.delay('victim', 10_000);
+        await waitFor(() => env.lines().some((l) => l.startsWith('start victim')), 5000, 'task start');
+        await env.otherApp().result(r.id).revoke();
+        await waitFor(() => env.lines().some((l) => l.startsWith('aborted victim')), 5000, 'abort');
+        expect(env.lines().find((l) => l.startsWith('aborted victim'))).toContain('TaskRevokedError');
+        await delay(100);
+        expect((await r.info())!.state).toBe('REVOKED');
+        expect(env.lines().some((l) => l.startsWith('end victim'))).toBe(false);
+      });
+
+      it('revoking an unknown id throws; revoking a finished task changes nothing', async () => {
+        const env = await setup();
+        await expect(env.app.result(randomUUID()).revoke()).rejects.toThrow(/no task/);
+        await env.worker();
+        const r = await env.tasks.add.delay(1, 2);
+        await r.get({ timeout: 5000 });
+        expect((await r.revoke()).state).toBe('SUCCESS');
+      });
+
+      it('an expired task is not run', async () => {
+        const env = await setup();
+        const r = await env.tasks.record.applyAsync(['stale'], { expires: 50 });
+        await delay(120);
+        await env.worker();
+        await expect(r.get({ timeout: 3000 })).rejects.toBeInstanceOf(TaskRevokedError);
+        expect(env.lines()).toEqual([]);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('a second applyAsync with the same key returns the first id and enqueues nothing', async () => {
+        const env = await setup();
+        const a = await env.tasks.record.applyAsync(['once'], { idempotencyKey: 'order-42' });
+        const b = await env.otherApp().sendTask('conf.record', ['twice'], { idempotencyKey: 'order-42' });
+        expect(b.id).toBe(a.id);
+        await env.worker();
+        await a.get({ timeout: 5000 });
+        await delay(200);
+        expect(env.lines().filter((l) => l.startsWith('start '))).toEqual([expect.stringContaining('start once')]);
+        const c = await env.tasks.record.applyAsync(['other'], { idempotencyKey: 'order-43' });
+        expect(c.id).not.toBe(a.id);
+      });
+    });
+
+    describe('result expiry', () => {
+      it('forgets finished tasks after resultTtlMs, so storage stays bounded', async () => {
+        const env = await setup({ resultTtlMs: 300 });
+        await env.worker();
+        const r = await env.tasks.add.delay(1, 1);
+        await r.get({ timeout: 5000 });
+        expect(await r.info()).not.toBeNull();
+        await delay(600);
+        expect(await r.info()).toBeNull();
+        await env.app.backend.prune();
+        expect(await r.info()).toBeNull();
+        // The key is free again once its task is forgotten.
+        const again = await env.tasks.add.applyAsync([1, 1], { idempotencyKey: 'k' });
+        expect(again.id).not.toBe(r.id);
+      });
+    });
+
+    describe('bad input', () => {
+      it('refuses arguments that are not JSON data, storing nothing', async () => {
+        const env = await setup();
+        const anyTask = env.app.task('conf.any', (_ctx, value: unknown) => value);
+        for (const bad of [() => 1, new Date(), 10n, Number.NaN, new Map(), undefined]) {
+          await expect(anyTask.delay(bad)).rejects.toBeInstanceOf(SerializationError);
+        }
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        await expect(anyTask.delay(cyclic)).rejects.toThrow(/circular/);
+        await expect(anyTask.delay({ nested: [1, { when: new Date() }] })).rejects.toThrow(/args\[0\]\.nested\[1\]\.when/);
+      });
+
+      it('refuses arguments over the payload limit', async () => {
+        const env = await setup({ payloadLimitBytes: 1024 });
+        const anyTask = env.app.task('conf.big', (_ctx, value: string) => value.length);
+        await expect(anyTask.delay('x'.repeat(2000))).rejects.toBeInstanceOf(PayloadTooLargeError);
+      });
+
+      it('dead-letters a task no worker knows and an undecodable message, and goes on', async () => {
+        const env = await setup();
+        await env.worker();
+        const unknown = await env.app.sendTask('conf.nobody', [1]);
+        await env.app.backend.enqueue({
+          id: randomUUID(),
+          name: 'conf.add',
+          queue: 'default',
+          payload: '{not json',
+          enqueuedAt: Date.now(),
+          runAt: Date.now(),
+        });
+        const ok = await env.tasks.add.delay(1, 2);
+        expect(await ok.get({ timeout: 5000 })).toBe(3);
+        const failed = (await unknown.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
+        expect(failed.error.type).toBe('UnknownTaskError');
+        const letters = await waitFor(async () => {
+          const l = await env.app.deadLetters();
+          return l.length === 2 ? l : undefined;
+        });
+        expect(letters.map((l) => l.error.type).sort()).toEqual(['DecodeError', 'UnknownTaskError']);
+        expect(letters.find((l) => l.error.type === 'DecodeError')!.payload).toBe('{not json');
+      });
+
+      it('fails a task whose result is not JSON data', async () => {
+        const env = await setup();
+        const badResult = env.app.task('conf.badresult', () => new Map() as unknown as number);
+        await env.worker();
+        const r = await badResult.delay();
+        const error = (await r.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
+        expect(error.error.type).toBe('SerializationError');
+      });
+    });
+
+    describe('leases and graceful stop', () => {
+      it('a task whose worker stopped responding runs again when its lease expires', async () => {
+        const env = await setup();
+        const r = await env.tasks.record.delay('orphan');
+        // A "worker" that claims and then dies without a word.
+        const [claimed] = await env.app.backend.claim({ workerId: 'dead', queues: ['default'], limit: 1, leaseMs: 300, waitMs: 0 });
+        expect(claimed?.id).toBe(r.id);
+        await env.worker({ rescueIntervalMs: 100 });
+        expect(await r.get({ timeout: 5000 })).toMatchObject({ key: 'orphan' });
+        expect((await r.info())!.attempts).toBe(2);
+        // The dead worker's late report is refused.
+        expect(await env.app.backend.complete(claimed!, '"late"')).toBeNull();
+        expect((await r.info())!.result).toMatchObject({ key: 'orphan' });
+      });
+
+      it('a live worker renews its lease: a long task is not run twice', async () => {
+        const env = await setup();
+        await env.worker({ leaseMs: 200, rescueIntervalMs: 50 });
+        await env.worker({ leaseMs: 200, rescueIntervalMs: 50 });
+        const r = await env.tasks.record.delay('long', 1000);
+        await r.get({ timeout: 5000 });
+        expect(env.lines().filter((l) => l.startsWith('start long'))).toHaveLength(1);
+      });
+
+      it('stop() lets running tasks finish within the grace period', async () => {
+        const env = await setup();
+        const worker = await env.worker();
+        const r = await env.tasks.slow.delay('graceful', 300);
+        await waitFor(() => env.lines().some((l) => l.startsWith('start graceful')), 5000);
+        await worker.stop({ graceMs: 5000 });
+        expect((await r.info())!.state).toBe('SUCCESS');
+        expect(worker.state).toBe('stopped');
+      });
+
+      it('stop() releases tasks that outlast the grace period back to the queue', async () => {
+        const env = await setup();
+        const first = await env.worker();
+        const r = await env.tasks.slow.delay('released', 60_000);
+        await waitFor(() => env.lines().some((l) => l.startsWith('start released')), 5000);
+        await first.stop({ graceMs: 100 });
+        const info = (await r.info())!;
+        expect(info.state).toBe('PENDING');
+        expect(info.attempts).toBe(0);
+        const other = env.otherApp();
+        defineConformanceTasks(other, env.log);
+        const second = other.worker({ handleSignals: false, claimWaitMs: 200 });
+        await second.start();
+        await waitFor(() => env.lines().filter((l) => l.startsWith('start released')).length === 2, 5000, 'second start');
+        expect(env.lines().filter((l) => l.startsWith('start released'))[1]).toContain('attempt=1');
+        await second.stop({ graceMs: 0 });
+      });
+    });
+
+    describe('pickup', () => {
+      it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {
+        const env = await setup();
+        await env.worker({ claimWaitMs: 10_000 });
+        await delay(100); // let the worker settle into its wait
+        const started = Date.now();
+        const r = await env.otherApp().sendTask('conf.add', [1, 2]);
+        await r.get({ timeout: 5000 });
+        expect(Date.now() - started).toBeLessThan(2000);
+      });
+    });
+
+    describe('several processes', () => {
+      const children: Child[] = [];
+      afterEach(async () => {
+        for (const child of children.splice(0)) await stopChild(child);
+      });
+
+      it('two worker processes share the broker and run each task once', async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        const childEnv = { BROKER_URL: env.url, LOG_FILE: env.log, CONCURRENCY: '20' };
+        children.push(await startChild('test/fixtures/conformance-worker.ts', childEnv));
+        children.push(await startChild('test/fixtures/conformance-worker.ts', childEnv));
+        const results = await Promise.all(Array.from({ length: 300 }, (_, i) => env.tasks.record.delay(`p${i}`, 2)));
+        await Promise.all(results.map((r) => r.get({ timeout: 30_000 })));
+        const starts = env.lines().filter((l) => l.startsWith('start '));
+        expect(starts).toHaveLength(300);
+        expect(new Set(starts.map((l) => l.split(' ')[1])).size).toBe(300);
+        const pids = new Set(starts.map((l) => l.split(' ')[3]));
+        expect(pids.size).toBe(2);
+      });
+
+      it('a task whose worker process is killed (SIGKILL) runs again on another worker', async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        const victim = await startChild('test/fixtures/conformance-worker.ts', {
+          BROKER_URL: env.url,
+          LOG_FILE: env.log,
+          LEASE_MS: '1000',
+        });
+        children.push(victim);
+        const r = await env.tasks.slow.delay('crash', 1500);
+        await waitFor(() => env.lines().some((l) => l.startsWith('start crash')), 10_000, 'first start');
+        await stopChild(victim, 'SIGKILL');
+        children.push(
+          await startChild('test/fixtures/conformance-worker.ts', { BROKER_URL: env.url, LOG_FILE: env.log, LEASE_MS: '1000' }),
+        );
+        expect(await r.get({ timeout: 15_000 })).toBe('crash');
+        const starts = env.lines().filter((l) => l.startsWith('start crash'));
+        expect(starts).toHaveLength(2);
+        expect(starts[0]!.split(' ')[3]).not.toBe(starts[1]!.split(' ')[3]);
+      });
+
+      it('SIGTERM stops a worker process gracefully: the running task finishes', async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        const child = await startChild('test/fixtures/conformance-worker.ts', { BROKER_URL: env.url, LOG_FILE: env.log });
+        children.push(child);
+        const r = await env.tasks.slow.delay('term', 500);
+        await waitFor(() => env.lines().some((l) => l.startsWith('start term')), 10_000);
+        child.process.kill('SIGTERM');
+        expect(await child.exited).toBe(0);
+        expect((await r.info())!.state).toBe('SUCCESS');
+      });
+
+      it('status events reach a watcher in another process', async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        children.push(await startChild('test/fixtures/conformance-worker.ts', { BROKER_URL: env.url, LOG_FILE: env.log }));
+        const r = await env.tasks.slow.delay('remote', 200);
+        const states: string[] = [];
+        for await (const info of env.app.watch(r.id, { resyncMs: 60_000 })) states.push(info.state);
+        expect(states.at(-1)).toBe('SUCCESS');
+        expect(states).toContain('STARTED');
+      });
+    });
+  });
+}
