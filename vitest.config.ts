@@ -7,6 +7,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

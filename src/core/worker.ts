@@ -113,11 +113,13 @@ export class Worker {
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (this.currentState === 'running') {
-      const free = this.concurrency - this.active.size;
-      if (free <= 0) {
+      if (this.active.size >= this.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        // Tasks finishing together free their slots in one burst: claim for all of them at once.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
+      const free = this.concurrency - this.active.size;
       let claimed: ClaimedTask[];
       try {
         claimed = await this.backend.claim({

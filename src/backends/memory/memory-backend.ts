@@ -11,7 +11,7 @@ import { now, sleep } from '../../core/clock.js';
 import { ClosedError } from '../../core/errors.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
-import { Listeners } from './listeners.js';
+import { Listeners } from '../../core/listeners.js';
 
 interface StoredTask {
   info: TaskInfo;

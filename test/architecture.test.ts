@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = fileURLToPath(new URL('../src', import.meta.url));
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+}
+
+/** Where an import lands, as a path under src/, or the package name. */
+function target(file: string, spec: string): string {
+  if (!spec.startsWith('.')) return spec;
+  return relative(src, join(file, '..', spec));
+}
+
+describe('dependencies point inward', () => {
+  it('core imports only core and Node built-ins', () => {
+    for (const file of files(join(src, 'core'))) {
+      for (const spec of imports(file)) {
+        const to = target(file, spec);
+        const ok = to.startsWith('core/') || spec.startsWith('node:');
+        expect(ok, `${relative(src, file)} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+
+  it('broker adapters import core and their own driver, never web, channels or each other', () => {
+    for (const kind of ['memory', 'sqlite', 'redis']) {
+      for (const file of files(join(src, 'backends', kind))) {
+        for (const spec of imports(file)) {
+          const to = target(file, spec);
+          if (!spec.startsWith('.')) continue;
+          const ok = to.startsWith('core/') || to.startsWith(`backends/${kind}/`);
+          expect(ok, `${relative(src, file)} imports ${spec}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('the browser client imports nothing outside itself', () => {
+    for (const file of files(join(src, 'client'))) {
+      for (const spec of imports(file)) {
+        expect(target(file, spec).startsWith('client/'), `${relative(src, file)} imports ${spec}`).toBe(true);
+      }
+    }
+  });
+});
