@@ -12,6 +12,7 @@ import { ClosedError } from '../../core/errors.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
+import { Fifo } from './fifo.js';
 
 interface StoredTask {
   info: TaskInfo;
@@ -37,7 +38,7 @@ export class MemoryBackend implements Backend {
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();
   /** Ids in the order they became due, per queue; stale entries are skipped on claim. */
-  private readonly ready = new Map<string, string[]>();
+  private readonly ready = new Map<string, Fifo<string>>();
   /** Ids not yet due, ordered by runAt. */
   private delayed: string[] = [];
   private readonly deadLetters: DeadLetter[] = [];
@@ -270,9 +271,7 @@ export class MemoryBackend implements Backend {
   /** Puts a pending or retrying task where claim will find it when due. */
   private schedule(stored: StoredTask): void {
     if (stored.info.runAt <= now()) {
-      let ids = this.ready.get(stored.info.queue);
-      if (!ids) this.ready.set(stored.info.queue, (ids = []));
-      ids.push(stored.info.id);
+      this.readyQueue(stored.info.queue).push(stored.info.id);
       this.wake();
       return;
     }
@@ -295,12 +294,14 @@ export class MemoryBackend implements Backend {
     if (due === 0) return;
     for (const id of this.delayed.splice(0, due)) {
       const stored = this.tasks.get(id);
-      if (stored && isClaimable(stored.info.state)) {
-        let ids = this.ready.get(stored.info.queue);
-        if (!ids) this.ready.set(stored.info.queue, (ids = []));
-        ids.push(id);
-      }
+      if (stored && isClaimable(stored.info.state)) this.readyQueue(stored.info.queue).push(id);
     }
+  }
+
+  private readyQueue(queue: string): Fifo<string> {
+    let ids = this.ready.get(queue);
+    if (!ids) this.ready.set(queue, (ids = new Fifo()));
+    return ids;
   }
 
   private armDelayTimer(): void {
@@ -354,8 +355,11 @@ function isClaimable(state: TaskState): boolean {
   return state === 'PENDING' || state === 'RETRY';
 }
 
+/** A copy the caller may keep or change without touching the stored record. */
 function snapshot(stored: StoredTask): TaskInfo {
-  const info: TaskInfo = structuredClone(stored.info);
+  const info: TaskInfo = { ...stored.info };
+  if (info.error) info.error = { ...info.error };
+  if (info.progress) info.progress = structuredClone(info.progress);
   if (stored.resultJson !== undefined) info.result = JSON.parse(stored.resultJson);
   return info;
 }
