@@ -13,19 +13,23 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.
  *   when that delivery is stale: the task was revoked, finished, or its lease
  *   expired and another delivery exists.
  * - Tasks whose runAt is in the future are never handed out before it.
+ * - A finished task whose result expired is unknown everywhere (getInfo,
+ *   revoke, idempotency keys) even before prune() deletes it.
+ * - After close(), every method throws ClosedError.
  */
 export interface Backend {
   /** Short name: 'memory', 'sqlite', 'redis'. */
   readonly kind: string;
   readonly capabilities: BackendCapabilities;
 
-  /** Stores a new task durably (state PENDING, version 1). */
+  /** Stores a new task durably (state PENDING, version 1); a duplicate id is a BrokerError. */
   enqueue(task: NewTask): Promise<EnqueueOutcome>;
   /** Same as enqueue for many tasks, in as few round trips as the adapter can. */
   enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]>;
 
   /**
-   * Leases up to `limit` due tasks from `queues` (state STARTED, attempts + 1).
+   * Leases up to `limit` due tasks from `queues` (state STARTED, attempts + 1),
+   * taking the queues in the order listed (a priority) and each in due order.
    * When none is due, waits up to `waitMs` for one (woken by a push, not a slow
    * poll), or until `signal` aborts; then returns what it has, maybe nothing.
    * Tasks whose `expiresAt` has passed are not handed out: they end REVOKED.

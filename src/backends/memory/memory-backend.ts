@@ -8,7 +8,7 @@ import type {
   Unsubscribe,
 } from '../../core/backend.js';
 import { now, sleep } from '../../core/clock.js';
-import { ClosedError } from '../../core/errors.js';
+import { BrokerError, ClosedError } from '../../core/errors.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
@@ -54,8 +54,9 @@ export class MemoryBackend implements Backend {
     this.assertOpen();
     if (task.idempotencyKey !== undefined) {
       const existing = this.keys.get(task.idempotencyKey);
-      if (existing !== undefined && this.tasks.has(existing)) return { id: existing, created: false };
+      if (existing !== undefined && this.known(existing)) return { id: existing, created: false };
     }
+    if (this.tasks.has(task.id)) throw new BrokerError(`a task with id ${task.id} already exists`);
     const stored: StoredTask = {
       info: {
         id: task.id,
@@ -153,7 +154,7 @@ export class MemoryBackend implements Backend {
 
   async revoke(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
-    const stored = this.tasks.get(id);
+    const stored = this.known(id);
     if (!stored) return null;
     if (isTerminal(stored.info.state)) return snapshot(stored);
     const wasRunning = RUNNING_STATES.has(stored.info.state);
@@ -164,12 +165,12 @@ export class MemoryBackend implements Backend {
 
   async getInfo(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
-    const stored = this.tasks.get(id);
-    if (!stored || (stored.purgeAt !== undefined && stored.purgeAt <= now())) return null;
-    return snapshot(stored);
+    const stored = this.known(id);
+    return stored ? snapshot(stored) : null;
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    if (limit <= 0) return [];
     return this.deadLetters.slice(-limit).reverse().map((d) => ({ ...d }));
   }
 
@@ -229,8 +230,16 @@ export class MemoryBackend implements Backend {
     if (this.closed) throw new ClosedError('memory broker');
   }
 
+  /** The stored task unless it never existed or its result expired (pruned or not). */
+  private known(id: string): StoredTask | undefined {
+    const stored = this.tasks.get(id);
+    if (!stored || (stored.purgeAt !== undefined && stored.purgeAt <= now())) return undefined;
+    return stored;
+  }
+
   /** The stored task if `task` is still its live delivery. */
   private current(task: ClaimedTask): StoredTask | undefined {
+    this.assertOpen();
     const stored = this.tasks.get(task.id);
     if (!stored || !RUNNING_STATES.has(stored.info.state)) return undefined;
     if (stored.leaseOwner !== task.workerId || stored.info.attempts !== task.attempt) return undefined;

@@ -1,0 +1,63 @@
+import type { Db } from './database.js';
+import { CLAIMABLE_SQL, type ClaimRow, INFO_JSON } from './rows.js';
+
+export interface TakeParams {
+  queue: string;
+  limit: number;
+  owner: string;
+  now: number;
+  leaseUntil: number;
+  /** purge time for tasks that expired before they started */
+  purgeAt: number;
+}
+
+const EXPIRED = 'expires_at <= @now';
+const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task expired before it started' });
+
+/** Leasing due tasks. One statement per queue, so each walks the claimable index in due order. */
+export class ClaimQueries {
+  private readonly takeStmt;
+  private readonly nextRunAtStmt;
+
+  constructor(db: Db) {
+    // Picks the first `limit` due tasks and, in the same statement, leases them
+    // (STARTED) or, when they expired before starting, ends them REVOKED.
+    this.takeStmt = db.prepare<[TakeParams & { expiredError: string }], ClaimRow>(
+      `UPDATE tasks SET
+         state       = CASE WHEN ${EXPIRED} THEN 'REVOKED' ELSE 'STARTED' END,
+         version     = version + 1,
+         attempts    = CASE WHEN ${EXPIRED} THEN attempts ELSE attempts + 1 END,
+         started_at  = CASE WHEN ${EXPIRED} THEN started_at ELSE @now END,
+         lease_owner = CASE WHEN ${EXPIRED} THEN NULL ELSE @owner END,
+         lease_until = CASE WHEN ${EXPIRED} THEN NULL ELSE @leaseUntil END,
+         finished_at = CASE WHEN ${EXPIRED} THEN @now ELSE finished_at END,
+         purge_at    = CASE WHEN ${EXPIRED} THEN @purgeAt ELSE purge_at END,
+         error_json  = CASE WHEN ${EXPIRED} THEN @expiredError ELSE error_json END
+       WHERE seq IN (
+         SELECT seq FROM tasks
+         WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now
+         ORDER BY run_at, seq LIMIT @limit)
+       RETURNING seq, run_at, state, payload, ${INFO_JSON} AS info`,
+    );
+    this.nextRunAtStmt = db.prepare<[string], number | null>(
+      `SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`,
+    ).pluck();
+  }
+
+  /** Leases (or expires) up to `limit` due tasks of one queue, in due order. */
+  take(params: TakeParams): ClaimRow[] {
+    const rows = this.takeStmt.all({ ...params, expiredError: EXPIRED_ERROR });
+    // RETURNING order is unspecified
+    return rows.sort((a, b) => a.run_at - b.run_at || a.seq - b.seq);
+  }
+
+  /** When the earliest claimable task of `queues` is due (maybe already), or undefined when there is none. */
+  nextRunAt(queues: readonly string[]): number | undefined {
+    let next: number | undefined;
+    for (const queue of queues) {
+      const at = this.nextRunAtStmt.get(queue);
+      if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+}

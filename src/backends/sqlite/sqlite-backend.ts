@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type {
+  Backend,
+  BackendOptions,
+  ClaimedTask,
+  ClaimRequest,
+  EnqueueOutcome,
+  NewTask,
+  Unsubscribe,
+} from '../../core/backend.js';
+import { now } from '../../core/clock.js';
+import { BrokerError, ClosedError } from '../../core/errors.js';
+import { isTerminal, RUNNING_STATES } from '../../core/states.js';
+import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { ChangeFeed } from './change-feed.js';
+import { ClaimQueries } from './claim.js';
+import { type Db, openDatabase } from './database.js';
+import { DeadLetterQueries } from './dead-letters.js';
+import { EnqueueQueries } from './enqueue.js';
+import { EventLog } from './events.js';
+import { LeaseQueries } from './leases.js';
+import { MaintenanceQueries } from './maintenance.js';
+import { type InfoRow, parseInfo, toClaimed } from './rows.js';
+import { TransitionQueries } from './transitions.js';
+import { WriteBatch } from './write-batch.js';
+
+export interface SqliteBackendOptions extends BackendOptions {
+  /** The database file, shared by every process of the app; parent directories are created. */
+  filename: string;
+  /** How often to check for other processes' commits, in ms (default 5). */
+  pollIntervalMs?: number;
+}
+
+/** Events are only needed until every process has polled them; a minute is plenty. */
+const EVENT_RETENTION_MS = 60_000;
+
+/**
+ * Tasks in one SQLite file (WAL mode), shared by any number of processes on
+ * one machine. Every write is a BEGIN IMMEDIATE transaction, so concurrent
+ * claims serialise on the write lock and each task is handed out once.
+ * Semantics are the memory adapter's; see Backend for the contract.
+ */
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite';
+  readonly capabilities = { crossProcess: true, durable: true };
+
+  private readonly db: Db;
+  private readonly immediate: (fn: () => unknown) => unknown;
+  private readonly events: EventLog;
+  private readonly enqueues: EnqueueQueries;
+  private readonly claims: ClaimQueries;
+  private readonly transitions: TransitionQueries;
+  private readonly leases: LeaseQueries;
+  private readonly deadLetters: DeadLetterQueries;
+  private readonly maintenance: MaintenanceQueries;
+  private readonly feed: ChangeFeed;
+  private readonly writes: WriteBatch;
+  /** Work to do once the running transaction commits (in-process delivery, waking claims). */
+  private afterCommit: Array<() => void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SqliteBackendOptions) {
+    const db = (this.db = openDatabase(options.filename));
+    const tx = db.transaction((fn: () => unknown) => fn());
+    this.immediate = (fn) => tx.immediate(fn);
+    this.events = new EventLog(db, randomUUID());
+    this.enqueues = new EnqueueQueries(db);
+    this.claims = new ClaimQueries(db);
+    this.transitions = new TransitionQueries(db);
+    this.leases = new LeaseQueries(db);
+    this.deadLetters = new DeadLetterQueries(db);
+    this.maintenance = new MaintenanceQueries(db);
+    const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.feed = new ChangeFeed(this.events, () => dataVersion.get()!, options.pollIntervalMs ?? 5);
+    this.writes = new WriteBatch((fn) => this.write(fn));
+  }
+
+  async enqueue(task: NewTask): Promise<EnqueueOutcome> {
+    this.assertOpen();
+    return this.writes.run(() => this.insert(task));
+  }
+
+  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    this.assertOpen();
+    return this.writes.run(() => tasks.map((task) => this.insert(task)));
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    this.assertOpen();
+    if (request.limit <= 0) return [];
+    const deadline = now() + request.waitMs;
+    for (;;) {
+      this.assertOpen();
+      // a plain read first: idle claimers never take the write lock
+      let next = this.claims.nextRunAt(request.queues);
+      if (next !== undefined && next <= now()) {
+        const { claimed, expired } = this.take(request);
+        if (claimed.length > 0) return claimed;
+        if (expired > 0) continue; // everything due had expired: look again
+        next = this.claims.nextRunAt(request.queues);
+      }
+      if (request.signal?.aborted) return [];
+      const left = deadline - now();
+      if (left <= 0) return [];
+      // sleep until woken, or until the next delayed task is due
+      const untilDue = next === undefined ? left : Math.max(1, next - now());
+      await this.feed.wait(Math.min(left, untilDue), request.signal);
+    }
+  }
+
+  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+    this.assertOpen();
+    return this.writes.run(() => {
+      const until = now() + leaseMs;
+      return tasks.filter((task) => !this.leases.extend(task, until)).map((task) => task.id);
+    });
+  }
+
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const progressJson = JSON.stringify(progress);
+    return this.writes.run(() => this.publish(this.transitions.progress(task, progressJson)));
+  }
+
+  async complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return this.writes.run(() => {
+      const t = now();
+      return this.publish(this.transitions.complete(task, resultJson, t, this.purgeAt(t)));
+    });
+  }
+
+  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const errorJson = JSON.stringify(error);
+    return this.writes.run(() => {
+      const t = now();
+      return this.publish(this.transitions.fail(task, errorJson, t, this.purgeAt(t)));
+    });
+  }
+
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const errorJson = JSON.stringify(error);
+    return this.writes.run(() => this.publish(this.transitions.retry(task, errorJson, runAt), { wake: true }));
+  }
+
+  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return this.writes.run(() => this.publish(this.transitions.release(task, now()), { wake: true }));
+  }
+
+  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const errorJson = JSON.stringify(error);
+    return this.writes.run(() => {
+      const t = now();
+      const info = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
+      if (info === undefined) return null;
+      const { id, name, queue, payload } = task;
+      this.deadLetters.add({ id, name, queue, payload, error, at: t }, this.options.deadLetterLimit);
+      return this.publish(info);
+    });
+  }
+
+  async revoke(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return this.writes.run(() => {
+      const t = now();
+      const row = this.transitions.get(id);
+      if (!row || isExpired(row, t)) return null;
+      if (isTerminal(row.state)) return parseInfo(row.info);
+      const wasRunning = RUNNING_STATES.has(row.state);
+      return this.publish(this.transitions.revoke(id, t, this.purgeAt(t)), { revoked: wasRunning });
+    });
+  }
+
+  async getInfo(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const row = this.transitions.get(id);
+    return row && !isExpired(row, now()) ? parseInfo(row.info) : null;
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    this.assertOpen();
+    return this.deadLetters.list(limit);
+  }
+
+  async rescueExpired(): Promise<number> {
+    this.assertOpen();
+    return this.write(() => {
+      const rescued = this.leases.rescue(now());
+      for (const info of rescued) this.publish(info, { wake: true });
+      return rescued.length;
+    });
+  }
+
+  async prune(): Promise<number> {
+    this.assertOpen();
+    return this.write(() => {
+      const t = now();
+      const ids = this.maintenance.pruneTasks(t);
+      this.events.prune(t - EVENT_RETENTION_MS, ids);
+      return ids.length;
+    });
+  }
+
+  async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = this.feed.subscribeStatus(id, listener);
+    return async () => off();
+  }
+
+  async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = this.feed.subscribeRevocations(listener);
+    return async () => off();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.writes.flush(); // what callers already handed us still gets committed
+    this.closed = true;
+    this.feed.close(); // waiting claims wake up and throw ClosedError
+    this.db.close();
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('sqlite broker');
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction, then delivers its events in-process. */
+  private write<T>(fn: () => T): T {
+    const effects: Array<() => void> = [];
+    this.afterCommit = effects;
+    let result: T;
+    try {
+      result = this.immediate(fn) as T;
+    } catch (error) {
+      throw error instanceof Database.SqliteError ? new BrokerError(`sqlite: ${error.message}`, { cause: error }) : error;
+    } finally {
+      this.afterCommit = undefined;
+    }
+    for (const effect of effects) effect();
+    return result;
+  }
+
+  private insert(task: NewTask): EnqueueOutcome {
+    const outcome = this.enqueues.insert(task, now());
+    if (outcome.created) this.afterCommit?.push(() => this.feed.wake());
+    return outcome;
+  }
+
+  /** Leases due tasks queue by queue (the request's order is its priority), like the memory adapter. */
+  private take(request: ClaimRequest): { claimed: ClaimedTask[]; expired: number } {
+    return this.write(() => {
+      const claimed: ClaimedTask[] = [];
+      let expired = 0;
+      const t = now();
+      const params = { owner: request.workerId, now: t, leaseUntil: t + request.leaseMs, purgeAt: this.purgeAt(t) };
+      for (const queue of new Set(request.queues)) {
+        while (claimed.length < request.limit) {
+          const ask = request.limit - claimed.length;
+          const rows = this.claims.take({ ...params, queue, limit: ask });
+          for (const row of rows) {
+            const info = this.publish(row.info)!;
+            if (row.state === 'STARTED') claimed.push(toClaimed(info, row.payload, request.workerId));
+            else expired++;
+          }
+          if (rows.length < ask) break;
+        }
+      }
+      return { claimed, expired };
+    });
+  }
+
+  /** Records a transition in the events table; its listeners here hear it once the transaction commits. */
+  private publish(infoJson: string | undefined, how: { revoked?: boolean; wake?: boolean } = {}): TaskInfo | null {
+    if (infoJson === undefined) return null;
+    const info = parseInfo(infoJson);
+    const revoked = how.revoked ?? false;
+    this.events.append(info.id, infoJson, revoked, now());
+    this.afterCommit?.push(() => {
+      this.feed.deliver(info, revoked);
+      if (how.wake) this.feed.wake();
+    });
+    return info;
+  }
+
+  private purgeAt(finishedAt: number): number {
+    return finishedAt + this.options.resultTtlMs;
+  }
+}
+
+/** A finished task whose result expired is unknown, even before prune deletes it. */
+function isExpired(row: InfoRow, at: number): boolean {
+  return row.purge_at !== null && row.purge_at <= at;
+}

@@ -1,0 +1,76 @@
+import type { ClaimedTask } from '../../core/backend.js';
+import type { Db } from './database.js';
+import { deliveryParams, INFO_JSON, type InfoRow, RUNNING_SQL } from './rows.js';
+
+/** Only the live delivery may move a task: same lease owner, same attempt, still running. */
+const LIVE_DELIVERY = `id = @id AND lease_owner = @owner AND attempts = @attempt AND ${RUNNING_SQL}`;
+const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
+const FINISH = `finished_at = @now, purge_at = @purgeAt, ${DROP_LEASE}`;
+
+type Live = ReturnType<typeof deliveryParams>;
+type Finish = { now: number; purgeAt: number };
+
+/**
+ * Single-task state changes. Each is one UPDATE … RETURNING that bumps the
+ * version and yields the new TaskInfo JSON; undefined means the row did not
+ * qualify (a stale delivery, or an unknown or finished task).
+ */
+export class TransitionQueries {
+  private readonly getStmt;
+  private readonly progressStmt;
+  private readonly completeStmt;
+  private readonly failStmt;
+  private readonly retryStmt;
+  private readonly releaseStmt;
+  private readonly revokeStmt;
+
+  constructor(db: Db) {
+    const update = <P extends object>(set: string, where = LIVE_DELIVERY) =>
+      db
+        .prepare<[P], string>(`UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}`)
+        .pluck();
+    this.getStmt = db.prepare<[string], InfoRow>(`SELECT state, purge_at, ${INFO_JSON} AS info FROM tasks WHERE id = ?`);
+    this.progressStmt = update<Live & { progress: string }>(`state = 'PROGRESS', progress_json = @progress`);
+    this.completeStmt = update<Live & Finish & { result: string }>(`state = 'SUCCESS', result_json = @result, ${FINISH}`);
+    this.failStmt = update<Live & Finish & { error: string }>(`state = 'FAILURE', error_json = @error, ${FINISH}`);
+    this.retryStmt = update<Live & { error: string; runAt: number }>(
+      `state = 'RETRY', error_json = @error, run_at = @runAt, retries = retries + 1, ${DROP_LEASE}`,
+    );
+    this.releaseStmt = update<Live & { now: number }>(
+      `state = 'PENDING', attempts = attempts - 1, run_at = @now, ${DROP_LEASE}`,
+    );
+    this.revokeStmt = update<{ id: string } & Finish>(
+      `state = 'REVOKED', ${FINISH}`,
+      `id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`,
+    );
+  }
+
+  get(id: string): InfoRow | undefined {
+    return this.getStmt.get(id);
+  }
+
+  progress(task: ClaimedTask, progressJson: string): string | undefined {
+    return this.progressStmt.get({ ...deliveryParams(task), progress: progressJson });
+  }
+
+  complete(task: ClaimedTask, resultJson: string, now: number, purgeAt: number): string | undefined {
+    return this.completeStmt.get({ ...deliveryParams(task), result: resultJson, now, purgeAt });
+  }
+
+  fail(task: ClaimedTask, errorJson: string, now: number, purgeAt: number): string | undefined {
+    return this.failStmt.get({ ...deliveryParams(task), error: errorJson, now, purgeAt });
+  }
+
+  retry(task: ClaimedTask, errorJson: string, runAt: number): string | undefined {
+    return this.retryStmt.get({ ...deliveryParams(task), error: errorJson, runAt });
+  }
+
+  release(task: ClaimedTask, now: number): string | undefined {
+    return this.releaseStmt.get({ ...deliveryParams(task), now });
+  }
+
+  /** REVOKED unless already finished. */
+  revoke(id: string, now: number, purgeAt: number): string | undefined {
+    return this.revokeStmt.get({ id, now, purgeAt });
+  }
+}
