@@ -27,8 +27,11 @@ export class RunningTask {
   private readonly controller = new AbortController();
   private cause?: AbortCause;
   private resolveAborted!: (cause: AbortCause) => void;
+  private resolveSettled!: () => void;
   /** Resolves with the cause when the worker aborts the attempt. */
   readonly aborted = new Promise<AbortCause>((resolve) => (this.resolveAborted = resolve));
+  /** Resolves when the handler is done with (or no longer awaited); recording the outcome may still be under way. */
+  readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
 
   constructor(readonly claimed: ClaimedTask) {}
 
@@ -38,6 +41,10 @@ export class RunningTask {
 
   get abortCause(): AbortCause | undefined {
     return this.cause;
+  }
+
+  markSettled(): void {
+    this.resolveSettled();
   }
 
   abort(cause: AbortCause, reason: Error): void {
@@ -54,6 +61,7 @@ export async function runTask(deps: RunDependencies, running: RunningTask): Prom
   const task = running.claimed;
   const decoded = decode(deps.registry, task);
   if (decoded instanceof Error) {
+    running.markSettled();
     logger.error({ taskId: task.id, task: task.name, err: decoded.message }, 'dead-lettered an undecodable task');
     await backend.deadLetter(task, describeError(decoded));
     return;
@@ -61,11 +69,13 @@ export async function runTask(deps: RunDependencies, running: RunningTask): Prom
   const { definition, args } = decoded;
   const redeliveries = task.attempt - task.retries - 1;
   if (redeliveries > definition.maxRedeliveries) {
+    running.markSettled();
     const error = new WorkerLostError(`task was redelivered ${redeliveries} times after its worker stopped responding`);
     await backend.fail(task, describeError(error));
     return;
   }
   const outcome = await execute(deps, definition, args, running);
+  running.markSettled();
   await record(deps, definition, task, outcome);
 }
 

@@ -45,7 +45,10 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly graceMs: number;
   private readonly claimWaitMs: number;
-  private readonly active = new Map<string, { running: RunningTask; done: Promise<void> }>();
+  /** Deliveries whose handler runs: these count against `concurrency`. */
+  private readonly active = new Map<string, RunningTask>();
+  /** Every delivery until its outcome is recorded; recording overlaps the next claim. */
+  private readonly unrecorded = new Set<Promise<void>>();
   private readonly stopClaiming = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly signalHandler = (): void => this.onSignal();
@@ -86,7 +89,7 @@ export class Worker {
     this.currentState = 'running';
     const backend = this.backend;
     this.unsubscribeRevocations = await backend.subscribeRevocations((id) => {
-      this.active.get(id)?.running.abort('revoked', new TaskRevokedError(id));
+      this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
     });
     await this.rescue();
     this.every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.renewLeases());
@@ -113,7 +116,7 @@ export class Worker {
   private async claimLoop(): Promise<void> {
     let failures = 0;
     while (this.currentState === 'running') {
-      if (this.active.size >= this.concurrency) {
+      if (this.active.size >= this.concurrency || this.unrecorded.size >= 2 * this.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         // Tasks finishing together free their slots in one burst: claim for all of them at once.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -147,25 +150,35 @@ export class Worker {
 
   private launch(task: ClaimedTask): void {
     const running = new RunningTask(task);
-    const done = runTask(this.deps, running)
+    this.active.set(task.id, running);
+    void running.settled.then(() => {
+      if (this.active.get(task.id) === running) this.active.delete(task.id);
+      this.freeSlot();
+    });
+    const done: Promise<void> = runTask(this.deps, running)
       .catch((error: unknown) => {
         // The broker failed while recording: the lease will expire and the task run again.
         this.deps.logger.error({ taskId: task.id, err: String(error) }, 'could not record task outcome');
       })
       .finally(() => {
-        this.active.delete(task.id);
-        this.slotFreed?.();
-        this.slotFreed = undefined;
+        running.markSettled();
+        this.unrecorded.delete(done);
+        this.freeSlot();
       });
-    this.active.set(task.id, { running, done });
+    this.unrecorded.add(done);
+  }
+
+  private freeSlot(): void {
+    this.slotFreed?.();
+    this.slotFreed = undefined;
   }
 
   private async renewLeases(): Promise<void> {
-    const tasks = [...this.active.values()].map((a) => a.running.claimed);
+    const tasks = [...this.active.values()].map((running) => running.claimed);
     if (tasks.length === 0) return;
     const lost = await this.backend.extendLeases(tasks, this.leaseMs);
     for (const id of lost) {
-      this.active.get(id)?.running.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
+      this.active.get(id)?.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
     }
   }
 
@@ -201,7 +214,7 @@ export class Worker {
   }
 
   private abortAll(): void {
-    for (const { running } of this.active.values()) running.abort('shutdown', new ShutdownError());
+    for (const running of this.active.values()) running.abort('shutdown', new ShutdownError());
   }
 
   private async shutdown(graceMs: number): Promise<void> {
@@ -211,9 +224,9 @@ export class Worker {
     }
     this.currentState = 'stopping';
     this.stopClaiming.abort();
-    this.slotFreed?.();
+    this.freeSlot();
     await this.loop;
-    const all = (): Promise<unknown> => Promise.all([...this.active.values()].map((a) => a.done));
+    const all = (): Promise<unknown> => Promise.all([...this.unrecorded]);
     const grace = new AbortController();
     await Promise.race([all(), sleep(graceMs, grace.signal)]);
     grace.abort();

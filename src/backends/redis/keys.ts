@@ -1,0 +1,40 @@
+/** Key and channel names of one prefix; see lua/common.ts for the layout. */
+export class RedisKeys {
+  /** '{prefix}:' — hash-tagged, so every key of a prefix is in one cluster slot. */
+  readonly base: string;
+  readonly leases: string;
+  readonly dead: string;
+  readonly revokedChannel: string;
+  readonly statusChannelPrefix: string;
+
+  constructor(prefix: string) {
+    this.base = `{${prefix}}:`;
+    this.leases = `${this.base}leases`;
+    this.dead = `${this.base}dead`;
+    this.revokedChannel = `${this.base}revoked`;
+    this.statusChannelPrefix = `${this.base}status:`;
+  }
+
+  task(id: string): string {
+    return `${this.base}t:${id}`;
+  }
+  idempotency(key: string): string {
+    return `${this.base}i:${key}`;
+  }
+  ready(queue: string): string {
+    return `${this.base}q:${queue}`;
+  }
+  delayed(queue: string): string {
+    return `${this.base}d:${queue}`;
+  }
+  wake(queue: string): string {
+    return `${this.base}w:${queue}`;
+  }
+  status(id: string): string {
+    return `${this.statusChannelPrefix}${id}`;
+  }
+  /** The three per-queue keys, as the scripts expect them. */
+  queueKeys(queue: string): [string, string, string] {
+    return [this.ready(queue), this.delayed(queue), this.wake(queue)];
+  }
+}

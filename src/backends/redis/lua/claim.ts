@@ -1,0 +1,97 @@
+import { script } from './common.js';
+
+export const CLAIM_LUA = script(
+  `
+-- claim.lua: lease up to ARGV[5] due tasks from the given queues, in order.
+-- KEYS[1] BASE leases (zset id -> lease end)
+-- KEYS: for each queue j (0-based), KEYS[3j+2] = BASE q:<queue> (ready list),
+--       KEYS[3j+3] = BASE d:<queue> (delayed zset), KEYS[3j+4] = BASE w:<queue> (wake token)
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
+-- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
+-- Touches BASE t:<id>, BASE i:<key> of popped tasks (built here, see common.ts).
+-- Moves due delayed tasks to the ready list first (a delayed task is never in
+-- the ready list before it is due). Expired tasks end REVOKED (TaskExpired).
+-- Returns {nextDue (-1: none; only computed when nothing was claimed),
+--          then 5 per task: id, static JSON fragment, payload, attempt, retries}.
+`,
+  `
+local now = tonumber(ARGV[2])
+local worker = ARGV[3]
+local now_s = ARGV[2]
+local lease_until = tostring(now + tonumber(ARGV[4]))
+local limit = tonumber(ARGV[5])
+local ttl = ARGV[6]
+local promote = tonumber(ARGV[7])
+local EXPIRED = '{"type":"TaskExpired","message":"the task expired before it started"}'
+local out = {-1}
+local leases = {}
+local n = 0
+local more = false
+for q = 0, (#KEYS - 1) / 3 - 1 do
+  local ready, delayed, wake = KEYS[3 * q + 2], KEYS[3 * q + 3], KEYS[3 * q + 4]
+  local due = redis.call('ZRANGE', delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
+  if #due > 0 then
+    redis.call('ZREM', delayed, unpack(due))
+    push_ready(ready, wake, due)
+    if #due == promote then more = true end
+  end
+  while n < limit do
+    local want = limit - n
+    local popped = redis.call('LPOP', ready, want)
+    if not popped then break end
+    for _, id in ipairs(popped) do
+      local key = BASE .. 't:' .. id
+      local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P')
+      if h[1] then
+        local s, v, a, r, t, S, f = parse_m(h[1])
+        if s == 'PENDING' or s == 'RETRY' then
+          if tonumber(t) > now then
+            -- not due (cannot happen through this protocol): keep it delayed
+            redis.call('ZADD', delayed, t, id)
+          elseif h[4] and tonumber(h[4]) <= now then
+            v = v + 1
+            redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
+            expire_finished(key, redis.call('HGET', key, 'k'), ttl)
+            publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false))
+          else
+            v = tostring(v + 1)
+            a = tostring(a + 1)
+            redis.call('HSET', key, 'm', pack_m('STARTED', v, a, r, t, now_s, f, lease_until, worker))
+            leases[#leases + 1] = lease_until
+            leases[#leases + 1] = id
+            publish(id, info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false))
+            local o = #out
+            out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r
+            n = n + 1
+          end
+        end
+        -- other states: a stale entry (revoked or finished task): dropped
+      end
+    end
+    if #popped < want then break end
+  end
+  if limit > 0 and n >= limit then
+    -- the list may hold more: pass the wake token on to another waiting claimer
+    redis.call('ZADD', wake, 0, 'w')
+    break
+  end
+end
+for i = 1, #leases, 1000 do
+  redis.call('ZADD', KEYS[1], unpack(leases, i, math.min(i + 999, #leases)))
+end
+if n == 0 then
+  if more then
+    out[1] = now
+  else
+    for q = 0, (#KEYS - 1) / 3 - 1 do
+      local first = redis.call('ZRANGE', KEYS[3 * q + 3], 0, 0, 'WITHSCORES')
+      if first[2] then
+        local at = tonumber(first[2])
+        if out[1] < 0 or at < out[1] then out[1] = at end
+      end
+    end
+  end
+end
+return out
+`,
+);

@@ -1,0 +1,114 @@
+/**
+ * Lua helpers shared by every errand script. Each script's source is its own
+ * header comment (KEYS/ARGV), then this block, then its body; one script per
+ * atomic operation.
+ *
+ * Key layout (BASE = ARGV[1] = '{prefix}:', hash-tagged so one prefix lives
+ * in one cluster slot):
+ *   BASE t:<id>        hash, one per task (fields below)
+ *   BASE i:<key>       string, idempotency key -> task id
+ *   BASE q:<queue>     list, ready task ids in due order
+ *   BASE d:<queue>     zset, delayed task ids scored by runAt
+ *   BASE w:<queue>     zset with the single member 'w': the wake-up token a
+ *                      blocked claim waits for (BZPOPMIN); a set, so it never piles up
+ *   BASE leases        zset, leased (running) task ids scored by lease end
+ *   BASE dead          list, dead letters (JSON), newest first, capped
+ *   channel BASE status:<id>  TaskInfo JSON after every transition
+ *   channel BASE revoked      ids of running tasks that were revoked
+ *
+ * Task hash fields (few and short: Redis pays per field read and written):
+ *   j  the static part of the TaskInfo as a JSON fragment, encoded once at
+ *      enqueue: "name":…,"queue":…,"enqueuedAt":…
+ *   p  payload
+ *   m  the mutable part, packed: state|version|attempts|retries|runAt|
+ *      startedAt|finishedAt|leaseUntil|workerId (empty = unset; workerId last,
+ *      so it may contain '|')
+ *   x  expiresAt, k  idempotency key (only when set)
+ *   R  result JSON, E  error JSON, P  progress JSON (once set)
+ *
+ * Per-task keys (t:, i:) and, in rescue/revoke, the queue keys of a task are
+ * built inside the scripts from BASE instead of being passed in KEYS: they are
+ * only known once the task is read. They share BASE's hash tag, so every key a
+ * script touches is in the same cluster slot.
+ */
+export const COMMON_LUA = `
+local BASE = ARGV[1]
+local M_PATTERN = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$'
+
+-- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, workerId
+local function parse_m(m)
+  return string.match(m, M_PATTERN)
+end
+
+local function pack_m(s, v, a, r, t, S, f, l, w)
+  return s .. '|' .. v .. '|' .. a .. '|' .. r .. '|' .. t .. '|' .. S .. '|' .. f .. '|' .. l .. '|' .. w
+end
+
+local function is_running(s)
+  return s == 'STARTED' or s == 'PROGRESS'
+end
+
+local function json_string(s)
+  if string.find(s, '[%c"\\\\]') then return cjson.encode(s) end
+  return '"' .. s .. '"'
+end
+
+-- The TaskInfo as JSON; stored JSON (j, result, error, progress) is embedded as it is.
+-- One concatenation (Lua interns every intermediate string); callers pass
+-- numbers already as strings where they can (a number costs a sprintf).
+local function info_json(id, j, s, v, a, r, t, S, f, E, P, R)
+  return '{"id":' .. json_string(id) .. ',' .. j .. ',"state":"' .. s .. '","version":' .. v ..
+    ',"attempts":' .. a .. ',"retries":' .. r .. ',"runAt":' .. t ..
+    (S ~= '' and ',"startedAt":' .. S or '') .. (f ~= '' and ',"finishedAt":' .. f or '') ..
+    (R and ',"result":' .. R or '') .. (E and ',"error":' .. E or '') ..
+    (P and ',"progress":' .. P or '') .. '}'
+end
+
+-- PUBLISH the new TaskInfo on the task's channel; returns the JSON.
+local function publish(id, json)
+  redis.call('PUBLISH', BASE .. 'status:' .. id, json)
+  return json
+end
+
+local function queue_of(j)
+  return cjson.decode('{' .. j .. '}').queue
+end
+
+-- A finished task (and its idempotency key) expires after the result TTL.
+local function expire_finished(key, k, ttl)
+  redis.call('PEXPIRE', key, ttl)
+  if k then redis.call('PEXPIRE', BASE .. 'i:' .. k, ttl) end
+end
+
+-- Appends ids to a ready list; the push that makes it non-empty sets the
+-- wake token (a non-empty list already had its token, or a claimer is busy
+-- on it and passes the token on itself).
+local function push_ready(ready, wake, ids)
+  for i = 1, #ids, 1000 do
+    local chunk = {unpack(ids, i, math.min(i + 999, #ids))}
+    local len = redis.call('RPUSH', ready, unpack(chunk))
+    if len == #chunk then redis.call('ZADD', wake, 0, 'w') end
+  end
+end
+
+-- Adds (score, id, score, id, ...) to a delayed zset; sets the wake token when
+-- the earliest due time moved earlier, so a blocked claim re-arms its timer.
+local function push_delayed(delayed, wake, pairs_, earliest)
+  local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  for i = 1, #pairs_, 1000 do
+    redis.call('ZADD', delayed, unpack(pairs_, i, math.min(i + 999, #pairs_)))
+  end
+  if first[2] == nil or earliest < tonumber(first[2]) then redis.call('ZADD', wake, 0, 'w') end
+end
+
+-- Puts one task where claim finds it when due.
+local function schedule(ready, delayed, wake, id, run_at, now)
+  if run_at <= now then push_ready(ready, wake, {id})
+  else push_delayed(delayed, wake, {run_at, id}, run_at) end
+end
+`;
+
+/** Builds a script: header comment first, then the shared helpers, then the body. */
+export function script(header: string, body: string): string {
+  return `${header.trim()}\n${COMMON_LUA}\n${body.trim()}\n`;
+}

@@ -1,0 +1,53 @@
+import { script } from './common.js';
+
+export const FINISH_LUA = script(
+  `
+-- finish.lua: end a batch of deliveries (batch ack): SUCCESS, FAILURE or FAILURE + dead letter.
+-- KEYS[1] BASE leases (zset), KEYS[2] BASE dead (dead-letter list)
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] deadLetterLimit
+-- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
+--           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
+-- Touches BASE t:<id>, BASE i:<key> (built here, see common.ts).
+-- A stale delivery (not running, other owner or attempt) is refused: false.
+-- Returns, per op, the new TaskInfo JSON or false.
+`,
+  `
+local now = ARGV[2]
+local ttl = ARGV[3]
+local out = {}
+local done = {}
+local dead = {}
+for i = 5, #ARGV, 6 do
+  local kind, id, worker, attempt, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key = BASE .. 't:' .. id
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k')
+  local json = false
+  if h[1] then
+    local s, v, a, r, t, S, f, l, w = parse_m(h[1])
+    if is_running(s) and w == worker and a == attempt then
+      v = tostring(v + 1)
+      if kind == 'S' then
+        redis.call('HSET', key, 'm', pack_m('SUCCESS', v, a, r, t, S, now, '', ''), 'R', data)
+        json = info_json(id, h[2], 'SUCCESS', v, a, r, t, S, now, h[3], h[4], data)
+      else
+        redis.call('HSET', key, 'm', pack_m('FAILURE', v, a, r, t, S, now, '', ''), 'E', data)
+        json = info_json(id, h[2], 'FAILURE', v, a, r, t, S, now, data, h[4], false)
+        if kind == 'D' then dead[#dead + 1] = ARGV[i + 5] end
+      end
+      expire_finished(key, h[5], ttl)
+      done[#done + 1] = id
+      publish(id, json)
+    end
+  end
+  out[#out + 1] = json
+end
+for i = 1, #done, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(done, i, math.min(i + 999, #done)))
+end
+if #dead > 0 then
+  redis.call('LPUSH', KEYS[2], unpack(dead))
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
+end
+return out
+`,
+);

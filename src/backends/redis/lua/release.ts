@@ -1,0 +1,27 @@
+import { script } from './common.js';
+
+export const RELEASE_LUA = script(
+  `
+-- release.lua: graceful stop; a running delivery goes back to PENDING, due now,
+-- and its attempt does not count (attempts - 1).
+-- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt
+-- Touches BASE t:<id> (built here, see common.ts).
+-- Returns the new TaskInfo JSON, or false for a stale delivery.
+`,
+  `
+local now = ARGV[2]
+local id = ARGV[3]
+local key = BASE .. 't:' .. id
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P')
+if not h[1] then return false end
+local s, v, a, r, t, S, f, l, w = parse_m(h[1])
+if not (is_running(s) and w == ARGV[4] and a == ARGV[5]) then return false end
+v = v + 1
+a = a - 1
+redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
+redis.call('ZREM', KEYS[1], id)
+push_ready(KEYS[2], KEYS[4], {id})
+return publish(id, info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false))
+`,
+);

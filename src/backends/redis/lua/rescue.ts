@@ -1,0 +1,38 @@
+import { script } from './common.js';
+
+export const RESCUE_LUA = script(
+  `
+-- rescue.lua: put tasks whose lease expired (their worker died) back in their queue, due now.
+-- KEYS[1] BASE leases
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] at most this many lease entries per call
+-- Touches BASE t:<id> and the task's BASE q:<queue> / BASE w:<queue> (known only
+-- once the task is read; built here, see common.ts).
+-- Returns {rescued, lease entries examined}.
+`,
+  `
+local now = tonumber(ARGV[2])
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[3]))
+local rescued = 0
+for _, id in ipairs(ids) do
+  local key = BASE .. 't:' .. id
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P')
+  local s, v, a, r, t, S, f, l, w = false, 0, 0, 0, 0, '', '', '', ''
+  if h[1] then s, v, a, r, t, S, f, l, w = parse_m(h[1]) end
+  local lease = tonumber(l) or 0
+  if is_running(s) and lease > now then
+    redis.call('ZADD', KEYS[1], lease, id)
+  else
+    redis.call('ZREM', KEYS[1], id)
+    if is_running(s) then
+      v = v + 1
+      redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
+      local queue = queue_of(h[2])
+      push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
+      publish(id, info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false))
+      rescued = rescued + 1
+    end
+  end
+end
+return {rescued, #ids}
+`,
+);

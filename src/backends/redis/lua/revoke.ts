@@ -1,0 +1,37 @@
+import { script } from './common.js';
+
+export const REVOKE_LUA = script(
+  `
+-- revoke.lua: REVOKED; a pending task never runs, a running one is announced on BASE revoked.
+-- KEYS[1] BASE leases
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] resultTtlMs
+-- Touches BASE t:<id>, BASE i:<key> and the task's BASE d:<queue> (known only
+-- once the task is read; built here, see common.ts). A ready-list entry of a
+-- revoked task stays and is dropped by the claim that pops it.
+-- Returns false for an unknown id, else {TaskInfo JSON, changed (1|0)}:
+-- a finished task is returned unchanged.
+`,
+  `
+local now = ARGV[2]
+local id = ARGV[3]
+local key = BASE .. 't:' .. id
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k')
+if not h[1] then return false end
+local s, v, a, r, t, S, f = parse_m(h[1])
+if s == 'SUCCESS' or s == 'FAILURE' or s == 'REVOKED' then
+  return {info_json(id, h[2], s, v, a, r, t, S, f, h[3], h[4], h[5]), 0}
+end
+local was_running = is_running(s)
+v = v + 1
+redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''))
+expire_finished(key, h[6], ARGV[4])
+if was_running then
+  redis.call('ZREM', KEYS[1], id)
+else
+  redis.call('ZREM', BASE .. 'd:' .. queue_of(h[2]), id)
+end
+local json = publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
+if was_running then redis.call('PUBLISH', BASE .. 'revoked', id) end
+return {json, 1}
+`,
+);

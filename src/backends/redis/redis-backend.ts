@@ -1,0 +1,630 @@
+import { randomUUID } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type {
+  Backend,
+  BackendOptions,
+  ClaimedTask,
+  ClaimRequest,
+  EnqueueOutcome,
+  NewTask,
+  Unsubscribe,
+} from '../../core/backend.js';
+import { now } from '../../core/clock.js';
+import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/errors.js';
+import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { Listeners } from '../../core/listeners.js';
+import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
+import { RedisKeys } from './keys.js';
+import { CLAIM_LUA } from './lua/claim.js';
+import { ENQUEUE_LUA } from './lua/enqueue.js';
+import { EXTEND_LUA } from './lua/extend.js';
+import { FINISH_LUA } from './lua/finish.js';
+import { PROGRESS_LUA } from './lua/progress.js';
+import { RELEASE_LUA } from './lua/release.js';
+import { RESCUE_LUA } from './lua/rescue.js';
+import { RETRY_LUA } from './lua/retry.js';
+import { REVOKE_LUA } from './lua/revoke.js';
+
+export interface RedisBackendOptions extends BackendOptions {
+  /** redis:// or rediss:// URL (host, port, db, credentials). */
+  url: string;
+  /** Key prefix, default 'errand'; keys are '{prefix}:…' (one cluster slot per prefix). */
+  prefix?: string;
+}
+
+/** One atomic operation per script, registered with defineCommand (EVALSHA, EVAL on NOSCRIPT). */
+const SCRIPTS = {
+  errandEnqueue: ENQUEUE_LUA,
+  errandClaim: CLAIM_LUA,
+  errandFinish: FINISH_LUA,
+  errandProgress: PROGRESS_LUA,
+  errandRetry: RETRY_LUA,
+  errandRelease: RELEASE_LUA,
+  errandRevoke: REVOKE_LUA,
+  errandExtend: EXTEND_LUA,
+  errandRescue: RESCUE_LUA,
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptArg = string | number;
+
+/** Tasks per enqueue script call; ops per finish script call. */
+const ENQUEUE_CHUNK = 1000;
+const FINISH_CHUNK = 500;
+/** Due delayed tasks moved to a ready list per queue and claim call. */
+const PROMOTE_CHUNK = 1000;
+/** Lease entries examined per rescue script call. */
+const RESCUE_CHUNK = 1000;
+
+interface FinishOp {
+  args: ScriptArg[];
+  resolve(info: TaskInfo | null): void;
+  reject(error: unknown): void;
+}
+
+interface StatusEntry {
+  listeners: Listeners<TaskInfo>;
+  /** Settles once SUBSCRIBE for the id's channel is acknowledged. */
+  ready: Promise<unknown>;
+}
+
+/**
+ * Tasks in Redis, shared by any number of processes and machines.
+ *
+ * Every state change is one Lua script (lua/*.ts) that checks, writes,
+ * publishes the new TaskInfo and moves the task between lists atomically;
+ * times are the callers' clocks (core/clock), passed in as ARGV.
+ *
+ * Connections: one for commands (scripts, reads), one for blocking claims
+ * (BZPOPMIN on per-queue wake tokens; interrupted with CLIENT UNBLOCK from the
+ * command connection, or dropped), one subscriber for status and revocation
+ * channels. The last two are opened on first use.
+ *
+ * Round trips on the busy path: enqueueMany is one script call per 1000
+ * tasks; claim one per batch; complete/fail/deadLetter calls made in the
+ * same event-loop turn are coalesced into one script call (batch ack).
+ */
+export class RedisBackend implements Backend {
+  readonly kind = 'redis';
+  readonly capabilities = { crossProcess: true, durable: true };
+  /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
+  readonly instanceId = randomUUID().slice(0, 8);
+
+  private readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private blocking?: Redis;
+  private blockingId?: number;
+  /** The blocking connection's current wait, shared by overlapping claims. */
+  private blockWait?: Promise<void>;
+  private subscriber?: Redis;
+  private subscriberConnectedOnce = false;
+  private readonly status = new Map<string, StatusEntry>();
+  private readonly revocations = new Listeners<string>();
+  private revocationsReady?: Promise<unknown>;
+  private finishOps: FinishOp[] = [];
+  private finishTimer?: NodeJS.Immediate;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly closing = new AbortController();
+  private closePromise?: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly options: RedisBackendOptions) {
+    if (!options.url) throw new ConfigError('the redis backend needs a url');
+    const prefix = options.prefix ?? 'errand';
+    if (prefix.length === 0 || /[{}\s]/.test(prefix)) {
+      throw new ConfigError(`redis prefix "${prefix}" must be non-empty, without braces or spaces`);
+    }
+    this.keys = new RedisKeys(prefix);
+    this.redis = this.connect('cmd', {});
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
+  }
+
+  // --- producer side ---------------------------------------------------------
+
+  async enqueue(task: NewTask): Promise<EnqueueOutcome> {
+    const [outcome] = await this.enqueueMany([task]);
+    return outcome!;
+  }
+
+  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    this.assertOpen();
+    const out: EnqueueOutcome[] = [];
+    for (let i = 0; i < tasks.length; i += ENQUEUE_CHUNK) {
+      out.push(...(await this.enqueueChunk(tasks.slice(i, i + ENQUEUE_CHUNK))));
+    }
+    return out;
+  }
+
+  private async enqueueChunk(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    const queueIndex = new Map<string, number>();
+    const keys: string[] = [];
+    const args: ScriptArg[] = [this.keys.base, now()];
+    for (const t of tasks) {
+      let qi = queueIndex.get(t.queue);
+      if (qi === undefined) {
+        qi = queueIndex.size + 1;
+        queueIndex.set(t.queue, qi);
+        keys.push(...this.keys.queueKeys(t.queue));
+      }
+      args.push(t.id, qi, encodeStatic(t), t.payload, t.runAt, t.expiresAt ?? '', t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`);
+    }
+    const reply = (await this.call('enqueue', 'errandEnqueue', keys, args)) as Array<string | number>;
+    const out: EnqueueOutcome[] = [];
+    for (let i = 0; i < reply.length; i += 2) out.push({ id: String(reply[i]), created: Number(reply[i + 1]) === 1 });
+    return out;
+  }
+
+  // --- claiming ----------------------------------------------------------------
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    const deadline = now() + request.waitMs;
+    for (;;) {
+      this.assertOpen();
+      const { tasks, nextDue } = await this.claimOnce(request);
+      if (tasks.length > 0 || request.signal?.aborted) return tasks;
+      const t = now();
+      let wait = deadline - t;
+      if (wait <= 0) return tasks;
+      if (nextDue >= 0) wait = Math.min(wait, nextDue - t);
+      if (wait > 0) await this.waitForWake(request.queues, wait, request.signal);
+    }
+  }
+
+  private async claimOnce(request: ClaimRequest): Promise<{ tasks: ClaimedTask[]; nextDue: number }> {
+    const keys = [this.keys.leases];
+    for (const queue of request.queues) keys.push(...this.keys.queueKeys(queue));
+    const args = [
+      this.keys.base,
+      now(),
+      request.workerId,
+      request.leaseMs,
+      request.limit,
+      this.options.resultTtlMs,
+      PROMOTE_CHUNK,
+    ];
+    const reply = (await this.call('claim', 'errandClaim', keys, args)) as Array<string | number>;
+    const tasks: ClaimedTask[] = [];
+    for (let i = 1; i < reply.length; i += 5) {
+      const { name, queue, enqueuedAt } = decodeStatic(String(reply[i + 1]));
+      tasks.push({
+        id: String(reply[i]),
+        name,
+        queue,
+        payload: String(reply[i + 2]),
+        attempt: Number(reply[i + 3]),
+        retries: Number(reply[i + 4]),
+        enqueuedAt,
+        workerId: request.workerId,
+      });
+    }
+    return { tasks, nextDue: Number(reply[0]) };
+  }
+
+  /**
+   * Waits until a wake token of one of `queues` is set (an enqueue, a retry
+   * or a release made a ready list non-empty, or moved the next due time
+   * earlier), `ms` pass, `signal` aborts or the backend closes. The token is
+   * only a hint: the caller runs the claim script again, so a token lost with
+   * a connection costs at most one wait.
+   */
+  private async waitForWake(queues: string[], ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return;
+    if (this.blockWait || queues.length === 0) {
+      // An overlapping claim of this instance holds the blocking connection:
+      // wait for its wake-up (then both look again), the time or the signal.
+      await waitAny(ms, [signal, this.closing.signal], this.blockWait);
+      return;
+    }
+    const wait = this.block(queues, ms, signal);
+    this.blockWait = wait;
+    try {
+      await wait;
+    } finally {
+      if (this.blockWait === wait) this.blockWait = undefined;
+    }
+  }
+
+  private async block(queues: string[], ms: number, signal?: AbortSignal): Promise<void> {
+    let conn: Redis;
+    let clientId: number;
+    try {
+      conn = this.blockingConnection();
+      clientId = await this.blockingClientId(conn);
+    } catch {
+      if (!this.closed) await waitAny(Math.min(ms, 100), [signal, this.closing.signal]);
+      return;
+    }
+    let settled = false;
+    let failed = false;
+    // Redis checks blocking timeouts only every 100 ms (hz 10): the exact
+    // bound is a local timer; the server-side timeout is a safety net.
+    const popped = conn.bzpopmin(...queues.map((q) => this.keys.wake(q)), Math.ceil(ms / 1000) + 1).then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+        failed = true;
+      },
+    );
+    await waitAny(ms, [signal, this.closing.signal], popped);
+    if (!settled) await this.unblock(conn, clientId, popped, () => settled);
+    if (failed && !this.closed && !signal?.aborted) await waitAny(Math.min(ms, 100), [signal, this.closing.signal]);
+  }
+
+  /** Ends a pending BZPOPMIN: CLIENT UNBLOCK from the command connection, else drop the connection. */
+  private async unblock(conn: Redis, clientId: number, popped: Promise<void>, settled: () => boolean): Promise<void> {
+    for (let i = 0; i < 20 && !settled() && !this.closed; i++) {
+      const n = await this.redis.client('UNBLOCK', clientId).catch(() => -1);
+      if (n === 1) break;
+      // 0: the command has not reached the server yet (or just completed)
+      await waitAny(5, [], popped);
+    }
+    if (!settled()) {
+      conn.disconnect();
+      if (this.blocking === conn) {
+        this.blocking = undefined;
+        this.blockingId = undefined;
+      }
+    }
+    await popped;
+  }
+
+  private blockingConnection(): Redis {
+    this.assertOpen();
+    if (!this.blocking) {
+      const conn = this.connect('block', { maxRetriesPerRequest: 1 });
+      conn.on('close', () => {
+        if (this.blocking === conn) this.blockingId = undefined;
+      });
+      this.blocking = conn;
+    }
+    return this.blocking;
+  }
+
+  private async blockingClientId(conn: Redis): Promise<number> {
+    if (this.blockingId === undefined) {
+      const id = Number(await conn.client('ID'));
+      if (this.blocking === conn) this.blockingId = id;
+      return id;
+    }
+    return this.blockingId;
+  }
+
+  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+    this.assertOpen();
+    if (tasks.length === 0) return [];
+    const args: ScriptArg[] = [this.keys.base, now(), leaseMs];
+    for (const t of tasks) args.push(t.id, t.workerId, t.attempt);
+    const lost = (await this.call('extendLeases', 'errandExtend', [this.keys.leases], args)) as string[];
+    return lost.map(String);
+  }
+
+  // --- worker-side transitions -------------------------------------------------
+
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress)];
+    return this.infoOrNull(await this.call('recordProgress', 'errandProgress', [], args));
+  }
+
+  complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+    return this.finish(['S', task.id, task.workerId, task.attempt, resultJson, '']);
+  }
+
+  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    return this.finish(['F', task.id, task.workerId, task.attempt, errorJson(error), '']);
+  }
+
+  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+    const letter: DeadLetter = {
+      id: task.id,
+      name: task.name,
+      queue: task.queue,
+      payload: task.payload,
+      error: { type: error.type, message: error.message },
+      at: now(),
+    };
+    return this.finish(['D', task.id, task.workerId, task.attempt, errorJson(error), JSON.stringify(letter)]);
+  }
+
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
+    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, errorJson(error), runAt];
+    return this.infoOrNull(await this.call('retryLater', 'errandRetry', keys, args));
+  }
+
+  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
+    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt];
+    return this.infoOrNull(await this.call('release', 'errandRelease', keys, args));
+  }
+
+  /** Queues a finishing op for the next batch ack (one script call per event-loop turn). */
+  private finish(args: ScriptArg[]): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      this.finishOps.push({ args, resolve, reject });
+      this.finishTimer ??= setImmediate(() => void this.flushFinish());
+    });
+  }
+
+  private async flushFinish(): Promise<void> {
+    if (this.finishTimer) clearImmediate(this.finishTimer);
+    this.finishTimer = undefined;
+    const ops = this.finishOps.splice(0);
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < ops.length; i += FINISH_CHUNK) runs.push(this.track(this.runFinish(ops.slice(i, i + FINISH_CHUNK))));
+    await Promise.all(runs);
+  }
+
+  private async runFinish(ops: FinishOp[]): Promise<void> {
+    const args: ScriptArg[] = [this.keys.base, now(), this.options.resultTtlMs, this.options.deadLetterLimit];
+    for (const op of ops) args.push(...op.args);
+    try {
+      const reply = (await this.script('errandFinish', [this.keys.leases, this.keys.dead], args)) as unknown[];
+      ops.forEach((op, i) => op.resolve(reply[i] ? parseInfo(reply[i]) : null));
+    } catch (error) {
+      const wrapped = this.wrap('complete', error);
+      for (const op of ops) op.reject(wrapped);
+    }
+  }
+
+  // --- control and reads -------------------------------------------------------
+
+  async revoke(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    const args = [this.keys.base, now(), id, this.options.resultTtlMs];
+    const reply = (await this.call('revoke', 'errandRevoke', [this.keys.leases], args)) as [string, number] | null;
+    return reply ? parseInfo(reply[0]) : null;
+  }
+
+  async getInfo(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    try {
+      return infoFromFields(id, await this.redis.hmget(this.keys.task(id), ...INFO_FIELDS));
+    } catch (error) {
+      throw this.wrap('getInfo', error);
+    }
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    this.assertOpen();
+    if (limit <= 0) return [];
+    try {
+      const items = await this.redis.lrange(this.keys.dead, 0, limit - 1);
+      return items.map((item) => JSON.parse(item) as DeadLetter);
+    } catch (error) {
+      throw this.wrap('listDeadLetters', error);
+    }
+  }
+
+  async rescueExpired(): Promise<number> {
+    this.assertOpen();
+    let rescued = 0;
+    for (;;) {
+      const args = [this.keys.base, now(), RESCUE_CHUNK];
+      const [n, examined] = (await this.call('rescueExpired', 'errandRescue', [this.keys.leases], args)) as [number, number];
+      rescued += Number(n);
+      if (Number(examined) < RESCUE_CHUNK) return rescued;
+    }
+  }
+
+  /**
+   * Nothing to do: finished tasks and their idempotency keys carry a PEXPIRE
+   * of resultTtlMs, so Redis deletes them itself (storage stays bounded with
+   * no sweeper). Returns 0.
+   */
+  async prune(): Promise<number> {
+    this.assertOpen();
+    return 0;
+  }
+
+  // --- events ------------------------------------------------------------------
+
+  async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    let entry = this.status.get(id);
+    if (!entry) {
+      const ready = this.subscriberConnection().subscribe(this.keys.status(id));
+      ready.catch(() => {});
+      entry = { listeners: new Listeners<TaskInfo>(), ready };
+      this.status.set(id, entry);
+    }
+    const current = entry;
+    const off = current.listeners.add(listener);
+    try {
+      await current.ready;
+    } catch (error) {
+      off();
+      await this.dropStatus(id, current);
+      throw this.wrap('subscribeStatus', error);
+    }
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      off();
+      await this.dropStatus(id, current);
+    };
+  }
+
+  private async dropStatus(id: string, entry: StatusEntry): Promise<void> {
+    if (entry.listeners.size > 0 || this.status.get(id) !== entry) return;
+    this.status.delete(id);
+    if (this.closed || !this.subscriber) return;
+    await this.subscriber.unsubscribe(this.keys.status(id)).catch(() => {});
+  }
+
+  async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = this.revocations.add(listener);
+    if (!this.revocationsReady) {
+      this.revocationsReady = this.subscriberConnection().subscribe(this.keys.revokedChannel);
+      this.revocationsReady.catch(() => {});
+    }
+    try {
+      await this.revocationsReady;
+    } catch (error) {
+      off();
+      if (this.revocations.size === 0) this.revocationsReady = undefined;
+      throw this.wrap('subscribeRevocations', error);
+    }
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      off();
+      if (this.revocations.size > 0 || !this.revocationsReady) return;
+      this.revocationsReady = undefined;
+      if (!this.closed) await this.subscriber?.unsubscribe(this.keys.revokedChannel).catch(() => {});
+    };
+  }
+
+  private subscriberConnection(): Redis {
+    if (!this.subscriber) {
+      // Resubscription is ours, so that it is followed by the replay below.
+      const sub = this.connect('sub', { autoResubscribe: false });
+      sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+      sub.on('ready', () => {
+        if (this.subscriberConnectedOnce) void this.resubscribe(sub);
+        this.subscriberConnectedOnce = true;
+      });
+      this.subscriber = sub;
+    }
+    return this.subscriber;
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.keys.revokedChannel) {
+      this.revocations.emit(message);
+      return;
+    }
+    if (!channel.startsWith(this.keys.statusChannelPrefix)) return;
+    const entry = this.status.get(channel.slice(this.keys.statusChannelPrefix.length));
+    if (!entry) return;
+    let info: TaskInfo;
+    try {
+      info = JSON.parse(message) as TaskInfo;
+    } catch {
+      return;
+    }
+    entry.listeners.emit(info);
+  }
+
+  /**
+   * After a reconnect: subscribe again, then deliver the current TaskInfo of
+   * every subscribed id, since events published while disconnected are lost
+   * (consumers order by version and ignore duplicates). Revocations missed
+   * meanwhile are caught by the worker's lease renewal (extendLeases reports
+   * revoked tasks as lost).
+   */
+  private async resubscribe(sub: Redis): Promise<void> {
+    const ids = [...this.status.keys()];
+    const channels = ids.map((id) => this.keys.status(id));
+    if (this.revocationsReady) channels.push(this.keys.revokedChannel);
+    if (channels.length === 0 || this.closed) return;
+    try {
+      await sub.subscribe(...channels);
+    } catch {
+      return; // the next 'ready' tries again
+    }
+    await Promise.all(
+      ids.map(async (id) => {
+        const info = await this.getInfo(id).catch(() => null);
+        if (info) this.status.get(id)?.listeners.emit(info);
+      }),
+    );
+  }
+
+  // --- lifecycle ---------------------------------------------------------------
+
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    // Blocked claims: their BZPOPMIN fails at once, the claim loop throws ClosedError.
+    this.blocking?.disconnect();
+    this.subscriber?.disconnect();
+    // Acks already handed to us still go out.
+    await this.flushFinish();
+    await Promise.allSettled([...this.inflight]);
+    this.status.clear();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.redis.disconnect();
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  private connect(role: string, extra: RedisOptions): Redis {
+    const conn = new Redis(this.options.url, {
+      connectionName: `errand:${role}:${this.instanceId}`,
+      // fail commands after a few reconnect attempts (as BrokerError) instead of queueing for long
+      maxRetriesPerRequest: 3,
+      ...extra,
+    });
+    // Errors surface on the commands that hit them; this keeps ioredis from
+    // reporting an unhandled 'error' event while it reconnects.
+    conn.on('error', () => {});
+    return conn;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('redis broker');
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inflight.add(promise);
+    void promise.finally(() => this.inflight.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  private script(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    const fn = (this.redis as unknown as Record<ScriptName, (...a: ScriptArg[]) => Promise<unknown>>)[name];
+    return fn.call(this.redis, keys.length, ...keys, ...args);
+  }
+
+  private async call(what: string, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    try {
+      return await this.track(this.script(name, keys, args));
+    } catch (error) {
+      throw this.wrap(what, error);
+    }
+  }
+
+  private infoOrNull(reply: unknown): TaskInfo | null {
+    return reply ? parseInfo(reply) : null;
+  }
+
+  private wrap(what: string, error: unknown): Error {
+    if (error instanceof ErrandError) return error;
+    if (this.closed) return new ClosedError('redis broker');
+    const message = error instanceof Error ? error.message : String(error);
+    return new BrokerError(`redis ${what} failed: ${message}`, { cause: error });
+  }
+}
+
+function errorJson(error: TaskErrorInfo): string {
+  return JSON.stringify({ type: error.type, message: error.message });
+}
+
+/** Resolves after `ms`, when any signal aborts or when `promise` settles, whichever is first. */
+function waitAny(ms: number, signals: Array<AbortSignal | undefined>, promise?: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const live = signals.filter((s): s is AbortSignal => s !== undefined);
+    if (live.some((s) => s.aborted)) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    for (const s of live) s.addEventListener('abort', done, { once: true });
+    promise?.then(done, done);
+  });
+}
