@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { DEFAULT_BROKER } from '../src/create-app.js';
+
+/** Everything the demo reads from the environment, parsed once. */
+export interface DemoConfig {
+  host: string;
+  port: number;
+  broker: string;
+  /** How long the simulated provider takes to answer. */
+  demoApiDelayMs: number;
+  /** Chance (0..1) that the simulated provider fails a request. */
+  demoApiFailureRate: number;
+  /** Where the worker reaches the simulated provider. */
+  demoApiUrl: string;
+}
+
+export class DemoConfigError extends Error {
+  override readonly name = 'DemoConfigError';
+}
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8010),
+  ERRAND_BROKER: z.string().min(1).default(DEFAULT_BROKER),
+  DEMO_API_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  DEMO_API_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.5),
+  DEMO_API_URL: z.url().optional(),
+});
+
+/** Reads the demo's settings; throws DemoConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  // Empty strings count as unset, so `PORT= npm start` keeps the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new DemoConfigError(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    broker: e.ERRAND_BROKER,
+    demoApiDelayMs: e.DEMO_API_DELAY_MS,
+    demoApiFailureRate: e.DEMO_API_FAILURE_RATE,
+    demoApiUrl: e.DEMO_API_URL ?? `http://${reachableHost(e.HOST)}:${e.PORT}/fake-api/subscribe`,
+  };
+}
+
+/** A wildcard bind address is not something a client can connect to. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

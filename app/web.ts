@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { errandWeb } from '../src/web/index.js';
+import { bundleClient } from './client-bundle.js';
+import type { DemoConfig } from './config.js';
+import { addErrorReplies } from './error-replies.js';
+import { fakeApi } from './fake-api.js';
+import { indexPage } from './pages/index-page.js';
+import { djangoFormRoutes } from './routes/django-forms.js';
+import { fastapiFormRoutes } from './routes/fastapi-form.js';
+import { addSecurityHeaders } from './security-headers.js';
+import { createDemoApp, type DemoApp } from './tasks.js';
+
+/** The form is two short fields: anything bigger is not a real submission. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface WebServerOptions {
+  config: DemoConfig;
+  /** The errand app to enqueue on; by default one is opened on config.broker and closed with the server. */
+  demo?: DemoApp;
+  logger?: FastifyServerOptions['logger'];
+  /** The fake provider's dice, for tests. */
+  random?: () => number;
+}
+
+const bootstrapDist = join(dirname(createRequire(import.meta.url).resolve('bootstrap/package.json')), 'dist');
+
+/** The demo's web process: pages, form endpoints, errand's status endpoints and the fake provider. */
+export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const demo = options.demo ?? createDemoApp({ broker: config.broker, demoApiUrl: config.demoApiUrl });
+  const ownsDemo = options.demo === undefined;
+  const fastify = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // SSE and WebSocket watchers would otherwise hold close() open.
+    forceCloseConnections: true,
+  });
+  try {
+    const clientJs = await bundleClient();
+    addSecurityHeaders(fastify);
+    addErrorReplies(fastify);
+    await fastify.register(fastifyCookie);
+    await fastify.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+    await fastify.register(fastifyStatic, { root: bootstrapDist, prefix: '/static/bootstrap/', decorateReply: false });
+
+    fastify.get('/static/errand-client.js', async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(clientJs),
+    );
+    fastify.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
+    fastify.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexPage()));
+    djangoFormRoutes(fastify, demo);
+    fastapiFormRoutes(fastify, demo);
+
+    // Status endpoints for both flavours: /task_status/, /tasks/:id/events, /ws/task_status/:id/ and the /users twins.
+    await fastify.register(errandWeb, { app: demo.app, prefix: '' });
+    await fastify.register(errandWeb, { app: demo.app, prefix: '/users' });
+
+    await fastify.register(fakeApi, {
+      delayMs: config.demoApiDelayMs,
+      failureRate: config.demoApiFailureRate,
+      random: options.random,
+    });
+    if (ownsDemo) fastify.addHook('onClose', async () => demo.app.close());
+    await fastify.ready();
+    return fastify;
+  } catch (error) {
+    await fastify.close().catch(() => {});
+    if (ownsDemo) await demo.app.close().catch(() => {});
+    throw error;
+  }
+}
