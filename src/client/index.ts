@@ -1,0 +1,12 @@
+// errand/client: follow a task from the browser. No framework, no Node imports.
+export { watchTask } from './watch-task.js';
+export { TaskWatchError, type TaskWatchErrorCode } from './errors.js';
+export {
+  isTerminalState,
+  TERMINAL_STATES,
+  type StatusMessage,
+  type TaskState,
+  type TaskWatch,
+  type TransportName,
+  type WatchTaskOptions,
+} from './types.js';

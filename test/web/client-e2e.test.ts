@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket as NodeWebSocket } from 'ws';
+import { watchTask, type StatusMessage, type TransportName } from '../../src/client/index.js';
+import { createApp, type Errand, type Worker } from '../../src/index.js';
+import { defineWebTasks } from '../fixtures/web/tasks.js';
+import { expectIncreasing, startWeb, states, type WebServer } from './web-support.js';
+
+// The browser client run in Node against a real server: fetch is global here,
+// WebSocket is lent from the ws package (Node 20 has none).
+describe('errand/client against a real server', () => {
+  let app: Errand;
+  let worker: Worker;
+  let tasks: ReturnType<typeof defineWebTasks>;
+  let web: WebServer;
+  const g = globalThis as { WebSocket?: unknown };
+  const original = g.WebSocket;
+
+  beforeAll(async () => {
+    app = createApp({ broker: 'memory://', logger: false });
+    tasks = defineWebTasks(app);
+    worker = app.worker({ handleSignals: false, claimWaitMs: 50 });
+    await worker.start();
+    web = await startWeb(app, ['', '/users']);
+  });
+  afterEach(() => {
+    g.WebSocket = original;
+  });
+  afterAll(async () => {
+    await web.fastify.close();
+    await app.close();
+  });
+
+  async function follow(transport: TransportName, baseUrl: string) {
+    const r = await tasks.steps.applyAsync([3, 20], { countdown: 400 });
+    const updates: StatusMessage[] = [];
+    const watch = watchTask(r.id, { transport, baseUrl, pollIntervalMs: 20, onUpdate: (s) => updates.push(s) });
+    const final = await watch.done;
+    return { final, updates };
+  }
+
+  for (const transport of ['ws', 'sse', 'poll'] as const) {
+    it(`follows a task to SUCCESS over ${transport}`, async () => {
+      g.WebSocket = NodeWebSocket;
+      const { final, updates } = await follow(transport, `${web.base}/users`);
+      expect(final).toMatchObject({ state: 'SUCCESS', result: 'done' });
+      expect(updates[0]).toMatchObject({ state: 'PENDING', version: 1 });
+      expect(updates.at(-1)).toEqual(final);
+      expectIncreasing(updates.map((u) => u.version));
+      if (transport !== 'poll') expect(states(updates)).toContain('STARTED');
+    });
+  }
+
+  it('falls back to SSE where there is no WebSocket', async () => {
+    g.WebSocket = undefined;
+    const { final, updates } = await follow('ws', web.base);
+    expect(final.state).toBe('SUCCESS');
+    expect(states(updates)).toContain('STARTED'); // pushed, not polled once a second
+  });
+
+  it('rejects with not_found for an unknown task on every transport', async () => {
+    g.WebSocket = NodeWebSocket;
+    for (const transport of ['ws', 'sse', 'poll'] as const) {
+      const watch = watchTask(randomUUID(), { transport, baseUrl: web.base, onUpdate: () => {} });
+      await expect(watch.done, transport).rejects.toMatchObject({ code: 'not_found' });
+    }
+  });
+});
