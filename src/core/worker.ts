@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
 import { sleep } from './clock.js';
 import { ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
-import type { Logger } from './logger.js';
 import { runTask, RunningTask, type RunDependencies } from './run-task.js';
 
 export interface WorkerOptions {
