@@ -11,7 +11,8 @@ export const DEFAULT_BROKER = 'sqlite://./.errand/errand.db';
 
 export interface CreateAppOptions extends Omit<ErrandOptions, 'logger'> {
   /**
-   * Where tasks live: 'sqlite://./path.db' (relative) or 'sqlite:///abs/path.db',
+   * Where tasks live: 'sqlite://./path.db' (relative) or 'sqlite:///abs/path.db'
+   * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
    * 'redis://host:port/db?prefix=errand', 'memory://', or a Backend instance.
    * Default: $ERRAND_BROKER, else sqlite://./.errand/errand.db. A Backend
    * instance stays the caller's: app.close() does not close it.
@@ -47,9 +48,11 @@ export function openBroker(url: string, options: BackendOptions): Backend {
     case 'memory':
       return new MemoryBackend(options);
     case 'sqlite': {
-      const filename = url.slice('sqlite://'.length);
+      const [filename = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
       if (filename.length === 0) throw new ConfigError(`broker URL "${url}" names no database file`);
-      return new SqliteBackend({ ...options, filename });
+      const poll = new URLSearchParams(query).get('pollIntervalMs');
+      const pollIntervalMs = poll === null ? undefined : positive('pollIntervalMs', Number(poll));
+      return new SqliteBackend({ ...options, filename, pollIntervalMs });
     }
     case 'redis':
     case 'rediss': {

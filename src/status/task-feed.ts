@@ -3,6 +3,9 @@ import type { TaskInfo } from '../core/types.js';
 import { StatusEvent } from './status-event.js';
 import type { StatusSubscription } from './status-subscription.js';
 
+/** Subscribers served per event-loop turn when one version goes out. */
+const FAN_OUT_SLICE = 500;
+
 /**
  * One task id's single backend subscription, fanned out to local subscribers.
  *
@@ -73,8 +76,22 @@ export class TaskFeed {
     if (this.closed || (this.latest && info.version <= this.latest.version)) return;
     const event = new StatusEvent(info);
     this.latest = event;
-    for (const subscription of this.subscribers) subscription.offer(event);
+    this.fanOut(event, [...this.subscribers], 0);
     if (event.terminal) this.stopBackend();
+  }
+
+  /**
+   * Hands `event` to subscribers a slice at a time, yielding to the event loop
+   * between slices: 10,000 sockets on one task must not stall other requests.
+   * A subscriber reached late by an older event ignores it (versions only grow).
+   */
+  private fanOut(event: StatusEvent, targets: StatusSubscription[], from: number): void {
+    const end = Math.min(from + FAN_OUT_SLICE, targets.length);
+    for (let i = from; i < end; i++) {
+      const subscription = targets[i]!;
+      if (this.subscribers.has(subscription)) subscription.offer(event);
+    }
+    if (end < targets.length) setImmediate(() => this.fanOut(event, targets, end));
   }
 
   private async resync(): Promise<void> {
