@@ -55,6 +55,12 @@ const PROMOTE_CHUNK = 1000;
 /** Lease entries examined per rescue script call. */
 const RESCUE_CHUNK = 1000;
 
+interface EnqueueOp {
+  task: NewTask;
+  resolve(outcome: EnqueueOutcome): void;
+  reject(error: unknown): void;
+}
+
 interface FinishOp {
   args: ScriptArg[];
   resolve(info: TaskInfo | null): void;
@@ -100,6 +106,8 @@ export class RedisBackend implements Backend {
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
+  private enqueueOps: EnqueueOp[] = [];
+  private enqueueTimer?: NodeJS.Immediate;
   private finishOps: FinishOp[] = [];
   private finishTimer?: NodeJS.Immediate;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -120,13 +128,40 @@ export class RedisBackend implements Backend {
 
   // --- producer side ---------------------------------------------------------
 
-  async enqueue(task: NewTask): Promise<EnqueueOutcome> {
-    const [outcome] = await this.enqueueMany([task]);
-    return outcome!;
+  /**
+   * Enqueues made in one event-loop turn (many requests at once) go out as
+   * one script call; each caller still resolves only once its task is stored.
+   */
+  enqueue(task: NewTask): Promise<EnqueueOutcome> {
+    return new Promise((resolve, reject) => {
+      this.assertOpen(); // throwing here rejects the promise
+      this.enqueueOps.push({ task, resolve, reject });
+      this.enqueueTimer ??= setImmediate(() => void this.flushEnqueues());
+    });
+  }
+
+  private async flushEnqueues(): Promise<void> {
+    if (this.enqueueTimer) clearImmediate(this.enqueueTimer);
+    this.enqueueTimer = undefined;
+    const ops = this.enqueueOps.splice(0);
+    if (ops.length === 0) return;
+    try {
+      const outcomes = await this.store(ops.map((op) => op.task));
+      ops.forEach((op, i) => op.resolve(outcomes[i]!));
+    } catch (error) {
+      if (ops.length === 1) return ops[0]!.reject(error);
+      // One bad task must not fail the others: each goes alone.
+      for (const op of ops) this.store([op.task]).then(([outcome]) => op.resolve(outcome!), op.reject);
+    }
   }
 
   async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
     this.assertOpen();
+    return this.store(tasks);
+  }
+
+  /** Stores tasks in chunks; enqueues already handed to us still go out during close(). */
+  private async store(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
     const out: EnqueueOutcome[] = [];
     for (let i = 0; i < tasks.length; i += ENQUEUE_CHUNK) {
       out.push(...(await this.enqueueChunk(tasks.slice(i, i + ENQUEUE_CHUNK))));
@@ -552,7 +587,7 @@ export class RedisBackend implements Backend {
     this.blocking?.disconnect();
     this.subscriber?.disconnect();
     // Acks already handed to us still go out.
-    await this.flushFinish();
+    await Promise.all([this.flushEnqueues(), this.flushFinish()]);
     await Promise.allSettled([...this.inflight]);
     this.status.clear();
     await this.redis.quit().catch(() => this.redis.disconnect());
