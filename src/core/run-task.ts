@@ -24,8 +24,11 @@ export interface RunDependencies {
 
 /** One attempt in a worker: its delivery and the means to abort it. */
 export class RunningTask {
-  private readonly controller = new AbortController();
+  // Made on first use: most no-op tasks never look at their signal, and
+  // creating an AbortController is a measurable share of a short task's cost.
+  private controller?: AbortController;
   private cause?: AbortCause;
+  private reason?: Error;
   private resolveAborted!: (cause: AbortCause) => void;
   private resolveSettled!: () => void;
   /** Resolves with the cause when the worker aborts the attempt. */
@@ -36,11 +39,17 @@ export class RunningTask {
   constructor(readonly claimed: ClaimedTask) {}
 
   get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.reason && !this.controller.signal.aborted) this.controller.abort(this.reason);
     return this.controller.signal;
   }
 
   get abortCause(): AbortCause | undefined {
     return this.cause;
+  }
+
+  get abortReason(): Error | undefined {
+    return this.reason;
   }
 
   markSettled(): void {
@@ -50,7 +59,8 @@ export class RunningTask {
   abort(cause: AbortCause, reason: Error): void {
     if (this.cause) return;
     this.cause = cause;
-    this.controller.abort(reason);
+    this.reason = reason;
+    this.controller?.abort(reason);
     this.resolveAborted(cause);
   }
 }
@@ -108,7 +118,9 @@ async function execute(
     name: task.name,
     attempt: task.attempt,
     retries: task.retries,
-    signal: running.signal,
+    get signal() {
+      return running.signal;
+    },
     retry(options = {}) {
       throw new RetryRequest(options);
     },
@@ -143,7 +155,7 @@ async function execute(
     ]);
     const cause = running.abortCause;
     if (settled.kind === 'success' || cause === undefined) return settled;
-    return outcomeOfAbort(cause, running.signal.reason);
+    return outcomeOfAbort(cause, running.abortReason);
   } finally {
     clearTimeout(timer);
     await reporter.close();
