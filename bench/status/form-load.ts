@@ -65,7 +65,6 @@ export async function runFormLoad(options: FormOptions): Promise<FormRow[]> {
 }
 
 async function errandSide(broker: BrokerKind, seconds: number, options: FormOptions): Promise<FormRow[]> {
-  const label = `form-${broker}`;
   const url = brokerUrl(broker, 'form');
   if (broker === 'sqlite') await mkdir(SQLITE_DIR, { recursive: true });
   const port = await freePort();
