@@ -59,7 +59,9 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
             redis.call('HSET', key, 'm', pack_m('STARTED', v, a, r, t, now_s, f, lease_until, worker))
             leases[#leases + 1] = lease_until
             leases[#leases + 1] = id
-            publish(id, info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false))
+            publish_if_watched(id, function()
+              return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
+            end)
             local o = #out
             out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r
             n = n + 1

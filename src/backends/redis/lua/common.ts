@@ -70,6 +70,16 @@ local function publish(id, json)
   return json
 end
 
+-- Publishes only when someone listens, and builds the message only then: a
+-- watcher subscribes before it reads the snapshot, so one that is not yet
+-- subscribed will read this state instead of hearing it.
+local function publish_if_watched(id, build)
+  local channel = BASE .. 'status:' .. id
+  if redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0 then
+    redis.call('PUBLISH', channel, build())
+  end
+end
+
 local function queue_of(j)
   return cjson.decode('{' .. j .. '}').queue
 end
