@@ -13,6 +13,7 @@ import { now } from '../../core/clock.js';
 import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/errors.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
+import { GroupCommit } from './group-commit.js';
 import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
 import { CLAIM_LUA } from './lua/claim.js';
@@ -55,18 +56,6 @@ const PROMOTE_CHUNK = 1000;
 /** Lease entries examined per rescue script call. */
 const RESCUE_CHUNK = 1000;
 
-interface EnqueueOp {
-  task: NewTask;
-  resolve(outcome: EnqueueOutcome): void;
-  reject(error: unknown): void;
-}
-
-interface FinishOp {
-  args: ScriptArg[];
-  resolve(info: TaskInfo | null): void;
-  reject(error: unknown): void;
-}
-
 interface StatusEntry {
   listeners: Listeners<TaskInfo>;
   /** Settles once SUBSCRIBE for the id's channel is acknowledged. */
@@ -106,10 +95,8 @@ export class RedisBackend implements Backend {
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
-  private enqueueOps: EnqueueOp[] = [];
-  private enqueueTimer?: NodeJS.Immediate;
-  private finishOps: FinishOp[] = [];
-  private finishTimer?: NodeJS.Immediate;
+  private readonly enqueues = new GroupCommit<NewTask, EnqueueOutcome>((tasks) => this.store(tasks), ENQUEUE_CHUNK);
+  private readonly finishes = new GroupCommit<ScriptArg[], TaskInfo | null>((ops) => this.runFinish(ops), FINISH_CHUNK);
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
   private closePromise?: Promise<void>;
@@ -129,30 +116,13 @@ export class RedisBackend implements Backend {
   // --- producer side ---------------------------------------------------------
 
   /**
-   * Enqueues made in one event-loop turn (many requests at once) go out as
-   * one script call; each caller still resolves only once its task is stored.
+   * Enqueues are group-committed: one alone goes out at once, and those made
+   * while a batch is in flight (many requests at once) leave together as one
+   * script call. Each caller resolves only once its task is stored.
    */
-  enqueue(task: NewTask): Promise<EnqueueOutcome> {
-    return new Promise((resolve, reject) => {
-      this.assertOpen(); // throwing here rejects the promise
-      this.enqueueOps.push({ task, resolve, reject });
-      this.enqueueTimer ??= setImmediate(() => void this.flushEnqueues());
-    });
-  }
-
-  private async flushEnqueues(): Promise<void> {
-    if (this.enqueueTimer) clearImmediate(this.enqueueTimer);
-    this.enqueueTimer = undefined;
-    const ops = this.enqueueOps.splice(0);
-    if (ops.length === 0) return;
-    try {
-      const outcomes = await this.store(ops.map((op) => op.task));
-      ops.forEach((op, i) => op.resolve(outcomes[i]!));
-    } catch (error) {
-      if (ops.length === 1) return ops[0]!.reject(error);
-      // One bad task must not fail the others: each goes alone.
-      for (const op of ops) this.store([op.task]).then(([outcome]) => op.resolve(outcome!), op.reject);
-    }
+  async enqueue(task: NewTask): Promise<EnqueueOutcome> {
+    this.assertOpen();
+    return this.enqueues.submit(task);
   }
 
   async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
@@ -376,33 +346,20 @@ export class RedisBackend implements Backend {
     return this.infoOrNull(await this.call('release', 'errandRelease', keys, args));
   }
 
-  /** Queues a finishing op for the next batch ack (one script call per event-loop turn). */
+  /** Batch ack: finishing ops are group-committed like enqueues. */
   private finish(args: ScriptArg[]): Promise<TaskInfo | null> {
     this.assertOpen();
-    return new Promise((resolve, reject) => {
-      this.finishOps.push({ args, resolve, reject });
-      this.finishTimer ??= setImmediate(() => void this.flushFinish());
-    });
+    return this.finishes.submit(args);
   }
 
-  private async flushFinish(): Promise<void> {
-    if (this.finishTimer) clearImmediate(this.finishTimer);
-    this.finishTimer = undefined;
-    const ops = this.finishOps.splice(0);
-    const runs: Promise<void>[] = [];
-    for (let i = 0; i < ops.length; i += FINISH_CHUNK) runs.push(this.track(this.runFinish(ops.slice(i, i + FINISH_CHUNK))));
-    await Promise.all(runs);
-  }
-
-  private async runFinish(ops: FinishOp[]): Promise<void> {
+  private async runFinish(ops: ScriptArg[][]): Promise<Array<TaskInfo | null>> {
     const args: ScriptArg[] = [this.keys.base, now(), this.options.resultTtlMs, this.options.deadLetterLimit];
-    for (const op of ops) args.push(...op.args);
+    for (const op of ops) args.push(...op);
     try {
-      const reply = (await this.script('errandFinish', [this.keys.leases, this.keys.dead], args)) as unknown[];
-      ops.forEach((op, i) => op.resolve(reply[i] ? parseInfo(reply[i]) : null));
+      const reply = (await this.track(this.script('errandFinish', [this.keys.leases, this.keys.dead], args))) as unknown[];
+      return ops.map((_, i) => (reply[i] ? parseInfo(reply[i]) : null));
     } catch (error) {
-      const wrapped = this.wrap('complete', error);
-      for (const op of ops) op.reject(wrapped);
+      throw this.wrap('complete', error);
     }
   }
 
@@ -586,8 +543,8 @@ export class RedisBackend implements Backend {
     // Blocked claims: their BZPOPMIN fails at once, the claim loop throws ClosedError.
     this.blocking?.disconnect();
     this.subscriber?.disconnect();
-    // Acks already handed to us still go out.
-    await Promise.all([this.flushEnqueues(), this.flushFinish()]);
+    // Enqueues and acks already handed to us still go out.
+    await Promise.all([this.enqueues.drain(), this.finishes.drain()]);
     await Promise.allSettled([...this.inflight]);
     this.status.clear();
     await this.redis.quit().catch(() => this.redis.disconnect());
