@@ -38,10 +38,11 @@ describe('sqlite backend: storage', () => {
 
   it('throws ClosedError after close, and close wakes a waiting claim with ClosedError', async () => {
     const backend = pool.open();
-    const waiting = backend.claim(claimRequest({ waitMs: 10_000 }));
+    // Caught at once: the rejection may come while close() is still being awaited.
+    const waiting = backend.claim(claimRequest({ waitMs: 10_000 })).catch((error: unknown) => error);
     await delay(20);
     await backend.close();
-    await expect(waiting).rejects.toBeInstanceOf(ClosedError);
+    expect(await waiting).toBeInstanceOf(ClosedError);
     await expect(backend.enqueue(newTask())).rejects.toBeInstanceOf(ClosedError);
     await expect(backend.getInfo('x')).rejects.toBeInstanceOf(ClosedError);
   });
@@ -61,7 +62,14 @@ describe('sqlite backend: claim', () => {
     const first = await backend.claim(claimRequest({ queues: ['urgent', 'q'], limit: 3 }));
     expect(first.map((x) => x.id)).toEqual([urgent.id, b.id, d.id]);
     expect(first[1]).toEqual({
-      id: b.id, name: 'test.task', queue: 'q', payload: '[1,"a"]', attempt: 1, retries: 0, enqueuedAt: b.enqueuedAt, workerId: 'w1',
+      id: b.id,
+      name: 'test.task',
+      queue: 'q',
+      payload: '[1,"a"]',
+      attempt: 1,
+      retries: 0,
+      enqueuedAt: b.enqueuedAt,
+      workerId: 'w1',
     });
     const rest = await backend.claim(claimRequest({ queues: ['urgent', 'q'] }));
     expect(rest.map((x) => x.id)).toEqual([a.id, c.id]);
