@@ -47,7 +47,20 @@ function parseArgs(argv: string[]): Cli {
     if (!m) throw new Error(`unknown argument ${arg}`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = ['quick', 'only', 'systems', 'runs', 'tasks', 'latency-tasks', 'command-tasks', 'docs', 'no-docs', 'json', 'profile', 'force'];
+  const known = [
+    'quick',
+    'only',
+    'systems',
+    'runs',
+    'tasks',
+    'latency-tasks',
+    'command-tasks',
+    'docs',
+    'no-docs',
+    'json',
+    'profile',
+    'force',
+  ];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key} (known: ${known.join(', ')})`);
   const quick = flags.has('quick');
   const num = (key: string, fallback: number): number => {
@@ -61,7 +74,8 @@ function parseArgs(argv: string[]): Cli {
     const v = flags.get(key);
     if (v === undefined) return [...all];
     const items = v.split(',').filter(Boolean);
-    for (const item of items) if (!all.includes(item as T)) throw new Error(`--${key}: unknown ${item} (known: ${all.join(', ')})`);
+    for (const item of items)
+      if (!all.includes(item as T)) throw new Error(`--${key}: unknown ${item} (known: ${all.join(', ')})`);
     return all.filter((a) => items.includes(a));
   };
   const settings: Settings = {
@@ -183,7 +197,9 @@ async function main(): Promise<void> {
   try {
     const foreign = await admin.foreignKeys();
     if (foreign.length > 0 && !cli.force) {
-      throw new Error(`Redis db ${REDIS_DB} holds keys the bench did not write (${foreign.join(', ')}); it flushes that db. Pick another with BENCH_REDIS_DB, or pass --force.`);
+      throw new Error(
+        `Redis db ${REDIS_DB} holds keys the bench did not write (${foreign.join(', ')}); it flushes that db. Pick another with BENCH_REDIS_DB, or pass --force.`,
+      );
     }
     log(`load: ${results.meta.loadBefore}`);
     log(`settings: ${JSON.stringify(cli.settings)}; workloads: ${cli.workloads.join(', ')}; redis db ${REDIS_DB}`);
@@ -244,7 +260,9 @@ async function main(): Promise<void> {
             if (s.enqueue && s.process) {
               const calls = (s.enqueue.monitor.total + s.process.monitor.total) / s.tasks;
               const stats = (s.enqueue.commandstats + s.process.commandstats) / s.tasks;
-              log(`${system.name.padEnd(13)} commands/task ${calls.toFixed(2)} (commandstats ${stats.toFixed(2)}), bytes/task ${Math.round(s.memory!.bytes / s.tasks)}`);
+              log(
+                `${system.name.padEnd(13)} commands/task ${calls.toFixed(2)} (commandstats ${stats.toFixed(2)}), bytes/task ${Math.round(s.memory!.bytes / s.tasks)}`,
+              );
             } else log(`${system.name.padEnd(13)} storage/task ${Math.round((s.fileBytes ?? 0) / s.tasks)} bytes`);
           });
         }

@@ -95,7 +95,10 @@ function newestProfile(dir: string, after: Set<string>): string {
   return join(dir, files.sort((a, b) => statSync(join(dir, b)).mtimeMs - statSync(join(dir, a)).mtimeMs)[0]!);
 }
 
-export async function runProfile(settings: Settings, systems: SystemName[] = ['errand-redis', 'errand-sqlite']): Promise<ProfileEntry[]> {
+export async function runProfile(
+  settings: Settings,
+  systems: SystemName[] = ['errand-redis', 'errand-sqlite'],
+): Promise<ProfileEntry[]> {
   const dir = join(tmpdir(), 'errand-bench-prof', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
   childNodeFlags.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${INTERVAL_US}`);
@@ -115,7 +118,13 @@ export async function runProfile(settings: Settings, systems: SystemName[] = ['e
       await producer.enqueueBulk(settings.tasks);
       const { profile } = await session.post('Profiler.stop');
       await producer.close();
-      entries.push(summarizeProfile(`${name} producer: enqueue ${settings.tasks} tasks (Promise.all of delay)`, '(in-process)', profile as CpuProfile));
+      entries.push(
+        summarizeProfile(
+          `${name} producer: enqueue ${settings.tasks} tasks (Promise.all of delay)`,
+          '(in-process)',
+          profile as CpuProfile,
+        ),
+      );
       console.log(`profiled ${name} producer`);
 
       // worker: one fresh child per phase, so that each profile holds one phase
@@ -144,12 +153,22 @@ export async function runProfile(settings: Settings, systems: SystemName[] = ['e
       }
     }
   } finally {
-    for (const name of systems) await loadSystem(name).then((s) => s.resetStorage()).catch(() => {});
+    for (const name of systems)
+      await loadSystem(name)
+        .then((s) => s.resetStorage())
+        .catch(() => {});
     session.disconnect();
     await admin.flush().catch(() => {});
     await admin.close();
   }
-  const results = { throughput: [], latency: [], commands: [], errors: [], systems: [], profiles: entries } as unknown as BenchResults;
+  const results = {
+    throughput: [],
+    latency: [],
+    commands: [],
+    errors: [],
+    systems: [],
+    profiles: entries,
+  } as unknown as BenchResults;
   console.log(renderText(results));
   console.log(`\nprofiles in ${dir} (open in Chrome DevTools → Performance, or speedscope)`);
   return entries;

@@ -188,9 +188,7 @@ function emptyCounts(): CommandCounts {
 
 /** A key with its ids replaced: bench-bull:bench:123 → bench-bull:bench:{n}. */
 export function keyShape(key: string): string {
-  return key
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{uuid}')
-    .replace(/\d+/g, '{n}');
+  return key.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{uuid}').replace(/\d+/g, '{n}');
 }
 
 /** after − before, per command, dropping zeros. */

@@ -28,7 +28,13 @@ function measured(results: BenchResults): SystemName[] {
 }
 
 /** One throughput figure of a system in a run. */
-function tp(results: BenchResults, system: string, run: number, phase: ThroughputPhase, key: 'processPerSec' | 'enqueuePerSec'): number {
+function tp(
+  results: BenchResults,
+  system: string,
+  run: number,
+  phase: ThroughputPhase,
+  key: 'processPerSec' | 'enqueuePerSec',
+): number {
   return results.throughput.find((s) => s.system === system && s.run === run && s.phase === phase)?.[key] ?? NaN;
 }
 
@@ -39,7 +45,9 @@ function enqueueRate(results: BenchResults, system: string, run: number): number
 
 function altEnqueueRate(results: BenchResults, system: string, run: number): number {
   return median(
-    results.throughput.filter((s) => s.system === system && s.run === run && s.altEnqueuePerSec !== undefined).map((s) => s.altEnqueuePerSec!),
+    results.throughput
+      .filter((s) => s.system === system && s.run === run && s.altEnqueuePerSec !== undefined)
+      .map((s) => s.altEnqueuePerSec!),
   );
 }
 
@@ -54,14 +62,34 @@ function metrics(results: BenchResults): Metric[] {
   if (results.throughput.length > 0) {
     list.push({ label: 'enqueue (bulk), tasks/s', value: (s, r) => enqueueRate(results, s, r), higherIsBetter: true });
     for (const phase of PHASE_KEYS) {
-      list.push({ label: `processing ${PHASES[phase].label}, tasks/s`, value: (s, r) => tp(results, s, r, phase, 'processPerSec'), higherIsBetter: true });
+      list.push({
+        label: `processing ${PHASES[phase].label}, tasks/s`,
+        value: (s, r) => tp(results, s, r, phase, 'processPerSec'),
+        higherIsBetter: true,
+      });
     }
   }
   if (results.latency.length > 0) {
-    list.push({ label: 'enqueue → start p50, ms', value: (s, r) => lat(results, s, r)?.toStart.p50 ?? NaN, higherIsBetter: false });
-    list.push({ label: 'enqueue → start p99, ms', value: (s, r) => lat(results, s, r)?.toStart.p99 ?? NaN, higherIsBetter: false });
-    list.push({ label: 'enqueue → result p50, ms', value: (s, r) => lat(results, s, r)?.toResult.p50 ?? NaN, higherIsBetter: false });
-    list.push({ label: 'enqueue → result p99, ms', value: (s, r) => lat(results, s, r)?.toResult.p99 ?? NaN, higherIsBetter: false });
+    list.push({
+      label: 'enqueue → start p50, ms',
+      value: (s, r) => lat(results, s, r)?.toStart.p50 ?? NaN,
+      higherIsBetter: false,
+    });
+    list.push({
+      label: 'enqueue → start p99, ms',
+      value: (s, r) => lat(results, s, r)?.toStart.p99 ?? NaN,
+      higherIsBetter: false,
+    });
+    list.push({
+      label: 'enqueue → result p50, ms',
+      value: (s, r) => lat(results, s, r)?.toResult.p50 ?? NaN,
+      higherIsBetter: false,
+    });
+    list.push({
+      label: 'enqueue → result p99, ms',
+      value: (s, r) => lat(results, s, r)?.toResult.p99 ?? NaN,
+      higherIsBetter: false,
+    });
   }
   return list;
 }
@@ -102,7 +130,10 @@ function throughputTables(results: BenchResults): Table[] {
   };
   const rows: Array<[string, (s: string, r: number) => number]> = [
     ['enqueue (bulk)', (s, r) => enqueueRate(results, s, r)],
-    ...PHASE_KEYS.map((p): [string, (s: string, r: number) => number] => [PHASES[p].label, (s, r) => tp(results, s, r, p, 'processPerSec')]),
+    ...PHASE_KEYS.map((p): [string, (s: string, r: number) => number] => [
+      PHASES[p].label,
+      (s, r) => tp(results, s, r, p, 'processPerSec'),
+    ]),
   ];
   for (const [label, f] of rows) {
     for (const system of systems) {
@@ -114,13 +145,17 @@ function throughputTables(results: BenchResults): Table[] {
   const phaseMedian = (system: string, p: ThroughputPhase, f: (t: ThroughputSample) => number): number =>
     median(results.throughput.filter((t) => t.system === system && t.phase === p).map(f));
   const flushes: Table = {
-    title: 'Per task while processing: round trips (socket flushes to Redis by the worker processes) and Redis CPU (median over runs)',
+    title:
+      'Per task while processing: round trips (socket flushes to Redis by the worker processes) and Redis CPU (median over runs)',
     headers: ['system', ...PHASE_KEYS.flatMap((p) => [`${p}: flushes`, `${p}: Redis CPU µs`])],
     rows: redisSystems.map((system) => [
       system,
       ...PHASE_KEYS.flatMap((p) => [
         per(phaseMedian(system, p, (t) => t.flushesPerTask)),
-        per(phaseMedian(system, p, (t) => (1000 * t.redisCpuMs) / t.tasks), 1),
+        per(
+          phaseMedian(system, p, (t) => (1000 * t.redisCpuMs) / t.tasks),
+          1,
+        ),
       ]),
     ]),
     notes: [
@@ -158,14 +193,32 @@ function latencyTable(results: BenchResults): Table[] {
   const runs = runsOf(results);
   const systems = measured(results);
   const m = (system: string, f: (s: LatencySample) => number): string =>
-    ms(median(runs.map((r) => lat(results, system, r)).filter((s): s is LatencySample => !!s).map(f)));
+    ms(
+      median(
+        runs
+          .map((r) => lat(results, system, r))
+          .filter((s): s is LatencySample => !!s)
+          .map(f),
+      ),
+    );
   const offsets = results.latency.map((s) => Math.abs(s.clockOffsetMs));
   const rtts = results.latency.map((s) => s.clockRttMs);
   const gaps = results.latency.map((s) => s.meanGapMs);
   return [
     {
       title: `Latency, ${results.settings.latencyTasks} tasks ${results.settings.latencyGapMs} ms apart to an idle worker process at concurrency 50 (ms, median over runs of each percentile)`,
-      headers: ['system', 'start p50', 'start p90', 'start p99', 'start max', 'result p50', 'result p90', 'result p99', 'result max', 'enqueue call p50'],
+      headers: [
+        'system',
+        'start p50',
+        'start p90',
+        'start p99',
+        'start max',
+        'result p50',
+        'result p90',
+        'result p99',
+        'result max',
+        'enqueue call p50',
+      ],
       rows: systems.map((s) => [
         s,
         m(s, (l) => l.toStart.p50),
@@ -250,8 +303,8 @@ function commandTables(results: BenchResults): Table[] {
         int(c.memory!.bytes / c.tasks),
         per(c.memory!.keys / c.tasks),
         int(c.memory!.usedMemoryDelta / c.tasks),
-        c.memory!.byShape
-          .slice(0, 4)
+        c
+          .memory!.byShape.slice(0, 4)
           .map((s) => `${s.shape} ${int(s.bytes / c.tasks)}`)
           .join(', '),
       ]),
@@ -281,9 +334,14 @@ export function targets(results: BenchResults): Target[] {
   const runs = runsOf(results);
   const list: Target[] = [];
   const medRatio = (phase: ThroughputPhase, peer: SystemName): number =>
-    median(runs.map((r) => ratio(tp(results, 'errand-redis', r, phase, 'processPerSec'), tp(results, peer, r, phase, 'processPerSec'))));
+    median(
+      runs.map((r) =>
+        ratio(tp(results, 'errand-redis', r, phase, 'processPerSec'), tp(results, peer, r, phase, 'processPerSec')),
+      ),
+    );
   const have = (s: SystemName): boolean => results.throughput.some((t) => t.system === s);
-  const check = (value: number, ok: (v: number) => boolean): boolean | undefined => (Number.isFinite(value) ? ok(value) : undefined);
+  const check = (value: number, ok: (v: number) => boolean): boolean | undefined =>
+    Number.isFinite(value) ? ok(value) : undefined;
   if (have('errand-redis') && have('bullmq')) {
     for (const phase of ['c50', '2p'] as const) {
       const r = medRatio(phase, 'bullmq');
@@ -295,7 +353,11 @@ export function targets(results: BenchResults): Target[] {
   if (have('errand-redis') && have('bee-queue')) {
     for (const phase of ['c50', '2p'] as const) {
       const r = medRatio(phase, 'bee-queue');
-      list.push({ target: `errand-redis ahead of bee-queue, ${PHASES[phase].label}`, measured: x(r), met: check(r, (v) => v > 1) });
+      list.push({
+        target: `errand-redis ahead of bee-queue, ${PHASES[phase].label}`,
+        measured: x(r),
+        met: check(r, (v) => v > 1),
+      });
     }
   }
   if (results.latency.some((l) => l.system === 'errand-redis')) {
@@ -309,7 +371,11 @@ export function targets(results: BenchResults): Target[] {
   }
   if (have('errand-sqlite')) {
     const rate = median(runs.map((r) => tp(results, 'errand-sqlite', r, 'c50', 'processPerSec')));
-    list.push({ target: 'errand-sqlite ≥ 5,000 tasks/s, 1 process at concurrency 50', measured: `${int(rate)} tasks/s`, met: check(rate, (v) => v >= 5000) });
+    list.push({
+      target: 'errand-sqlite ≥ 5,000 tasks/s, 1 process at concurrency 50',
+      measured: `${int(rate)} tasks/s`,
+      met: check(rate, (v) => v >= 5000),
+    });
   }
   return list;
 }
@@ -357,7 +423,8 @@ export function renderText(results: BenchResults): string {
   for (const t of allTables(results)) {
     out.push('', t.title, '='.repeat(Math.min(100, t.title.length)));
     const widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
-    const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    const line = (cells: string[]): string =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     out.push(line(t.headers), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line));
     for (const note of t.notes ?? []) out.push(`  ${note}`);
   }
@@ -415,9 +482,9 @@ export function renderMarkdown(results: BenchResults, previous?: string): string
     '',
     '## Method',
     '',
-    '- Systems run one after the other (never at once) against the same Redis, in the order errand-redis, BullMQ, bee-queue, errand-sqlite, for every phase of every run (A B C D A B C D …). The bench database is flushed before each system\'s phase; errand-sqlite\'s file is deleted.',
+    "- Systems run one after the other (never at once) against the same Redis, in the order errand-redis, BullMQ, bee-queue, errand-sqlite, for every phase of every run (A B C D A B C D …). The bench database is flushed before each system's phase; errand-sqlite's file is deleted.",
     '- Every system runs with its defaults (results/completed jobs kept: errand 24 h, BullMQ and bee-queue keep everything). bee-queue workers run with `getEvents: false` (they need no job events); the bee-queue producer is `isWorker: false`, `storeJobs: false`, and waits for results through the queue-level `job succeeded` event (the job-level `succeeded` event is lost when the event overtakes the reply to `save()`, which happened here under load).',
-    '- The producer (enqueue, result waiting) runs in the harness process; the harness\'s own Redis connection (flush, INFO, MONITOR) is left out of every count.',
+    "- The producer (enqueue, result waiting) runs in the harness process; the harness's own Redis connection (flush, INFO, MONITOR) is left out of every count.",
     '- Workers always run in child processes (`node --import tsx bench/worker.ts`), connected before the clock starts; errand workers are `app.worker({ concurrency, handleSignals: false })`. A task counts as done once its success is recorded in the broker (errand: `backend.complete` resolved; BullMQ: worker "completed"; bee-queue: queue "succeeded").',
     '- The task is a no-op taking its index as argument; for latency it returns the clock reading at its start.',
     '- Earlier measurements of the peers on this machine, for orientation: BullMQ 2,261 jobs/s at c1, 7,665 at c50, 5,900 with 2 processes; bee-queue 1,499 / 10,280 / 12,085; enqueue → start p50/p99 BullMQ 1.3/5.3 ms, bee-queue 0.8/3.0 ms.',
@@ -426,7 +493,8 @@ export function renderMarkdown(results: BenchResults, previous?: string): string
     '',
     ...allTables(results).flatMap((t) => [mdTable(t), '']),
   ];
-  if (results.errors.length > 0) lines.push('### Errors during the run', '', ...results.errors.map((e) => `- ${e.split('\n')[0]}`), '');
+  if (results.errors.length > 0)
+    lines.push('### Errors during the run', '', ...results.errors.map((e) => `- ${e.split('\n')[0]}`), '');
   const unavailable = results.systems.filter((s) => !s.available);
   if (unavailable.length > 0) {
     lines.push('### Not measured', '', ...unavailable.map((s) => `- ${s.name}: ${s.error?.split('\n')[0] ?? 'unavailable'}`), '');

@@ -15,7 +15,10 @@ let installed = false;
 export function installFlushCounter(): void {
   if (installed) return;
   installed = true;
-  const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (this: net.Socket, ...args: unknown[]) => unknown>;
+  const proto = net.Socket.prototype as unknown as Record<
+    '_write' | '_writev',
+    (this: net.Socket, ...args: unknown[]) => unknown
+  >;
   for (const method of ['_write', '_writev'] as const) {
     const original = proto[method];
     proto[method] = function (this: net.Socket, ...args: unknown[]) {

@@ -21,7 +21,9 @@ export function fastapiFormRoutes(fastify: FastifyInstance, demo: DemoApp): void
         return reply.code(403).send({ error: 'forbidden', message: 'Send the form as application/json.' });
       }
       if (!isSameOrigin(request, { required: true })) {
-        return reply.code(403).send({ error: 'forbidden', message: 'Only same-origin requests (with an Origin header) are allowed.' });
+        return reply
+          .code(403)
+          .send({ error: 'forbidden', message: 'Only same-origin requests (with an Origin header) are allowed.' });
       }
     },
     handler: async (request, reply) => enqueueSubscription(demo, request.body, reply),

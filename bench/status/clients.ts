@@ -58,7 +58,10 @@ function watcher(): { watch: Omit<Watch, 'close'>; onMessage(m: StatusMessage, a
 /** WS {base}/ws/task_status/:id/ with the server's own Origin (the endpoint checks it). */
 export function watchWs(base: string, taskId: string): Watch {
   const w = watcher();
-  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/task_status/${taskId}/`, { origin: base, perMessageDeflate: false });
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/task_status/${taskId}/`, {
+    origin: base,
+    perMessageDeflate: false,
+  });
   ws.on('message', (data) => w.onMessage(JSON.parse(data.toString()) as StatusMessage, clock()));
   ws.on('error', (error) => w.fail(error));
   ws.on('close', (code) => w.fail(new Error(`WebSocket closed (${code}) before the terminal state`)));
@@ -70,7 +73,10 @@ export function watchSse(base: string, taskId: string): Watch {
   const w = watcher();
   const controller = new AbortController();
   void (async () => {
-    const response = await fetch(`${base}/tasks/${taskId}/events`, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
+    const response = await fetch(`${base}/tasks/${taskId}/events`, {
+      signal: controller.signal,
+      headers: { accept: 'text/event-stream' },
+    });
     if (!response.ok || !response.body) throw new Error(`SSE answered HTTP ${response.status}`);
     const decoder = new TextDecoder();
     let buffer = '';

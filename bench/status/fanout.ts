@@ -87,7 +87,11 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutRow[]> {
       startBenchWeb(url, 'web-fanout', ['--expose-gc', ...(options.webNodeFlags ?? [])]),
       startBenchWorker(url, 'worker-fanout', 200),
       ...Array.from({ length: CLIENT_PROCESSES }, (_, i) =>
-        BenchChild.start({ label: `ws-clients-${i}`, script: 'bench/status/ws-clients-child.ts', readyPattern: /bench ws clients ready/ }),
+        BenchChild.start({
+          label: `ws-clients-${i}`,
+          script: 'bench/status/ws-clients-child.ts',
+          readyPattern: /bench ws clients ready/,
+        }),
       ),
     ]));
     const base = web!.ready;
@@ -116,7 +120,10 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutRow[]> {
       const connectStarted = clock();
       const connected = await Promise.all(
         clients.map((client, c) => {
-          const reply = client.waitMessage((m) => ((m as { type?: string }).type === 'connected' ? (m as { ok: number; failed: number }) : undefined), 180_000);
+          const reply = client.waitMessage(
+            (m) => ((m as { type?: string }).type === 'connected' ? (m as { ok: number; failed: number }) : undefined),
+            180_000,
+          );
           client.send({ type: 'connect', url: base, origin: base, taskIds: perClient[c], concurrency: HANDSHAKES_IN_FLIGHT });
           return reply;
         }),
@@ -136,7 +143,10 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutRow[]> {
       // Collect first (the children note receipts as they come), then release the tasks.
       const collected = clients.map((client) => {
         const reply = client.waitMessage(
-          (m) => ((m as { type?: string }).type === 'collected' ? (m as { receipts: Record<string, number[]>; missing: number }) : undefined),
+          (m) =>
+            (m as { type?: string }).type === 'collected'
+              ? (m as { receipts: Record<string, number[]>; missing: number })
+              : undefined,
           60_000,
         );
         client.send({ type: 'collect', timeoutMs: 30_000 });

@@ -104,8 +104,20 @@ async function errandSide(broker: BrokerKind, seconds: number, options: FormOpti
     const afterPaced = await countTasks(broker, url);
     const server = `errand reference app, ${broker}`;
     const rows: FormRow[] = [
-      { server, mode: `saturating (${CONNECTIONS} conns, ${seconds} s)`, ...fromCannon(saturated), queued: afterSaturation.queued, taken: afterSaturation.taken },
-      { server, mode: `paced: ${PACED_RATE} req/s evenly spaced (${Math.ceil(seconds / 2)} s)`, ...paced, queued: afterPaced.queued, taken: afterPaced.taken },
+      {
+        server,
+        mode: `saturating (${CONNECTIONS} conns, ${seconds} s)`,
+        ...fromCannon(saturated),
+        queued: afterSaturation.queued,
+        taken: afterSaturation.taken,
+      },
+      {
+        server,
+        mode: `paced: ${PACED_RATE} req/s evenly spaced (${Math.ceil(seconds / 2)} s)`,
+        ...paced,
+        queued: afterPaced.queued,
+        taken: afterPaced.taken,
+      },
     ];
     for (const row of rows) {
       options.log(
@@ -140,7 +152,11 @@ async function inlineSide(seconds: number, options: FormOptions): Promise<FormRo
       duration,
       timeout: 20,
     });
-    const row: FormRow = { server: 'inline: handler awaits the 5 s call', mode: `saturating (${CONNECTIONS} conns, ${duration} s)`, ...fromCannon(result) };
+    const row: FormRow = {
+      server: 'inline: handler awaits the 5 s call',
+      mode: `saturating (${CONNECTIONS} conns, ${duration} s)`,
+      ...fromCannon(result),
+    };
     options.log(`form/inline: ${row.reqPerSec.toFixed(1)} req/s p50=${row.p50} p99=${row.p99} ms ok=${row.ok} (${duration} s)`);
     return row;
   } finally {
@@ -153,7 +169,12 @@ async function inlineSide(seconds: number, options: FormOptions): Promise<FormRo
  * keep-alive connections (fetch's pool). Latency counts from the scheduled
  * send time, so a stall is not hidden by requests that were never sent.
  */
-async function pacedLoad(url: string, headers: Record<string, string>, rate: number, seconds: number): Promise<Pick<FormRow, 'reqPerSec' | 'ok' | 'non2xx' | 'errors' | 'p50' | 'p99' | 'max'>> {
+async function pacedLoad(
+  url: string,
+  headers: Record<string, string>,
+  rate: number,
+  seconds: number,
+): Promise<Pick<FormRow, 'reqPerSec' | 'ok' | 'non2xx' | 'errors' | 'p50' | 'p99' | 'max'>> {
   const total = rate * seconds;
   const gap = 1000 / rate;
   const latencies: number[] = [];
@@ -179,7 +200,15 @@ async function pacedLoad(url: string, headers: Record<string, string>, rate: num
   }
   await Promise.all(inFlight);
   const s = summarize(latencies);
-  return { reqPerSec: latencies.length / ((clock() - start) / 1000), ok, non2xx, errors, p50: round(s.p50), p99: round(s.p99), max: round(s.max) };
+  return {
+    reqPerSec: latencies.length / ((clock() - start) / 1000),
+    ok,
+    non2xx,
+    errors,
+    p50: round(s.p50),
+    p99: round(s.p99),
+    max: round(s.max),
+  };
 }
 
 function round(n: number): number {
@@ -204,7 +233,10 @@ async function countTasks(broker: BrokerKind, url: string): Promise<{ queued: nu
     const db = new Database(url.slice('sqlite://'.length), { readonly: true, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
-      const rows = db.prepare('SELECT state, count(*) AS n FROM tasks GROUP BY state').all() as Array<{ state: string; n: number }>;
+      const rows = db.prepare('SELECT state, count(*) AS n FROM tasks GROUP BY state').all() as Array<{
+        state: string;
+        n: number;
+      }>;
       const queued = rows.filter((r) => r.state === 'PENDING').reduce((s, r) => s + r.n, 0);
       const all = rows.reduce((s, r) => s + r.n, 0);
       return { queued, taken: all - queued };

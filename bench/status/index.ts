@@ -69,7 +69,8 @@ export async function runStatusBenchmarks(options: StatusBenchOptions): Promise<
         webNodeFlags: profileFlags('form'),
       });
     }
-    if (only.includes('fanout')) results.fanout = await runFanout({ quick: options.quick, log, webNodeFlags: profileFlags('fanout') });
+    if (only.includes('fanout'))
+      results.fanout = await runFanout({ quick: options.quick, log, webNodeFlags: profileFlags('fanout') });
   } finally {
     await stopAllChildren();
     await cleanUp(log);
@@ -174,7 +175,8 @@ async function main(): Promise<void> {
   clearTimeout(watchdog);
   if (cli.json) writeFileSync(cli.json, JSON.stringify(results, null, 2));
   process.stdout.write(`\n${markdown}`);
-  if (cli.profile) process.stdout.write(`\nCPU profiles of the web process: ${profileDir} (open in Chrome DevTools → Performance)\n`);
+  if (cli.profile)
+    process.stdout.write(`\nCPU profiles of the web process: ${profileDir} (open in Chrome DevTools → Performance)\n`);
   if (cli.docs) {
     const path = join(root, 'docs', 'benchmarks-status.md');
     writeDocs(path, markdown);

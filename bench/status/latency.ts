@@ -56,7 +56,9 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyRow[]>
       [web, worker] = await Promise.all([startBenchWeb(url, `web-${broker}`), startBenchWorker(url, `worker-${broker}`, 50)]);
       const offset = await worker.clockOffset();
       const base = web.ready;
-      options.log(`latency/${broker}: web ${base} pid ${web.pid}, worker pid ${worker.pid}, worker clock offset ${offset.toFixed(3)} ms`);
+      options.log(
+        `latency/${broker}: web ${base} pid ${web.pid}, worker pid ${worker.pid}, worker clock offset ${offset.toFixed(3)} ms`,
+      );
       for (const transport of TRANSPORTS) {
         const count = transport === 'poll' ? pollSamples : samples;
         const started = Date.now();
@@ -117,7 +119,12 @@ async function pushSamples(
 }
 
 /** 1 s polling: POLL_LANES watchers side by side, each task finishing at a random phase. */
-async function pollSamplesRun(base: string, tasks: BenchTasks, count: number, offset: number): Promise<{ latencies: number[]; failed: number }> {
+async function pollSamplesRun(
+  base: string,
+  tasks: BenchTasks,
+  count: number,
+  offset: number,
+): Promise<{ latencies: number[]; failed: number }> {
   const latencies: number[] = [];
   let failed = 0;
   let next = 0;

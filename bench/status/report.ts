@@ -63,13 +63,37 @@ function latencyTable(rows: LatencyRow[]): string {
 function formTable(rows: FormRow[]): string {
   return table(
     ['server', 'load', 'req/s', 'p50 ms', 'p99 ms', 'max ms', '2xx', 'non-2xx + errors', 'queued at end', 'taken by worker'],
-    rows.map((r) => [r.server, r.mode, f(r.reqPerSec, 1), r.p50, r.p99, r.max, i(r.ok), r.non2xx + r.errors, r.queued === undefined ? '–' : i(r.queued), r.taken === undefined ? '–' : i(r.taken)]),
+    rows.map((r) => [
+      r.server,
+      r.mode,
+      f(r.reqPerSec, 1),
+      r.p50,
+      r.p99,
+      r.max,
+      i(r.ok),
+      r.non2xx + r.errors,
+      r.queued === undefined ? '–' : i(r.queued),
+      r.taken === undefined ? '–' : i(r.taken),
+    ]),
   );
 }
 
 function fanoutTable(rows: FanoutRow[]): string {
   return table(
-    ['scenario', 'connected', 'connect/s', 'RSS KB/conn', 'heap KB/conn', 'web RSS MB', 'finish→first ms', 'p50 ms', 'p99 ms', 'finish→last ms', 'missing', 'loop delay max ms'],
+    [
+      'scenario',
+      'connected',
+      'connect/s',
+      'RSS KB/conn',
+      'heap KB/conn',
+      'web RSS MB',
+      'finish→first ms',
+      'p50 ms',
+      'p99 ms',
+      'finish→last ms',
+      'missing',
+      'loop delay max ms',
+    ],
     rows.map((r) => [
       r.scenario,
       `${i(r.connected)}${r.failed ? ` (${r.failed} failed)` : ''}`,
@@ -92,10 +116,14 @@ function targets(results: StatusResults): string[] {
   const lines: string[] = [];
   for (const r of results.latency ?? []) {
     if (r.broker !== 'redis' || r.transport === 'poll') continue;
-    lines.push(`- ${r.transport.toUpperCase()} on Redis, p99 < ${TARGETS.pushP99Ms} ms: ${verdict(r.summary.p99 < TARGETS.pushP99Ms)} (p99 ${f(r.summary.p99, 2)} ms)`);
+    lines.push(
+      `- ${r.transport.toUpperCase()} on Redis, p99 < ${TARGETS.pushP99Ms} ms: ${verdict(r.summary.p99 < TARGETS.pushP99Ms)} (p99 ${f(r.summary.p99, 2)} ms)`,
+    );
   }
   for (const r of (results.form ?? []).filter((row) => row.queued !== undefined)) {
-    lines.push(`- POST /form/ p99 < ${TARGETS.formP99Ms} ms, ${r.server}, ${r.mode}: ${verdict(r.p99 < TARGETS.formP99Ms)} (p99 ${r.p99} ms, ${i(r.queued!)} tasks queued)`);
+    lines.push(
+      `- POST /form/ p99 < ${TARGETS.formP99Ms} ms, ${r.server}, ${r.mode}: ${verdict(r.p99 < TARGETS.formP99Ms)} (p99 ${r.p99} ms, ${i(r.queued!)} tasks queued)`,
+    );
   }
   return lines;
 }
@@ -113,7 +141,7 @@ export function renderMarkdown(results: StatusResults): string {
     out.push(
       '### 1. Task finished → client informed',
       'Web process (Fastify + `errandWeb`) and worker in separate child processes; the clients in the bench process. ' +
-        'Latency = receipt of the terminal message − the handler\'s last `clock()` (same machine clock, IPC-measured offset removed). ' +
+        "Latency = receipt of the terminal message − the handler's last `clock()` (same machine clock, IPC-measured offset removed). " +
         'WS/SSE: one task at a time, released once the client has seen STARTED. Poll: GET `/task_status/` at once and every 1000 ms, ' +
         'tasks finishing at a random phase (sleep 20 + U(0, 1000) ms), 20 watchers at a time.',
       latencyTable(results.latency),
@@ -122,7 +150,7 @@ export function renderMarkdown(results: StatusResults): string {
   if (results.form) {
     out.push(
       '### 2. `POST /form/` under load',
-      'autocannon, 50 connections, CSRF cookie + `X-CSRFToken`, body `email=a%40example.com&username=bench`. The reference app\'s web process ' +
+      "autocannon, 50 connections, CSRF cookie + `X-CSRFToken`, body `email=a%40example.com&username=bench`. The reference app's web process " +
         '(`app/web-main.ts`) and worker (`app/worker.ts`, 10 at once) with `DEMO_API_DELAY_MS=5000`, so the queue only grows. ' +
         'The paced run follows the saturating one, with its backlog still queued. The inline server awaits the 5 s call in the handler ' +
         '(its ceiling is connections / 5 s = 10 req/s).',
@@ -134,7 +162,7 @@ export function renderMarkdown(results: StatusResults): string {
       '### 3. Concurrent WebSocket subscribers on one web process',
       'Bench web process (Fastify + `errandWeb`, Redis), sockets opened from 2 client child processes (200 handshakes in flight each). ' +
         'Memory: web process RSS and heapUsed after a full GC, before and after connecting, divided by connections. ' +
-        'Delivery: from the task handler\'s finish to each socket receiving SUCCESS (the server then closes it).',
+        "Delivery: from the task handler's finish to each socket receiving SUCCESS (the server then closes it).",
       fanoutTable(results.fanout),
     );
   }

@@ -114,7 +114,10 @@ export class BenchChild {
   async clockOffset(rounds = 15): Promise<number> {
     let best = { offset: 0, rtt: Infinity };
     for (let i = 0; i < rounds; i++) {
-      const reply = this.waitMessage((m) => ((m as { type?: string }).type === 'pong' ? (m as { at: number }).at : undefined), 5000);
+      const reply = this.waitMessage(
+        (m) => ((m as { type?: string }).type === 'pong' ? (m as { at: number }).at : undefined),
+        5000,
+      );
       const t1 = clock();
       this.send({ type: 'ping' });
       const at = await reply;

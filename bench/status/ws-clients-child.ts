@@ -47,7 +47,12 @@ function open(url: string, origin: string, taskId: string): Promise<Socket | und
   });
 }
 
-async function connect(url: string, origin: string, taskIds: string[], concurrency: number): Promise<{ ok: number; failed: number; ms: number }> {
+async function connect(
+  url: string,
+  origin: string,
+  taskIds: string[],
+  concurrency: number,
+): Promise<{ ok: number; failed: number; ms: number }> {
   const started = clock();
   let next = 0;
   let failed = 0;
@@ -86,20 +91,25 @@ function collect(timeoutMs: number): Promise<{ receipts: Record<string, number[]
   });
 }
 
-process.on('message', (message: { type: string; url: string; origin: string; taskIds: string[]; concurrency: number; timeoutMs: number }) => {
-  const reply = (m: unknown): void => void process.send?.(m as never);
-  if (message.type === 'ping') {
-    reply({ type: 'pong', at: clock() });
-  } else if (message.type === 'connect') {
-    void connect(message.url, message.origin, message.taskIds, message.concurrency).then((r) => reply({ type: 'connected', ...r }));
-  } else if (message.type === 'collect') {
-    void collect(message.timeoutMs).then((r) => reply({ type: 'collected', ...r }));
-  } else if (message.type === 'close') {
-    for (const s of sockets) s.ws.terminate();
-    sockets = [];
-    reply({ type: 'closed' });
-  }
-});
+process.on(
+  'message',
+  (message: { type: string; url: string; origin: string; taskIds: string[]; concurrency: number; timeoutMs: number }) => {
+    const reply = (m: unknown): void => void process.send?.(m as never);
+    if (message.type === 'ping') {
+      reply({ type: 'pong', at: clock() });
+    } else if (message.type === 'connect') {
+      void connect(message.url, message.origin, message.taskIds, message.concurrency).then((r) =>
+        reply({ type: 'connected', ...r }),
+      );
+    } else if (message.type === 'collect') {
+      void collect(message.timeoutMs).then((r) => reply({ type: 'collected', ...r }));
+    } else if (message.type === 'close') {
+      for (const s of sockets) s.ws.terminate();
+      sockets = [];
+      reply({ type: 'closed' });
+    }
+  },
+);
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));
 process.stdout.write('bench ws clients ready\n');

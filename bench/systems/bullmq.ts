@@ -59,11 +59,12 @@ async function openProducer({ watchResults }: { watchResults: boolean }): Promis
 }
 
 async function prepareWorker({ concurrency, mode, onCompleted }: WorkerOptions): Promise<WorkerRun> {
-  const worker = new Worker(
-    QUEUE_NAME,
-    async () => (mode === 'stamp' ? clock() : undefined),
-    { connection: { ...connection, maxRetriesPerRequest: null }, prefix: PREFIX.bullmq, concurrency, autorun: false },
-  );
+  const worker = new Worker(QUEUE_NAME, async () => (mode === 'stamp' ? clock() : undefined), {
+    connection: { ...connection, maxRetriesPerRequest: null },
+    prefix: PREFIX.bullmq,
+    concurrency,
+    autorun: false,
+  });
   worker.on('completed', onCompleted);
   worker.on('error', (error) => console.error('bullmq worker error:', error));
   await worker.waitUntilReady();

@@ -14,7 +14,8 @@ export function errandSystem(flavour: Flavour): BenchSystem {
     name: flavour === 'redis' ? 'errand-redis' : 'errand-sqlite',
     usesRedis: flavour === 'redis',
     bulkMethod: 'Promise.all of task.delay (no bulk call in the app API)',
-    version: () => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    version: () =>
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
     async resetStorage() {
       if (flavour !== 'sqlite') return;
       await mkdir(SQLITE_DIR, { recursive: true });

@@ -23,7 +23,12 @@ export interface CommandsSample {
   enqueue?: WindowCounts;
   process?: WindowCounts;
   /** MEMORY USAGE over every key left in the bench db once all tasks finished (default retention). */
-  memory?: { bytes: number; keys: number; usedMemoryDelta: number; byShape: Array<{ shape: string; keys: number; bytes: number }> };
+  memory?: {
+    bytes: number;
+    keys: number;
+    usedMemoryDelta: number;
+    byShape: Array<{ shape: string; keys: number; bytes: number }>;
+  };
   /** errand-sqlite: database file + WAL size once all tasks finished. */
   fileBytes?: number;
   /**
@@ -101,8 +106,18 @@ export async function runCommands(ctx: BenchContext, system: BenchSystem): Promi
   }
 }
 
-async function runWorker(child: Awaited<ReturnType<BenchContext['pool']['get']>>, system: BenchSystem, tasks: number): Promise<void> {
-  const finished = waitFor(() => child.done, tasks, (n) => (child.onProgress = n), 30_000, `${system.name} commands`);
+async function runWorker(
+  child: Awaited<ReturnType<BenchContext['pool']['get']>>,
+  system: BenchSystem,
+  tasks: number,
+): Promise<void> {
+  const finished = waitFor(
+    () => child.done,
+    tasks,
+    (n) => (child.onProgress = n),
+    30_000,
+    `${system.name} commands`,
+  );
   await child.go();
   await finished;
 }

@@ -139,7 +139,8 @@ function dueTime(options: ApplyOptions, at: number): number {
     throw new ConfigError('give countdown or eta, not both');
   }
   if (options.countdown !== undefined) return timeOption('countdown', options.countdown, at);
-  if (options.eta !== undefined) return options.eta instanceof Date ? timeOption('eta', options.eta, at) : checkTime('eta', options.eta);
+  if (options.eta !== undefined)
+    return options.eta instanceof Date ? timeOption('eta', options.eta, at) : checkTime('eta', options.eta);
   return at;
 }
 

@@ -38,11 +38,7 @@ export function createRetryPolicy(options: RetryOptions = {}, random: () => numb
   if (!(base >= 0) || !(cap >= 0)) throw new ConfigError('retry.backoff base and cap must be >= 0');
   const on = options.on;
   const matches =
-    on === undefined
-      ? () => false
-      : typeof on === 'function'
-        ? on
-        : (error: unknown) => on.some((cls) => error instanceof cls);
+    on === undefined ? () => false : typeof on === 'function' ? on : (error: unknown) => on.some((cls) => error instanceof cls);
   return {
     max,
     matches,

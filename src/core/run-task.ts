@@ -1,13 +1,7 @@
 import type { Backend, ClaimedTask } from './backend.js';
 import { now } from './clock.js';
 import { RetryRequest, type TaskContext } from './context.js';
-import {
-  DecodeError,
-  MaxRetriesExceededError,
-  TimeoutError,
-  UnknownTaskError,
-  WorkerLostError,
-} from './errors.js';
+import { DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
 import { encodeJson } from './json.js';
 import type { Logger } from './logger.js';
 import { describeError, type AbortCause, type Outcome } from './outcome.js';

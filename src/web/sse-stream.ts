@@ -13,7 +13,11 @@ export interface SseStreamOptions {
  * client leaving, or the server closing; heartbeat comments keep proxies from
  * timing the stream out and reveal dead clients.
  */
-export async function streamStatus(res: ServerResponse, subscription: StatusSubscription, options: SseStreamOptions): Promise<void> {
+export async function streamStatus(
+  res: ServerResponse,
+  subscription: StatusSubscription,
+  options: SseStreamOptions,
+): Promise<void> {
   const stop = (): void => subscription.close();
   const forget = options.sessions.add(stop);
   res.on('close', stop);

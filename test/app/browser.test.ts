@@ -11,7 +11,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env.CI === 'true';
 const haveChromium = existsSync(CHROMIUM);
 // Screenshots for the README are taken into docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : `${tmpdir()}/errand-screenshots-`;
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : `${tmpdir()}/errand-screenshots-`;
 const XSS_NAME = '<img src=x onerror=window.__xss=1>';
 
 function expectedTransportRequest(variant: FormVariant): string {

@@ -60,18 +60,21 @@ describe('pages', () => {
     for (const path of ['/form/', '/form_ws/', '/form_sse/', '/users/form/']) expect(res.body).toContain(`href="${path}"`);
   });
 
-  it.each(['/form/', '/form_ws/', '/form_sse/'])('GET %s renders the form and sets an unguessable csrftoken cookie', async (path) => {
-    const res = await server.inject({ method: 'GET', url: path });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.body).toContain('id="subscribe-form"');
-    const cookie = res.cookies.find((c) => c.name === 'csrftoken')!;
-    expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(cookie.sameSite).toBe('Strict');
-    expect(cookie.path).toBe('/');
-    const other = await server.inject({ method: 'GET', url: path });
-    expect(csrfCookie(other)).not.toBe(cookie.value);
-  });
+  it.each(['/form/', '/form_ws/', '/form_sse/'])(
+    'GET %s renders the form and sets an unguessable csrftoken cookie',
+    async (path) => {
+      const res = await server.inject({ method: 'GET', url: path });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.body).toContain('id="subscribe-form"');
+      const cookie = res.cookies.find((c) => c.name === 'csrftoken')!;
+      expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(cookie.sameSite).toBe('Strict');
+      expect(cookie.path).toBe('/');
+      const other = await server.inject({ method: 'GET', url: path });
+      expect(csrfCookie(other)).not.toBe(cookie.value);
+    },
+  );
 
   it('keeps a visitor’s existing token', async () => {
     const token = await freshToken();
@@ -80,7 +83,14 @@ describe('pages', () => {
   });
 
   it('sends the security headers, with no inline script allowed', async () => {
-    for (const url of ['/', '/form/', '/users/form/', '/static/errand-client.js', '/static/bootstrap/css/bootstrap.min.css', '/nope']) {
+    for (const url of [
+      '/',
+      '/form/',
+      '/users/form/',
+      '/static/errand-client.js',
+      '/static/bootstrap/css/bootstrap.min.css',
+      '/nope',
+    ]) {
       const res = await server.inject({ method: 'GET', url });
       expect(res.headers['content-security-policy'], url).toBe(CONTENT_SECURITY_POLICY);
       expect(res.headers['x-content-type-options'], url).toBe('nosniff');
@@ -148,7 +158,11 @@ describe('Django flavour: POST /form/ with a CSRF token', () => {
       error: 'validation',
       fields: { email: expect.any(String), username: expect.any(String) },
     });
-    const longName = await postDjango('/form/', new URLSearchParams({ email: 'a@b.co', username: 'x'.repeat(101) }).toString(), auth);
+    const longName = await postDjango(
+      '/form/',
+      new URLSearchParams({ email: 'a@b.co', username: 'x'.repeat(101) }).toString(),
+      auth,
+    );
     expect(longName.json()).toEqual({ error: 'validation', fields: { username: expect.stringMatching(/100/) } });
     const longEmail = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(60)}.com`;
     expect(longEmail.length).toBeGreaterThan(254);

@@ -39,7 +39,10 @@ describe('validation', () => {
     const outcome = validateSubscription({ email: ['a@b.co', 'c@d.co'], username: 'u'.repeat(101) });
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(Object.keys(outcome.fields).sort()).toEqual(['email', 'username']);
-    expect(validateSubscription(null)).toMatchObject({ ok: false, fields: { email: expect.any(String), username: expect.any(String) } });
+    expect(validateSubscription(null)).toMatchObject({
+      ok: false,
+      fields: { email: expect.any(String), username: expect.any(String) },
+    });
     expect(validateSubscription({ email: 'a@b.co', username: 'u'.repeat(100) }).ok).toBe(true);
   });
 });
@@ -67,7 +70,12 @@ describe('config', () => {
   });
 
   it('reads the environment and derives a reachable provider URL', () => {
-    const config = loadConfig({ HOST: '0.0.0.0', PORT: '9000', ERRAND_BROKER: 'redis://127.0.0.1:6379/0', DEMO_API_FAILURE_RATE: '0' });
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      ERRAND_BROKER: 'redis://127.0.0.1:6379/0',
+      DEMO_API_FAILURE_RATE: '0',
+    });
     expect(config).toMatchObject({ port: 9000, broker: 'redis://127.0.0.1:6379/0', demoApiFailureRate: 0 });
     expect(config.demoApiUrl).toBe('http://127.0.0.1:9000/fake-api/subscribe');
   });

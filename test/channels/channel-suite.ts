@@ -30,7 +30,10 @@ export async function take(iterator: AsyncIterator<ChannelMessage>, n: number, t
 
 /** Nothing arrives on the channel within `ms`. */
 async function nothingWithin(iterator: AsyncIterator<ChannelMessage>, ms = 150): Promise<boolean> {
-  const result = await Promise.race([iterator.next().then(() => 'message'), new Promise((r) => setTimeout(() => r('quiet'), ms))]);
+  const result = await Promise.race([
+    iterator.next().then(() => 'message'),
+    new Promise((r) => setTimeout(() => r('quiet'), ms)),
+  ]);
   return result === 'quiet';
 }
 
@@ -63,7 +66,7 @@ export function describeChannelLayer(target: LayerTarget): void {
       expect((await take(inbox, 100)).map((m) => m.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     });
 
-    it('groupSend reaches every member in every process, in the sender\'s order', async () => {
+    it("groupSend reaches every member in every process, in the sender's order", async () => {
       const { a, b } = await open({ capacity: 1000 }); // read after sending all: nothing may be dropped
       const [c1, c2, c3] = [await a.newChannel(), await a.newChannel(), await b.newChannel()];
       await a.groupAdd('room.1', c1);

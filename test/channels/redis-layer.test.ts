@@ -19,7 +19,7 @@ describeRedis('redis channel layer', () => {
     },
   });
 
-  it('refuses to add another process\'s channel to a group', async () => {
+  it("refuses to add another process's channel to a group", async () => {
     const prefix = uniquePrefix('channels');
     const a = createRedisChannelLayer({ url: REDIS_URL, prefix });
     const b = createRedisChannelLayer({ url: REDIS_URL, prefix });
@@ -54,7 +54,7 @@ describeRedis('redis channel layer', () => {
       };
       expect(await subscribers()).toBe(1);
       await stopChild(child); // SIGKILL: no chance to clean up
-      await waitFor(async () => (await subscribers()) === 0, 5000, 'Redis to drop the dead process\'s subscription');
+      await waitFor(async () => (await subscribers()) === 0, 5000, "Redis to drop the dead process's subscription");
     } finally {
       await stopChild(child);
       redis.disconnect();

@@ -482,7 +482,13 @@ export function describeConformance(target: ConformanceTarget): void {
         const env = await setup();
         const r = await env.tasks.record.delay('orphan');
         // A "worker" that claims and then dies without a word.
-        const [claimed] = await env.app.backend.claim({ workerId: 'dead', queues: ['default'], limit: 1, leaseMs: 300, waitMs: 0 });
+        const [claimed] = await env.app.backend.claim({
+          workerId: 'dead',
+          queues: ['default'],
+          limit: 1,
+          leaseMs: 300,
+          waitMs: 0,
+        });
         expect(claimed?.id).toBe(r.id);
         await env.worker({ rescueIntervalMs: 100 });
         expect(await r.get({ timeout: 5000 })).toMatchObject({ key: 'orphan' });

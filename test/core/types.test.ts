@@ -19,9 +19,7 @@ describe('argument and result types flow from the handler', () => {
   });
 
   it('the AsyncResult carries the awaited result type', () => {
-    expectTypeOf(subscribe.delay).returns.resolves.toEqualTypeOf<
-      AsyncResult<{ ok: boolean; email: string; count: number }>
-    >();
+    expectTypeOf(subscribe.delay).returns.resolves.toEqualTypeOf<AsyncResult<{ ok: boolean; email: string; count: number }>>();
     const sync = app.task('types.sync', (_ctx: TaskContext) => 7);
     expectTypeOf(sync.delay).returns.resolves.toEqualTypeOf<AsyncResult<number>>();
   });

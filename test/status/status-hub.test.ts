@@ -52,7 +52,12 @@ describe('StatusHub', () => {
     const results = await Promise.all(reading);
     for (const seen of results) {
       expect(seen[0]!.info.state).toBe('PENDING');
-      expect(seen.at(-1)!.message).toEqual({ state: 'SUCCESS', version: seen.at(-1)!.version, result: 'done', progress: { current: 5, total: 5 } });
+      expect(seen.at(-1)!.message).toEqual({
+        state: 'SUCCESS',
+        version: seen.at(-1)!.version,
+        result: 'done',
+        progress: { current: 5, total: 5 },
+      });
     }
     // The JSON is built once per version, not once per subscriber.
     expect(results[0]!.at(-1)!.json).toBe(results[9_999]!.at(-1)!.json);

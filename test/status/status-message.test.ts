@@ -3,13 +3,18 @@ import { statusMessage } from '../../src/status/index.js';
 import { info } from './fake-backend.js';
 
 describe('statusMessage', () => {
-  it('is the seeds\' { state } plus the version for a plain state', () => {
+  it("is the seeds' { state } plus the version for a plain state", () => {
     expect(statusMessage(info(1, 'PENDING'))).toEqual({ state: 'PENDING', version: 1 });
   });
 
   it('carries the error message and class on FAILURE and RETRY', () => {
     const error = { type: 'ValueError', message: 'bad input' };
-    expect(statusMessage(info(3, 'FAILURE', { error }))).toEqual({ state: 'FAILURE', version: 3, error: 'bad input', errorType: 'ValueError' });
+    expect(statusMessage(info(3, 'FAILURE', { error }))).toEqual({
+      state: 'FAILURE',
+      version: 3,
+      error: 'bad input',
+      errorType: 'ValueError',
+    });
     expect(statusMessage(info(3, 'RETRY', { error }))).toMatchObject({ error: 'bad input' });
   });
 
@@ -19,7 +24,11 @@ describe('statusMessage', () => {
       version: 2,
       progress: { current: 3, total: 10, meta: { file: 'a' } },
     });
-    expect(statusMessage(info(4, 'SUCCESS', { result: { ok: true } }))).toEqual({ state: 'SUCCESS', version: 4, result: { ok: true } });
+    expect(statusMessage(info(4, 'SUCCESS', { result: { ok: true } }))).toEqual({
+      state: 'SUCCESS',
+      version: 4,
+      result: { ok: true },
+    });
     expect(statusMessage(info(4, 'SUCCESS', { result: 0 }))).toMatchObject({ result: 0 });
   });
 

@@ -78,7 +78,10 @@ describe('SSE backpressure', () => {
     const hub = new StatusHub(fake.asBackend());
     const res = new FakeResponse();
     const subscription = await hub.subscribe('t1');
-    const streaming = streamStatus(res as unknown as ServerResponse, subscription, { heartbeatMs: 60_000, sessions: new Sessions() });
+    const streaming = streamStatus(res as unknown as ServerResponse, subscription, {
+      heartbeatMs: 60_000,
+      sessions: new Sessions(),
+    });
     for (let v = 2; v <= 10; v++) fake.push(info(v));
     await new Promise((r) => setTimeout(r, 30));
     expect(res.frames).toEqual([]);

@@ -120,7 +120,15 @@ describe('watchTask logic (fake transports)', () => {
     const onError = (e: unknown) => errors.push(e);
     process.on('uncaughtException', onError);
     try {
-      const watch = watchTaskWith('t', { onUpdate: () => { throw new Error('ui bug'); } }, deps);
+      const watch = watchTaskWith(
+        't',
+        {
+          onUpdate: () => {
+            throw new Error('ui bug');
+          },
+        },
+        deps,
+      );
       last().context.onStatus(msg(1));
       last().context.onStatus(msg(2, 'SUCCESS'));
       await expect(watch.done).resolves.toMatchObject({ version: 2 });
@@ -136,7 +144,8 @@ describe('client pieces', () => {
   it('parses SSE split across chunks, with CRLF, comments and multi-line data', () => {
     const out: SseMessage[] = [];
     const parser = new SseParser((m) => out.push(m));
-    for (const chunk of ['retry: 2000\r', '\n\r\n: heartbeat\n\nid: 3\nda', 'ta: {"a":\ndata: 1}\n', '\nevent: x\ndata: y\n\n']) parser.push(chunk);
+    for (const chunk of ['retry: 2000\r', '\n\r\n: heartbeat\n\nid: 3\nda', 'ta: {"a":\ndata: 1}\n', '\nevent: x\ndata: y\n\n'])
+      parser.push(chunk);
     expect(out).toEqual([
       { id: '3', event: 'message', data: '{"a":\n1}' },
       { id: '3', event: 'x', data: 'y' },

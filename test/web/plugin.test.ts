@@ -79,7 +79,12 @@ describe('errandWeb plugin', () => {
   it('refuses bad options with ConfigError', async () => {
     const app: Errand = createApp({ broker: 'memory://', logger: false });
     cleanups.push(() => app.close());
-    for (const options of [{ app, prefix: 'users' }, { app, prefix: '/users/' }, { app, allowedOrigins: ['not a url'] }, { app: undefined as unknown as Errand }]) {
+    for (const options of [
+      { app, prefix: 'users' },
+      { app, prefix: '/users/' },
+      { app, allowedOrigins: ['not a url'] },
+      { app: undefined as unknown as Errand },
+    ]) {
       const fastify = Fastify();
       await expect(fastify.register(errandWeb, options).ready()).rejects.toBeInstanceOf(ConfigError);
       await fastify.close();

@@ -58,14 +58,20 @@ export function describeWebSuite(target: WebTarget): void {
         expect(first.json()).toEqual({ state: 'PENDING', version: 1 });
         expect(first.headers.etag).toBe('"1"');
         expect(first.headers['cache-control']).toBe('no-cache');
-        const again = await web.fastify.inject({ url: `/task_status/?task_id=${waiting.id}`, headers: { 'if-none-match': '"1"' } });
+        const again = await web.fastify.inject({
+          url: `/task_status/?task_id=${waiting.id}`,
+          headers: { 'if-none-match': '"1"' },
+        });
         expect(again.statusCode).toBe(304);
         expect(again.body).toBe('');
         await waiting.revoke();
 
         const r = await tasks.add.delay(2, 3);
         expect(await r.get({ timeout: 10_000 })).toBe(5);
-        const done = await web.fastify.inject({ url: `/users/task_status/?task_id=${r.id}`, headers: { 'if-none-match': '"1"' } });
+        const done = await web.fastify.inject({
+          url: `/users/task_status/?task_id=${r.id}`,
+          headers: { 'if-none-match': '"1"' },
+        });
         expect(done.statusCode).toBe(200);
         const body = done.json();
         expect(body).toMatchObject({ state: 'SUCCESS', result: 5 });

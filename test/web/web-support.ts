@@ -89,7 +89,11 @@ export interface WsOutcome {
 }
 
 /** Connects a ws client and collects status messages until the server closes. */
-export function collectWs(url: string, origin?: string, onMessage?: (m: StatusMessage, ws: WebSocket) => void): Promise<WsOutcome> {
+export function collectWs(
+  url: string,
+  origin?: string,
+  onMessage?: (m: StatusMessage, ws: WebSocket) => void,
+): Promise<WsOutcome> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, origin ? { origin } : {});
     const messages: StatusMessage[] = [];

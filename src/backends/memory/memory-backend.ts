@@ -171,7 +171,10 @@ export class MemoryBackend implements Backend {
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
     if (limit <= 0) return [];
-    return this.deadLetters.slice(-limit).reverse().map((d) => ({ ...d }));
+    return this.deadLetters
+      .slice(-limit)
+      .reverse()
+      .map((d) => ({ ...d }));
   }
 
   async rescueExpired(): Promise<number> {
@@ -317,11 +320,14 @@ export class MemoryBackend implements Backend {
     clearTimeout(this.delayTimer);
     const first = this.delayed[0] !== undefined ? this.tasks.get(this.delayed[0]) : undefined;
     if (!first || this.closed) return;
-    this.delayTimer = setTimeout(() => {
-      this.promoteDue();
-      this.wake();
-      this.armDelayTimer();
-    }, Math.max(0, first.info.runAt - now()));
+    this.delayTimer = setTimeout(
+      () => {
+        this.promoteDue();
+        this.wake();
+        this.armDelayTimer();
+      },
+      Math.max(0, first.info.runAt - now()),
+    );
     this.delayTimer.unref();
   }
 

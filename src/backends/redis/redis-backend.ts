@@ -150,7 +150,15 @@ export class RedisBackend implements Backend {
         queueIndex.set(t.queue, qi);
         keys.push(...this.keys.queueKeys(t.queue));
       }
-      args.push(t.id, qi, encodeStatic(t), t.payload, t.runAt, t.expiresAt ?? '', t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`);
+      args.push(
+        t.id,
+        qi,
+        encodeStatic(t),
+        t.payload,
+        t.runAt,
+        t.expiresAt ?? '',
+        t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`,
+      );
     }
     const reply = (await this.call('enqueue', 'errandEnqueue', keys, args)) as Array<string | number>;
     const out: EnqueueOutcome[] = [];

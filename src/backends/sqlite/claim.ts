@@ -39,9 +39,9 @@ export class ClaimQueries {
          ORDER BY run_at, seq LIMIT @limit)
        RETURNING seq, run_at, state, payload, ${INFO_JSON} AS info`,
     );
-    this.nextRunAtStmt = db.prepare<[string], number | null>(
-      `SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`,
-    ).pluck();
+    this.nextRunAtStmt = db
+      .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)
+      .pluck();
   }
 
   /** Leases (or expires) up to `limit` due tasks of one queue, in due order. */

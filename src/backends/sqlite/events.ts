@@ -20,7 +20,10 @@ export class EventLog {
   private readonly forTasksStmt;
 
   /** `origin` marks this backend's own rows, which it has already delivered in-process. */
-  constructor(db: Db, private readonly origin: string) {
+  constructor(
+    db: Db,
+    private readonly origin: string,
+  ) {
     this.insertStmt = db.prepare<[string, string, number, number, string]>(
       'INSERT INTO events (task_id, origin, at, revoked, info) VALUES (?, ?, ?, ?, ?)',
     );

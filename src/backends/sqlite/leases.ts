@@ -13,11 +13,13 @@ export class LeaseQueries {
       `UPDATE tasks SET lease_until = @until
        WHERE id = @id AND lease_owner = @owner AND attempts = @attempt AND ${RUNNING_SQL}`,
     );
-    this.rescueStmt = db.prepare<[{ now: number }], string>(
-      `UPDATE tasks SET state = 'PENDING', version = version + 1, run_at = @now, lease_owner = NULL, lease_until = NULL
+    this.rescueStmt = db
+      .prepare<[{ now: number }], string>(
+        `UPDATE tasks SET state = 'PENDING', version = version + 1, run_at = @now, lease_owner = NULL, lease_until = NULL
        WHERE lease_until <= @now AND ${RUNNING_SQL}
        RETURNING ${INFO_JSON}`,
-    ).pluck();
+      )
+      .pluck();
   }
 
   /** False when the lease is lost (revoked, finished or taken over). */

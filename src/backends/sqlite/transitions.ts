@@ -26,9 +26,7 @@ export class TransitionQueries {
 
   constructor(db: Db) {
     const update = <P extends object>(set: string, where = LIVE_DELIVERY) =>
-      db
-        .prepare<[P], string>(`UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}`)
-        .pluck();
+      db.prepare<[P], string>(`UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}`).pluck();
     this.getStmt = db.prepare<[string], InfoRow>(`SELECT state, purge_at, ${INFO_JSON} AS info FROM tasks WHERE id = ?`);
     this.progressStmt = update<Live & { progress: string }>(`state = 'PROGRESS', progress_json = @progress`);
     this.completeStmt = update<Live & Finish & { result: string }>(`state = 'SUCCESS', result_json = @result, ${FINISH}`);
@@ -36,9 +34,7 @@ export class TransitionQueries {
     this.retryStmt = update<Live & { error: string; runAt: number }>(
       `state = 'RETRY', error_json = @error, run_at = @runAt, retries = retries + 1, ${DROP_LEASE}`,
     );
-    this.releaseStmt = update<Live & { now: number }>(
-      `state = 'PENDING', attempts = attempts - 1, run_at = @now, ${DROP_LEASE}`,
-    );
+    this.releaseStmt = update<Live & { now: number }>(`state = 'PENDING', attempts = attempts - 1, run_at = @now, ${DROP_LEASE}`);
     this.revokeStmt = update<{ id: string } & Finish>(
       `state = 'REVOKED', ${FINISH}`,
       `id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`,

@@ -55,7 +55,15 @@ async function privateServerCounter(): Promise<Counter> {
   );
   const url = `redis://127.0.0.1:${port}/0`;
   const client = testClient(url);
-  await waitFor(async () => client.connect().then(() => true, () => false), 10_000, 'private redis-server');
+  await waitFor(
+    async () =>
+      client.connect().then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    'private redis-server',
+  );
   const total = async (): Promise<number> => {
     const info = await client.info('commandstats');
     let sum = 0;
@@ -132,7 +140,13 @@ describeRedis('redis backend: commands per task', () => {
       await enqueue(b, tasks);
       let done = 0;
       while (done < N) {
-        const claimed: ClaimedTask[] = await b.claim({ workerId: 'w', queues: ['default'], limit: 50, leaseMs: 30_000, waitMs: 0 });
+        const claimed: ClaimedTask[] = await b.claim({
+          workerId: 'w',
+          queues: ['default'],
+          limit: 50,
+          leaseMs: 30_000,
+          waitMs: 0,
+        });
         expect(claimed.length).toBeGreaterThan(0);
         const infos = await Promise.all(claimed.map((t) => b.complete(t, '{"ok":true}')));
         expect(infos.every((i) => i?.state === 'SUCCESS')).toBe(true);

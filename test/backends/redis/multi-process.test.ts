@@ -41,7 +41,10 @@ describeRedis('redis backend: several claimers', () => {
       const fromChildren: string[] = [];
       for (const child of children) {
         await child.exited;
-        const line = child.output().split('\n').find((l) => l.startsWith('RESULT '));
+        const line = child
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith('RESULT '));
         expect(line, child.output()).toBeDefined();
         const result = JSON.parse(line!.slice('RESULT '.length)) as { claimed: string[]; refused: number };
         fromChildren.push(...result.claimed);

@@ -62,10 +62,12 @@ describe('sqlite backend across processes', () => {
     const a = await child(filename, 'drain');
     const b = await child(filename, 'drain');
     writeFileSync(`${filename}.go`, '');
-    const claimedBy = await Promise.all([a, b].map(async (c) => {
-      const line = (await finished(c)).split('\n').find((l) => l.startsWith('ids '))!;
-      return JSON.parse(line.slice(4)) as string[];
-    }));
+    const claimedBy = await Promise.all(
+      [a, b].map(async (c) => {
+        const line = (await finished(c)).split('\n').find((l) => l.startsWith('ids '))!;
+        return JSON.parse(line.slice(4)) as string[];
+      }),
+    );
     const all = claimedBy.flat();
     expect(all).toHaveLength(tasks.length);
     expect(new Set(all)).toEqual(new Set(tasks.map((t) => t.id)));
