@@ -86,11 +86,18 @@ export class Worker {
   async start(): Promise<void> {
     if (this.currentState !== 'idle') throw new ConfigError(`worker cannot start: it is ${this.currentState}`);
     this.currentState = 'running';
-    const backend = this.backend;
-    this.unsubscribeRevocations = await backend.subscribeRevocations((id) => {
-      this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
-    });
-    await this.rescue();
+    try {
+      this.unsubscribeRevocations = await this.backend.subscribeRevocations((id) => {
+        this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
+      });
+      await this.rescue();
+    } catch (error) {
+      // The broker is unreachable: stay startable rather than half-started.
+      await this.unsubscribeRevocations?.().catch(() => {});
+      this.unsubscribeRevocations = undefined;
+      this.currentState = 'idle';
+      throw error;
+    }
     this.every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.renewLeases());
     this.every(this.options.rescueIntervalMs ?? 2000, () => this.rescue());
     this.every(this.options.pruneIntervalMs ?? 60_000, () => this.prune());
