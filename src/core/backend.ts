@@ -9,9 +9,11 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.
  *   TaskInfo to status subscribers of that id, atomically with the write
  *   (a subscriber that then reads the snapshot never misses the terminal state).
  * - Worker-side transitions (progress, complete, fail, retryLater, release,
- *   deadLetter) take the ClaimedTask they act on and are refused (return null)
- *   when that delivery is stale: the task was revoked, finished, or its lease
- *   expired and another delivery exists.
+ *   deadLetter) take the ClaimedTask they act on and resolve true when
+ *   recorded, false when that delivery is stale: the task was revoked,
+ *   finished, or its lease expired and another delivery exists. They return
+ *   no TaskInfo: the engine does not need one, and building it costs on the
+ *   hot path (subscribers get theirs through the status event).
  * - Tasks whose runAt is in the future are never handed out before it.
  * - A finished task whose result expired is unknown everywhere (getInfo,
  *   revoke, idempotency keys) even before prune() deletes it.
@@ -38,17 +40,17 @@ export interface Backend {
   /** Renews leases; returns the ids whose lease is lost (revoked, finished or taken over). */
   extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]>;
 
-  recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null>;
+  recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean>;
   /** SUCCESS; `resultJson` is the encoded result. */
-  complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null>;
+  complete(task: ClaimedTask, resultJson: string): Promise<boolean>;
   /** FAILURE. */
-  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null>;
+  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
   /** RETRY: due again at `runAt`, retries + 1. */
-  retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null>;
+  retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean>;
   /** Graceful stop: back to PENDING and due now; the attempt does not count. */
-  release(task: ClaimedTask): Promise<TaskInfo | null>;
+  release(task: ClaimedTask): Promise<boolean>;
   /** FAILURE, and the message is kept in the dead-letter store. */
-  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null>;
+  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
 
   /**
    * REVOKED: a pending task will never run; a running one is told through

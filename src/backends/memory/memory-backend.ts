@@ -107,49 +107,53 @@ export class MemoryBackend implements Backend {
     return lost;
   }
 
-  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
-    return this.transition(stored, 'PROGRESS', { progress });
+    if (!stored) return false;
+    this.transition(stored, 'PROGRESS', { progress });
+    return true;
   }
 
-  async complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+  async complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
+    if (!stored) return false;
     stored.resultJson = resultJson;
-    return this.finish(stored, 'SUCCESS', {});
+    this.finish(stored, 'SUCCESS', {});
+    return true;
   }
 
-  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
-    return this.finish(stored, 'FAILURE', { error });
+    if (!stored) return false;
+    this.finish(stored, 'FAILURE', { error });
+    return true;
   }
 
-  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
+    if (!stored) return false;
     this.deadLetters.push({ id: task.id, name: task.name, queue: task.queue, payload: task.payload, error, at: now() });
     if (this.deadLetters.length > this.options.deadLetterLimit) this.deadLetters.shift();
-    return this.finish(stored, 'FAILURE', { error });
+    this.finish(stored, 'FAILURE', { error });
+    return true;
   }
 
-  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
+    if (!stored) return false;
     this.dropLease(stored);
-    const info = this.transition(stored, 'RETRY', { error, runAt, retries: stored.info.retries + 1 });
+    this.transition(stored, 'RETRY', { error, runAt, retries: stored.info.retries + 1 });
     this.schedule(stored);
-    return info;
+    return true;
   }
 
-  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+  async release(task: ClaimedTask): Promise<boolean> {
     const stored = this.current(task);
-    if (!stored) return null;
+    if (!stored) return false;
     this.dropLease(stored);
-    const info = this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: now() });
+    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: now() });
     this.schedule(stored);
-    return info;
+    return true;
   }
 
   async revoke(id: string): Promise<TaskInfo | null> {

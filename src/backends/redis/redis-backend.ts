@@ -96,7 +96,7 @@ export class RedisBackend implements Backend {
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
   private readonly enqueues = new GroupCommit<NewTask, EnqueueOutcome>((tasks) => this.store(tasks), ENQUEUE_CHUNK);
-  private readonly finishes = new GroupCommit<ScriptArg[], TaskInfo | null>((ops) => this.runFinish(ops), FINISH_CHUNK);
+  private readonly finishes = new GroupCommit<ScriptArg[], boolean>((ops) => this.runFinish(ops), FINISH_CHUNK);
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
   private closePromise?: Promise<void>;
@@ -314,21 +314,21 @@ export class RedisBackend implements Backend {
 
   // --- worker-side transitions -------------------------------------------------
 
-  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     this.assertOpen();
     const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress)];
-    return this.infoOrNull(await this.call('recordProgress', 'errandProgress', [], args));
+    return (await this.call('recordProgress', 'errandProgress', [], args)) !== null;
   }
 
-  complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+  complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
     return this.finish(['S', task.id, task.workerId, task.attempt, resultJson, '']);
   }
 
-  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     return this.finish(['F', task.id, task.workerId, task.attempt, errorJson(error), '']);
   }
 
-  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     const letter: DeadLetter = {
       id: task.id,
       name: task.name,
@@ -340,32 +340,32 @@ export class RedisBackend implements Backend {
     return this.finish(['D', task.id, task.workerId, task.attempt, errorJson(error), JSON.stringify(letter)]);
   }
 
-  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
     const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, errorJson(error), runAt];
-    return this.infoOrNull(await this.call('retryLater', 'errandRetry', keys, args));
+    return (await this.call('retryLater', 'errandRetry', keys, args)) !== null;
   }
 
-  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+  async release(task: ClaimedTask): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
     const args = [this.keys.base, now(), task.id, task.workerId, task.attempt];
-    return this.infoOrNull(await this.call('release', 'errandRelease', keys, args));
+    return (await this.call('release', 'errandRelease', keys, args)) !== null;
   }
 
   /** Batch ack: finishing ops are group-committed like enqueues. */
-  private finish(args: ScriptArg[]): Promise<TaskInfo | null> {
+  private finish(args: ScriptArg[]): Promise<boolean> {
     this.assertOpen();
     return this.finishes.submit(args);
   }
 
-  private async runFinish(ops: ScriptArg[][]): Promise<Array<TaskInfo | null>> {
+  private async runFinish(ops: ScriptArg[][]): Promise<boolean[]> {
     const args: ScriptArg[] = [this.keys.base, now(), this.options.resultTtlMs, this.options.deadLetterLimit];
     for (const op of ops) args.push(...op);
     try {
       const reply = (await this.track(this.script('errandFinish', [this.keys.leases, this.keys.dead], args))) as unknown[];
-      return ops.map((_, i) => (reply[i] ? parseInfo(reply[i]) : null));
+      return ops.map((_, i) => reply[i] === 1);
     } catch (error) {
       throw this.wrap('complete', error);
     }
@@ -595,10 +595,6 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.wrap(what, error);
     }
-  }
-
-  private infoOrNull(reply: unknown): TaskInfo | null {
-    return reply ? parseInfo(reply) : null;
   }
 
   private wrap(what: string, error: unknown): Error {

@@ -117,50 +117,50 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<TaskInfo | null> {
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     this.assertOpen();
     const progressJson = JSON.stringify(progress);
-    return this.writes.run(() => this.publish(this.transitions.progress(task, progressJson)));
+    return this.writes.run(() => this.publish(this.transitions.progress(task, progressJson)) !== null);
   }
 
-  async complete(task: ClaimedTask, resultJson: string): Promise<TaskInfo | null> {
+  async complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
     this.assertOpen();
     return this.writes.run(() => {
       const t = now();
-      return this.publish(this.transitions.complete(task, resultJson, t, this.purgeAt(t)));
+      return this.publish(this.transitions.complete(task, resultJson, t, this.purgeAt(t))) !== null;
     });
   }
 
-  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     this.assertOpen();
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
-      return this.publish(this.transitions.fail(task, errorJson, t, this.purgeAt(t)));
+      return this.publish(this.transitions.fail(task, errorJson, t, this.purgeAt(t))) !== null;
     });
   }
 
-  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<TaskInfo | null> {
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
     const errorJson = JSON.stringify(error);
-    return this.writes.run(() => this.publish(this.transitions.retry(task, errorJson, runAt), { wake: true }));
+    return this.writes.run(() => this.publish(this.transitions.retry(task, errorJson, runAt), { wake: true }) !== null);
   }
 
-  async release(task: ClaimedTask): Promise<TaskInfo | null> {
+  async release(task: ClaimedTask): Promise<boolean> {
     this.assertOpen();
-    return this.writes.run(() => this.publish(this.transitions.release(task, now()), { wake: true }));
+    return this.writes.run(() => this.publish(this.transitions.release(task, now()), { wake: true }) !== null);
   }
 
-  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<TaskInfo | null> {
+  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     this.assertOpen();
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
       const info = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
-      if (info === undefined) return null;
+      if (info === undefined) return false;
       const { id, name, queue, payload } = task;
       this.deadLetters.add({ id, name, queue, payload, error, at: t }, this.options.deadLetterLimit);
-      return this.publish(info);
+      return this.publish(info) !== null;
     });
   }
 

@@ -148,8 +148,8 @@ describeRedis('redis backend: commands per task', () => {
           waitMs: 0,
         });
         expect(claimed.length).toBeGreaterThan(0);
-        const infos = await Promise.all(claimed.map((t) => b.complete(t, '{"ok":true}')));
-        expect(infos.every((i) => i?.state === 'SUCCESS')).toBe(true);
+        const recorded = await Promise.all(claimed.map((t) => b.complete(t, '{"ok":true}')));
+        expect(recorded.every(Boolean)).toBe(true);
         done += claimed.length;
       }
       return (await counter.stop()) / N;

@@ -26,7 +26,7 @@ describeRedis('redis backend: several claimers', () => {
           idle = tasks.length === 0 ? idle + 1 : 0;
           for (const t of tasks) claimedHere.push(t.id);
           const done = await Promise.all(tasks.map((t) => b.complete(t, '"local"')));
-          refused += done.filter((d) => d === null).length;
+          refused += done.filter((recorded) => !recorded).length;
         }
       });
       const ids: string[] = [];

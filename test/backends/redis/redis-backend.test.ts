@@ -100,17 +100,18 @@ describeRedis('redis backend', () => {
     const [t1, t2] = [newTask(), newTask()];
     await b.enqueueMany([t1, t2]);
     const [c1, c2] = (await b.claim(claimReq('w1'))) as [ClaimedTask, ClaimedTask];
-    expect(await b.complete({ ...c1, workerId: 'other' }, '1')).toBeNull();
-    expect(await b.complete({ ...c1, attempt: 2 }, '1')).toBeNull();
-    expect(await b.recordProgress({ ...c1, workerId: 'other' }, { current: 1 })).toBeNull();
-    expect(await b.fail({ ...c1, attempt: 7 }, { type: 'E', message: 'm' })).toBeNull();
-    expect((await b.complete(c1, '1'))!.state).toBe('SUCCESS');
-    expect(await b.complete(c1, '2')).toBeNull();
-    expect(await b.release(c1)).toBeNull();
-    expect(await b.retryLater(c1, { type: 'E', message: 'm' }, Date.now())).toBeNull();
+    expect(await b.complete({ ...c1, workerId: 'other' }, '1')).toBe(false);
+    expect(await b.complete({ ...c1, attempt: 2 }, '1')).toBe(false);
+    expect(await b.recordProgress({ ...c1, workerId: 'other' }, { current: 1 })).toBe(false);
+    expect(await b.fail({ ...c1, attempt: 7 }, { type: 'E', message: 'm' })).toBe(false);
+    expect(await b.complete(c1, '1')).toBe(true);
+    expect((await b.getInfo(c1.id))!.state).toBe('SUCCESS');
+    expect(await b.complete(c1, '2')).toBe(false);
+    expect(await b.release(c1)).toBe(false);
+    expect(await b.retryLater(c1, { type: 'E', message: 'm' }, Date.now())).toBe(false);
     expect((await b.revoke(c2.id))!.state).toBe('REVOKED');
-    expect(await b.complete(c2, '1')).toBeNull();
-    expect(await b.deadLetter(c2, { type: 'E', message: 'm' })).toBeNull();
+    expect(await b.complete(c2, '1')).toBe(false);
+    expect(await b.deadLetter(c2, { type: 'E', message: 'm' })).toBe(false);
     expect(await b.extendLeases([c1, c2], 1000)).toEqual([c1.id, c2.id]);
     expect((await b.getInfo(c1.id))!.result).toBe(1);
   });
@@ -120,14 +121,15 @@ describeRedis('redis backend', () => {
     const tasks = Array.from({ length: 60 }, () => newTask());
     await b.enqueueMany(tasks);
     const claimed = [...(await b.claim(claimReq('w'))), ...(await b.claim(claimReq('w')))];
-    const infos = await Promise.all(
+    const recorded = await Promise.all(
       claimed.map((c, i) => (i % 3 === 0 ? b.fail(c, { type: 'Boom', message: `m${i}` }) : b.complete(c, JSON.stringify({ i })))),
     );
+    expect(recorded.every(Boolean)).toBe(true);
+    const infos = await Promise.all(claimed.map((c) => b.getInfo(c.id)));
     infos.forEach((info, i) => {
       if (i % 3 === 0) expect(info).toMatchObject({ state: 'FAILURE', error: { type: 'Boom', message: `m${i}` }, version: 3 });
       else expect(info).toMatchObject({ state: 'SUCCESS', result: { i }, version: 3 });
     });
-    expect(await b.getInfo(claimed[1]!.id)).toEqual(infos[1]);
   });
 
   it('rescues a task whose lease expired; the old delivery is refused; renewed leases are kept', async () => {
@@ -147,9 +149,10 @@ describeRedis('redis backend', () => {
     expect((await alive.getInfo(kept.id))!.state).toBe('STARTED');
     const [again] = await alive.claim(claimReq('alive'));
     expect(again).toMatchObject({ id: orphan.id, attempt: 2 });
-    expect(await dead.complete(c1!, '"late"')).toBeNull();
+    expect(await dead.complete(c1!, '"late"')).toBe(false);
     expect(await alive.extendLeases([c1!], 1000)).toEqual([c1!.id]);
-    expect((await alive.complete(again!, '"ok"'))!.result).toBe('ok');
+    expect(await alive.complete(again!, '"ok"')).toBe(true);
+    expect((await alive.getInfo(again!.id))!.result).toBe('ok');
     expect(await alive.rescueExpired()).toBe(0);
   });
 
@@ -158,7 +161,8 @@ describeRedis('redis backend', () => {
     const t = newTask();
     await b.enqueue(t);
     const [c] = await b.claim(claimReq());
-    const info = await b.release(c!);
+    expect(await b.release(c!)).toBe(true);
+    const info = await b.getInfo(c!.id);
     expect(info).toMatchObject({ state: 'PENDING', attempts: 0, version: 3 });
     expect(info!.runAt).toBeGreaterThanOrEqual(t.runAt);
     const [again] = await b.claim(claimReq());
@@ -170,7 +174,8 @@ describeRedis('redis backend', () => {
     await b.enqueue(newTask());
     const [c] = await b.claim(claimReq());
     const runAt = Date.now() + 200;
-    const info = await b.retryLater(c!, { type: 'Flaky', message: 'again' }, runAt);
+    expect(await b.retryLater(c!, { type: 'Flaky', message: 'again' }, runAt)).toBe(true);
+    const info = await b.getInfo(c!.id);
     expect(info).toMatchObject({ state: 'RETRY', retries: 1, runAt, error: { type: 'Flaky', message: 'again' } });
     expect(await b.claim(claimReq())).toEqual([]);
     const [again] = await b.claim(claimReq('w1', { waitMs: 3000 }));
@@ -205,7 +210,7 @@ describeRedis('redis backend', () => {
     await waitFor(() => heard.length === 1, 2000, 'revocation');
     expect(heard).toEqual([t.id]);
     expect(await worker.extendLeases([c!], 1000)).toEqual([t.id]);
-    expect(await worker.complete(c!, '1')).toBeNull();
+    expect(await worker.complete(c!, '1')).toBe(false);
     await off();
     await off();
   });
@@ -277,7 +282,8 @@ describeRedis('redis backend', () => {
     await b.enqueueMany(tasks);
     const claimed = await b.claim(claimReq());
     for (const [i, c] of claimed.entries()) {
-      expect(await b.deadLetter(c, { type: 'DecodeError', message: `bad ${i}` })).toMatchObject({ state: 'FAILURE' });
+      expect(await b.deadLetter(c, { type: 'DecodeError', message: `bad ${i}` })).toBe(true);
+      expect(await b.getInfo(c.id)).toMatchObject({ state: 'FAILURE' });
     }
     const letters = await b.listDeadLetters(10);
     expect(letters.map((l) => l.payload)).toEqual(['[4]', '[3]', '[2]']);
@@ -302,7 +308,7 @@ describeRedis('redis backend', () => {
     const off2 = await watcher.subscribeStatus(t.id, (i) => other.push(i));
     const [c] = await worker.claim(claimReq());
     await worker.recordProgress(c!, { current: 1, total: 2, meta: { step: 'a/b "q"' } });
-    const final = await worker.complete(c!, '{"answer":42}');
+    expect(await worker.complete(c!, '{"answer":42}')).toBe(true);
     await waitFor(() => seen.length === 3, 2000, 'three events');
     expect(seen.map((s) => [s.state, s.version])).toEqual([
       ['STARTED', 2],
@@ -310,7 +316,6 @@ describeRedis('redis backend', () => {
       ['SUCCESS', 4],
     ]);
     expect(seen[1]!.progress).toEqual({ current: 1, total: 2, meta: { step: 'a/b "q"' } });
-    expect(seen[2]).toEqual(final);
     expect(seen[2]).toEqual(await watcher.getInfo(t.id));
     await off();
     expect(other).toHaveLength(3);
@@ -332,7 +337,8 @@ describeRedis('redis backend', () => {
     expect(c).toMatchObject({ id: t.id, name: t.name, queue: t.queue, payload: t.payload, workerId: 'worker|with|pipes' });
     expect(await b.extendLeases([c!], 1000)).toEqual([]);
     await b.recordProgress(c!, { current: 1, meta: { note: 'line\nbreak "q"' } });
-    const done = await b.complete(c!, JSON.stringify({ text: '"hi" \\ ünï' }));
+    expect(await b.complete(c!, JSON.stringify({ text: '"hi" \\ ünï' }))).toBe(true);
+    const done = await b.getInfo(t.id);
     await waitFor(() => seen.length === 3, 2000, 'events');
     expect(seen[2]).toEqual(done);
     expect(await b.getInfo(t.id)).toEqual(done);

@@ -51,7 +51,7 @@ describe('sqlite backend across processes', () => {
     expect(statuses[1]!.progress).toEqual({ current: 1, total: 2 });
     expect(statuses[2]).toMatchObject({ id: taskId, name: 'child.task', queue: 'child', result: { n: 42 }, attempts: 1 });
     expect(heard).toEqual([mine.id]);
-    expect(await backend.complete(running!, '1')).toBeNull();
+    expect(await backend.complete(running!, '1')).toBe(false);
   });
 
   it('two processes draining one file claim every task exactly once', async () => {

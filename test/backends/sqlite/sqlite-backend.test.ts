@@ -129,22 +129,27 @@ describe('sqlite backend: worker-side transitions', () => {
     const task = newTask();
     await backend.enqueue(task);
     const [claimed] = await backend.claim(claimRequest());
-    const progress = await backend.recordProgress(claimed!, { current: 1, total: 4, meta: { step: 'x' } });
-    expect(progress).toMatchObject({ state: 'PROGRESS', version: 3, progress: { current: 1, total: 4, meta: { step: 'x' } } });
-    const done = (await backend.complete(claimed!, '{"a":[1,null,"ü\\u2028"]}'))!;
+    expect(await backend.recordProgress(claimed!, { current: 1, total: 4, meta: { step: 'x' } })).toBe(true);
+    expect(await backend.getInfo(task.id)).toMatchObject({
+      state: 'PROGRESS',
+      version: 3,
+      progress: { current: 1, total: 4, meta: { step: 'x' } },
+    });
+    expect(await backend.complete(claimed!, '{"a":[1,null,"ü\\u2028"]}')).toBe(true);
+    const done = (await backend.getInfo(task.id))!;
     expect(done).toMatchObject({ state: 'SUCCESS', version: 4, result: { a: [1, null, 'ü\u2028'] } });
     expect(done.finishedAt).toBeGreaterThanOrEqual(done.startedAt!);
-    expect(await backend.getInfo(task.id)).toEqual(done);
     // a finished task cannot be finished again
-    expect(await backend.complete(claimed!, '1')).toBeNull();
-    expect(await backend.fail(claimed!, { type: 'E', message: 'm' })).toBeNull();
+    expect(await backend.complete(claimed!, '1')).toBe(false);
+    expect(await backend.fail(claimed!, { type: 'E', message: 'm' })).toBe(false);
   });
 
   it('a null result is stored as null, not left out', async () => {
     const backend = pool.open();
     await backend.enqueue(newTask());
     const [claimed] = await backend.claim(claimRequest());
-    const info = (await backend.complete(claimed!, 'null'))!;
+    expect(await backend.complete(claimed!, 'null')).toBe(true);
+    const info = (await backend.getInfo(claimed!.id))!;
     expect('result' in info).toBe(true);
     expect(info.result).toBeNull();
   });
@@ -160,17 +165,18 @@ describe('sqlite backend: worker-side transitions', () => {
     const [current] = await backend.claim(claimRequest({ workerId: 'alive' }));
     expect(current).toMatchObject({ id: task.id, attempt: 2, workerId: 'alive' });
 
-    expect(await backend.recordProgress(old!, { current: 1 })).toBeNull();
-    expect(await backend.complete(old!, '1')).toBeNull();
-    expect(await backend.retryLater(old!, { type: 'E', message: 'm' }, Date.now())).toBeNull();
-    expect(await backend.release(old!)).toBeNull();
-    expect(await backend.deadLetter(old!, { type: 'E', message: 'm' })).toBeNull();
+    expect(await backend.recordProgress(old!, { current: 1 })).toBe(false);
+    expect(await backend.complete(old!, '1')).toBe(false);
+    expect(await backend.retryLater(old!, { type: 'E', message: 'm' }, Date.now())).toBe(false);
+    expect(await backend.release(old!)).toBe(false);
+    expect(await backend.deadLetter(old!, { type: 'E', message: 'm' })).toBe(false);
     expect(await backend.extendLeases([old!, current!], 30_000)).toEqual([task.id]); // only the old delivery lost it
     // same worker id but another attempt is stale too
-    expect(await backend.complete({ ...current!, attempt: 1 }, '1')).toBeNull();
+    expect(await backend.complete({ ...current!, attempt: 1 }, '1')).toBe(false);
     expect(await backend.listDeadLetters(10)).toEqual([]);
 
-    expect(await backend.complete(current!, '2')).toMatchObject({ state: 'SUCCESS', result: 2, attempts: 2 });
+    expect(await backend.complete(current!, '2')).toBe(true);
+    expect(await backend.getInfo(task.id)).toMatchObject({ state: 'SUCCESS', result: 2, attempts: 2 });
     expect(await backend.rescueExpired()).toBe(0);
   });
 
@@ -188,7 +194,8 @@ describe('sqlite backend: worker-side transitions', () => {
     const task = newTask();
     await backend.enqueue(task);
     const [claimed] = await backend.claim(claimRequest());
-    const released = (await backend.release(claimed!))!;
+    expect(await backend.release(claimed!)).toBe(true);
+    const released = (await backend.getInfo(task.id))!;
     expect(released).toMatchObject({ state: 'PENDING', attempts: 0, version: 3 });
     expect(released.runAt).toBeGreaterThanOrEqual(claimed!.enqueuedAt);
     const [again] = await backend.claim(claimRequest());
@@ -201,8 +208,13 @@ describe('sqlite backend: worker-side transitions', () => {
     await backend.enqueue(task);
     const [claimed] = await backend.claim(claimRequest());
     const runAt = Date.now() + 200;
-    const retry = await backend.retryLater(claimed!, { type: 'Flaky', message: 'try again' }, runAt);
-    expect(retry).toMatchObject({ state: 'RETRY', retries: 1, runAt, error: { type: 'Flaky', message: 'try again' } });
+    expect(await backend.retryLater(claimed!, { type: 'Flaky', message: 'try again' }, runAt)).toBe(true);
+    expect(await backend.getInfo(task.id)).toMatchObject({
+      state: 'RETRY',
+      retries: 1,
+      runAt,
+      error: { type: 'Flaky', message: 'try again' },
+    });
     expect(await backend.claim(claimRequest())).toEqual([]);
     const [again] = await backend.claim(claimRequest({ waitMs: 5_000 }));
     expect(Date.now()).toBeGreaterThanOrEqual(runAt);
@@ -213,7 +225,8 @@ describe('sqlite backend: worker-side transitions', () => {
     const backend = pool.open();
     await backend.enqueue(newTask());
     const [claimed] = await backend.claim(claimRequest());
-    expect(await backend.fail(claimed!, { type: 'Boom', message: 'bad' })).toMatchObject({
+    expect(await backend.fail(claimed!, { type: 'Boom', message: 'bad' })).toBe(true);
+    expect(await backend.getInfo(claimed!.id)).toMatchObject({
       state: 'FAILURE',
       error: { type: 'Boom', message: 'bad' },
     });
@@ -253,7 +266,7 @@ describe('sqlite backend: revoke', () => {
       ['STARTED', 2],
       ['REVOKED', 3],
     ]);
-    expect(await backend.complete(claimed!, '1')).toBeNull();
+    expect(await backend.complete(claimed!, '1')).toBe(false);
     expect(await backend.extendLeases([claimed!], 1000)).toEqual([task.id]);
     await offRevocations();
     await offStatus();
@@ -310,8 +323,11 @@ describe('sqlite backend: idempotency, expiry, dead letters', () => {
     await backend.enqueueMany(tasks);
     const claimed = await backend.claim(claimRequest());
     for (const [i, task] of claimed.entries()) {
-      const info = await backend.deadLetter(task, { type: 'UnknownTaskError', message: `m${i}` });
-      expect(info).toMatchObject({ state: 'FAILURE', error: { type: 'UnknownTaskError', message: `m${i}` } });
+      expect(await backend.deadLetter(task, { type: 'UnknownTaskError', message: `m${i}` })).toBe(true);
+      expect(await backend.getInfo(task.id)).toMatchObject({
+        state: 'FAILURE',
+        error: { type: 'UnknownTaskError', message: `m${i}` },
+      });
     }
     const letters = await backend.listDeadLetters(10);
     expect(letters.map((l) => l.payload)).toEqual(['[4]', '[3]', '[2]']);

@@ -8,8 +8,9 @@ export const FINISH_LUA = script(
 -- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
 --           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
 -- Touches BASE t:<id>, BASE i:<key> (built here, see common.ts).
--- A stale delivery (not running, other owner or attempt) is refused: false.
--- Returns, per op, the new TaskInfo JSON or false.
+-- A stale delivery (not running, other owner or attempt) is refused.
+-- Returns, per op, 1 (recorded) or 0 (refused). The TaskInfo is built only
+-- for the status event, and only when someone watches the task.
 `,
   `
 local now = ARGV[2]
@@ -21,25 +22,29 @@ for i = 5, #ARGV, 6 do
   local kind, id, worker, attempt, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = BASE .. 't:' .. id
   local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k')
-  local json = false
+  local recorded = 0
   if h[1] then
     local s, v, a, r, t, S, f, l, w = parse_m(h[1])
     if is_running(s) and w == worker and a == attempt then
       v = tostring(v + 1)
       if kind == 'S' then
         redis.call('HSET', key, 'm', pack_m('SUCCESS', v, a, r, t, S, now, '', ''), 'R', data)
-        json = info_json(id, h[2], 'SUCCESS', v, a, r, t, S, now, h[3], h[4], data)
+        publish_if_watched(id, function()
+          return info_json(id, h[2], 'SUCCESS', v, a, r, t, S, now, h[3], h[4], data)
+        end)
       else
         redis.call('HSET', key, 'm', pack_m('FAILURE', v, a, r, t, S, now, '', ''), 'E', data)
-        json = info_json(id, h[2], 'FAILURE', v, a, r, t, S, now, data, h[4], false)
+        publish_if_watched(id, function()
+          return info_json(id, h[2], 'FAILURE', v, a, r, t, S, now, data, h[4], false)
+        end)
         if kind == 'D' then dead[#dead + 1] = ARGV[i + 5] end
       end
       expire_finished(key, h[5], ttl)
       done[#done + 1] = id
-      publish(id, json)
+      recorded = 1
     end
   end
-  out[#out + 1] = json
+  out[#out + 1] = recorded
 end
 for i = 1, #done, 1000 do
   redis.call('ZREM', KEYS[1], unpack(done, i, math.min(i + 999, #done)))
