@@ -10,7 +10,10 @@ import {
   TaskFailedError,
   TaskRevokedError,
   TimeoutError,
+  type ClaimedTask,
+  type ClaimRequest,
   type CreateAppOptions,
+  type NewTask,
   type Errand,
   type TaskInfo,
   type Worker,
@@ -533,6 +536,70 @@ export function describeConformance(target: ConformanceTarget): void {
         await waitFor(() => env.lines().filter((l) => l.startsWith('start released')).length === 2, 5000, 'second start');
         expect(env.lines().filter((l) => l.startsWith('start released'))[1]).toContain('attempt=1');
         await second.stop({ graceMs: 0 });
+      });
+    });
+
+    // The seam itself, driven directly: what every adapter does with a delivery.
+    describe('the backend seam', () => {
+      const newTask = (patch: Partial<NewTask> = {}): NewTask => {
+        const at = Date.now();
+        return { id: randomUUID(), name: 'conf.add', queue: 'default', payload: '[1,2]', enqueuedAt: at, runAt: at, ...patch };
+      };
+      const claimRequest = (workerId = 'w1', patch: Partial<ClaimRequest> = {}): ClaimRequest => ({
+        workerId,
+        queues: ['default'],
+        limit: 10,
+        leaseMs: 30_000,
+        waitMs: 0,
+        ...patch,
+      });
+
+      it('refuses stale deliveries: other worker, other attempt, finished, revoked', async () => {
+        const b = (await setup()).app.backend;
+        const [t1, t2] = [newTask(), newTask()];
+        await b.enqueueMany([t1, t2]);
+        const [c1, c2] = (await b.claim(claimRequest('w1'))) as [ClaimedTask, ClaimedTask];
+        expect(await b.complete({ ...c1, workerId: 'other' }, '1')).toBe(false);
+        expect(await b.complete({ ...c1, attempt: 2 }, '1')).toBe(false);
+        expect(await b.recordProgress({ ...c1, workerId: 'other' }, { current: 1 })).toBe(false);
+        expect(await b.fail({ ...c1, attempt: 7 }, { type: 'E', message: 'm' })).toBe(false);
+        expect(await b.complete(c1, '1')).toBe(true);
+        expect((await b.getInfo(c1.id))!.state).toBe('SUCCESS');
+        expect(await b.complete(c1, '2')).toBe(false);
+        expect(await b.release(c1)).toBe(false);
+        expect(await b.retryLater(c1, { type: 'E', message: 'm' }, Date.now())).toBe(false);
+        expect((await b.revoke(c2.id))!.state).toBe('REVOKED');
+        expect(await b.complete(c2, '1')).toBe(false);
+        expect(await b.deadLetter(c2, { type: 'E', message: 'm' })).toBe(false);
+        expect(await b.extendLeases([c1, c2], 1000)).toEqual([c1.id, c2.id]);
+      });
+
+      it('release puts a task back, due now, without counting the attempt', async () => {
+        const b = (await setup()).app.backend;
+        const t = newTask();
+        await b.enqueue(t);
+        const [c] = await b.claim(claimRequest());
+        expect(await b.release(c!)).toBe(true);
+        const info = await b.getInfo(c!.id);
+        expect(info).toMatchObject({ state: 'PENDING', attempts: 0, version: 3 });
+        expect(info!.runAt).toBeGreaterThanOrEqual(t.runAt);
+        const [again] = await b.claim(claimRequest());
+        expect(again).toMatchObject({ id: t.id, attempt: 1 });
+      });
+
+      it('retryLater keeps the task out of the ready queue until due, with the error and retries + 1', async () => {
+        const b = (await setup()).app.backend;
+        await b.enqueue(newTask());
+        const [c] = await b.claim(claimRequest());
+        const runAt = Date.now() + 200;
+        expect(await b.retryLater(c!, { type: 'Flaky', message: 'again' }, runAt)).toBe(true);
+        const info = await b.getInfo(c!.id);
+        expect(info).toMatchObject({ state: 'RETRY', retries: 1, runAt, error: { type: 'Flaky', message: 'again' } });
+        expect(await b.claim(claimRequest())).toEqual([]);
+        const [again] = await b.claim(claimRequest('w1', { waitMs: 3000 }));
+        expect(Date.now()).toBeGreaterThanOrEqual(runAt);
+        expect(again).toMatchObject({ id: c!.id, attempt: 2, retries: 1 });
+        expect(await b.claim(claimRequest())).toEqual([]);
       });
     });
 

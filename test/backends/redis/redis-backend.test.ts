@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
-import type { ClaimedTask } from '../../../src/core/backend.js';
 import { BrokerError, ClosedError, ConfigError } from '../../../src/core/errors.js';
 import type { TaskInfo } from '../../../src/core/types.js';
 import { describeRedis, uniquePrefix } from '../../support/redis.js';
@@ -95,27 +94,6 @@ describeRedis('redis backend', () => {
     expect(took).toBeLessThan(2000);
   });
 
-  it('refuses stale deliveries: other worker, other attempt, finished, revoked', async () => {
-    const b = backends.make();
-    const [t1, t2] = [newTask(), newTask()];
-    await b.enqueueMany([t1, t2]);
-    const [c1, c2] = (await b.claim(claimReq('w1'))) as [ClaimedTask, ClaimedTask];
-    expect(await b.complete({ ...c1, workerId: 'other' }, '1')).toBe(false);
-    expect(await b.complete({ ...c1, attempt: 2 }, '1')).toBe(false);
-    expect(await b.recordProgress({ ...c1, workerId: 'other' }, { current: 1 })).toBe(false);
-    expect(await b.fail({ ...c1, attempt: 7 }, { type: 'E', message: 'm' })).toBe(false);
-    expect(await b.complete(c1, '1')).toBe(true);
-    expect((await b.getInfo(c1.id))!.state).toBe('SUCCESS');
-    expect(await b.complete(c1, '2')).toBe(false);
-    expect(await b.release(c1)).toBe(false);
-    expect(await b.retryLater(c1, { type: 'E', message: 'm' }, Date.now())).toBe(false);
-    expect((await b.revoke(c2.id))!.state).toBe('REVOKED');
-    expect(await b.complete(c2, '1')).toBe(false);
-    expect(await b.deadLetter(c2, { type: 'E', message: 'm' })).toBe(false);
-    expect(await b.extendLeases([c1, c2], 1000)).toEqual([c1.id, c2.id]);
-    expect((await b.getInfo(c1.id))!.result).toBe(1);
-  });
-
   it('coalesces concurrent acks and answers each one', async () => {
     const b = backends.make();
     const tasks = Array.from({ length: 60 }, () => newTask());
@@ -154,34 +132,6 @@ describeRedis('redis backend', () => {
     expect(await alive.complete(again!, '"ok"')).toBe(true);
     expect((await alive.getInfo(again!.id))!.result).toBe('ok');
     expect(await alive.rescueExpired()).toBe(0);
-  });
-
-  it('release puts a task back, due now, without counting the attempt', async () => {
-    const b = backends.make();
-    const t = newTask();
-    await b.enqueue(t);
-    const [c] = await b.claim(claimReq());
-    expect(await b.release(c!)).toBe(true);
-    const info = await b.getInfo(c!.id);
-    expect(info).toMatchObject({ state: 'PENDING', attempts: 0, version: 3 });
-    expect(info!.runAt).toBeGreaterThanOrEqual(t.runAt);
-    const [again] = await b.claim(claimReq());
-    expect(again).toMatchObject({ id: t.id, attempt: 1 });
-  });
-
-  it('retryLater keeps the task out of the ready list until due', async () => {
-    const b = backends.make();
-    await b.enqueue(newTask());
-    const [c] = await b.claim(claimReq());
-    const runAt = Date.now() + 200;
-    expect(await b.retryLater(c!, { type: 'Flaky', message: 'again' }, runAt)).toBe(true);
-    const info = await b.getInfo(c!.id);
-    expect(info).toMatchObject({ state: 'RETRY', retries: 1, runAt, error: { type: 'Flaky', message: 'again' } });
-    expect(await b.claim(claimReq())).toEqual([]);
-    const [again] = await b.claim(claimReq('w1', { waitMs: 3000 }));
-    expect(Date.now()).toBeGreaterThanOrEqual(runAt);
-    expect(again).toMatchObject({ id: c!.id, attempt: 2, retries: 1 });
-    expect(await b.claim(claimReq())).toEqual([]);
   });
 
   it('revokes a pending (or delayed) task: it is never handed out', async () => {

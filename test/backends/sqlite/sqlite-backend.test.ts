@@ -189,38 +189,6 @@ describe('sqlite backend: worker-side transitions', () => {
     expect(await backend.rescueExpired()).toBe(0);
   });
 
-  it('release puts the task back due now without counting the attempt', async () => {
-    const backend = pool.open();
-    const task = newTask();
-    await backend.enqueue(task);
-    const [claimed] = await backend.claim(claimRequest());
-    expect(await backend.release(claimed!)).toBe(true);
-    const released = (await backend.getInfo(task.id))!;
-    expect(released).toMatchObject({ state: 'PENDING', attempts: 0, version: 3 });
-    expect(released.runAt).toBeGreaterThanOrEqual(claimed!.enqueuedAt);
-    const [again] = await backend.claim(claimRequest());
-    expect(again).toMatchObject({ id: task.id, attempt: 1 });
-  });
-
-  it('retryLater schedules the task again at runAt with the error and retries + 1', async () => {
-    const backend = pool.open();
-    const task = newTask();
-    await backend.enqueue(task);
-    const [claimed] = await backend.claim(claimRequest());
-    const runAt = Date.now() + 200;
-    expect(await backend.retryLater(claimed!, { type: 'Flaky', message: 'try again' }, runAt)).toBe(true);
-    expect(await backend.getInfo(task.id)).toMatchObject({
-      state: 'RETRY',
-      retries: 1,
-      runAt,
-      error: { type: 'Flaky', message: 'try again' },
-    });
-    expect(await backend.claim(claimRequest())).toEqual([]);
-    const [again] = await backend.claim(claimRequest({ waitMs: 5_000 }));
-    expect(Date.now()).toBeGreaterThanOrEqual(runAt);
-    expect(again).toMatchObject({ id: task.id, attempt: 2, retries: 1 });
-  });
-
   it('fail ends FAILURE with the error', async () => {
     const backend = pool.open();
     await backend.enqueue(newTask());
