@@ -52,7 +52,9 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
             v = v + 1
             redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
             expire_finished(key, redis.call('HGET', key, 'k'), ttl)
-            publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false))
+            publish_if_watched(id, function()
+              return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
+            end)
           else
             v = tostring(v + 1)
             a = tostring(a + 1)

@@ -5,7 +5,7 @@ export const PROGRESS_LUA = script(
 -- progress.lua: record progress of a running delivery (state PROGRESS).
 -- KEYS: none; touches only BASE t:<id> (built here, see common.ts)
 -- ARGV[1] BASE, ARGV[2] id, ARGV[3] workerId, ARGV[4] attempt, ARGV[5] progress JSON
--- Returns the new TaskInfo JSON, or false for a stale delivery.
+-- Returns 1, or false for a stale delivery.
 `,
   `
 local id = ARGV[2]
@@ -16,6 +16,9 @@ local s, v, a, r, t, S, f, l, w = parse_m(h[1])
 if not (is_running(s) and w == ARGV[3] and a == ARGV[4]) then return false end
 v = v + 1
 redis.call('HSET', key, 'm', pack_m('PROGRESS', v, a, r, t, S, f, l, w), 'P', ARGV[5])
-return publish(id, info_json(id, h[2], 'PROGRESS', v, a, r, t, S, f, h[3], ARGV[5], false))
+publish_if_watched(id, function()
+  return info_json(id, h[2], 'PROGRESS', v, a, r, t, S, f, h[3], ARGV[5], false)
+end)
+return 1
 `,
 );

@@ -7,7 +7,7 @@ export const RELEASE_LUA = script(
 -- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt
 -- Touches BASE t:<id> (built here, see common.ts).
--- Returns the new TaskInfo JSON, or false for a stale delivery.
+-- Returns 1, or false for a stale delivery.
 `,
   `
 local now = ARGV[2]
@@ -22,6 +22,9 @@ a = a - 1
 redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
 redis.call('ZREM', KEYS[1], id)
 push_ready(KEYS[2], KEYS[4], {id})
-return publish(id, info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false))
+publish_if_watched(id, function()
+  return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
+end)
+return 1
 `,
 );

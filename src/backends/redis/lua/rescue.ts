@@ -28,7 +28,9 @@ for _, id in ipairs(ids) do
       redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
       local queue = queue_of(h[2])
       push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
-      publish(id, info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false))
+      publish_if_watched(id, function()
+        return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
+      end)
       rescued = rescued + 1
     end
   end

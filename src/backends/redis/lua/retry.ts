@@ -8,7 +8,7 @@ export const RETRY_LUA = script(
 -- ARGV[6] error JSON, ARGV[7] runAt
 -- Touches BASE t:<id> (built here, see common.ts).
 -- A future runAt goes to the delayed zset, never to the ready list.
--- Returns the new TaskInfo JSON, or false for a stale delivery.
+-- Returns 1, or false for a stale delivery.
 `,
   `
 local now = tonumber(ARGV[2])
@@ -24,6 +24,9 @@ t = ARGV[7]
 redis.call('HSET', key, 'm', pack_m('RETRY', v, a, r, t, S, f, '', ''), 'E', ARGV[6])
 redis.call('ZREM', KEYS[1], id)
 schedule(KEYS[2], KEYS[3], KEYS[4], id, tonumber(t), now)
-return publish(id, info_json(id, h[2], 'RETRY', v, a, r, t, S, f, ARGV[6], h[3], false))
+publish_if_watched(id, function()
+  return info_json(id, h[2], 'RETRY', v, a, r, t, S, f, ARGV[6], h[3], false)
+end)
+return 1
 `,
 );
