@@ -41,7 +41,13 @@ export interface Backend {
   extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]>;
 
   recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean>;
-  /** SUCCESS; `resultJson` is the encoded result. */
+  /**
+   * SUCCESS; `resultJson` is the encoded result. Unlike the other
+   * transitions, a success also counts from an earlier delivery (its lease
+   * expired and the task was queued or given out again) as long as the task
+   * has not finished: the first finisher wins, once. A later live delivery
+   * is then stale and learns it from extendLeases.
+   */
   complete(task: ClaimedTask, resultJson: string): Promise<boolean>;
   /** FAILURE. */
   fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
@@ -73,7 +79,22 @@ export interface Backend {
   /** Calls `listener` with the id of every task revoked from now on. */
   subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe>;
 
+  /**
+   * How another thread opens its own connection to the same broker (the
+   * worker renews leases from a thread, so a busy event loop cannot lose
+   * them). Undefined when the broker cannot be shared (memory).
+   */
+  readonly spec?: BackendSpec;
+
   close(): Promise<void>;
+}
+
+/** A broker another thread can open: `openBackend(options)` exported by `module`. */
+export interface BackendSpec {
+  /** URL of an ES module exporting `openBackend(options: unknown): Backend`. */
+  module: string;
+  /** Structured-cloneable options for openBackend. */
+  options: unknown;
 }
 
 export type Unsubscribe = () => Promise<void>;

@@ -3,6 +3,9 @@ import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
 import { sleep } from './clock.js';
 import { ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
+import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
+import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
+import { ThreadLeaseKeeper } from './leases/thread-lease-keeper.js';
 import { runTask, RunningTask, type RunDependencies } from './run-task.js';
 
 export interface WorkerOptions {
@@ -12,6 +15,18 @@ export interface WorkerOptions {
   queues?: string[];
   /** How long a claimed task stays leased without renewal (default 10000 ms); renewed every third of it. */
   leaseMs?: number;
+  /**
+   * Renew leases from a worker thread with its own broker connection, so a
+   * handler that blocks the event loop keeps its lease (default true; the
+   * memory broker always renews on the event loop).
+   */
+  leaseThread?: boolean;
+  /**
+   * The lease thread stops renewing once the event loop has not turned for
+   * this long, so a wedged process cannot hold its tasks for ever; other
+   * workers then take them over (default 120000 ms).
+   */
+  loopStallLimitMs?: number;
   /** On stop, how long running tasks may take to finish before they are released (default 10000 ms). */
   graceMs?: number;
   /** How long one claim waits for work before the loop looks around again (default 2000 ms). */
@@ -33,9 +48,10 @@ export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
  *
  * States: idle → running (start) → stopping (stop or signal: no more
  * claims; running tasks get `graceMs`, then are aborted and released) →
- * stopped. Beside the claim loop run three timers: the lease keeper (renews
- * leases, aborts tasks whose lease was lost), the rescuer (requeues tasks of
- * dead workers) and the pruner (drops expired results).
+ * stopped. Beside the claim loop run the lease keeper (renews leases from a
+ * thread, or the event loop on memory; aborts tasks whose lease was lost)
+ * and two timers: the rescuer (requeues tasks of dead workers) and the
+ * pruner (drops expired results).
  */
 export class Worker {
   readonly id: string;
@@ -50,6 +66,7 @@ export class Worker {
   private readonly unrecorded = new Set<Promise<void>>();
   private readonly stopClaiming = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly leases: LeaseKeeper;
   private readonly signalHandler = (): void => this.onSignal();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -72,6 +89,20 @@ export class Worker {
     }
     if (this.queues.length === 0) throw new ConfigError('a worker needs at least one queue');
     if (!(this.leaseMs >= 100)) throw new ConfigError(`leaseMs must be at least 100, got ${this.leaseMs}`);
+    const stallLimitMs = options.loopStallLimitMs ?? 120_000;
+    if (!(stallLimitMs >= this.leaseMs)) throw new ConfigError(`loopStallLimitMs must be at least leaseMs, got ${stallLimitMs}`);
+    const keeper: LeaseKeeperOptions = {
+      leaseMs: this.leaseMs,
+      onLost: (ids) => {
+        for (const id of ids) this.active.get(id)?.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
+      },
+      onError: (error) => this.deps.logger.error({ workerId: this.id, err: String(error) }, 'lease renewal failed'),
+    };
+    const spec = deps.backend.spec;
+    this.leases =
+      spec && (options.leaseThread ?? true)
+        ? new ThreadLeaseKeeper(deps.backend, spec, { ...keeper, stallLimitMs, logger: deps.logger })
+        : new LoopLeaseKeeper(deps.backend, keeper);
   }
 
   get state(): WorkerState {
@@ -91,6 +122,7 @@ export class Worker {
         this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
       });
       await this.rescue();
+      await this.leases.start();
     } catch (error) {
       // The broker is unreachable: stay startable rather than half-started.
       await this.unsubscribeRevocations?.().catch(() => {});
@@ -98,7 +130,6 @@ export class Worker {
       this.currentState = 'idle';
       throw error;
     }
-    this.every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.renewLeases());
     this.every(this.options.rescueIntervalMs ?? 2000, () => this.rescue());
     this.every(this.options.pruneIntervalMs ?? 60_000, () => this.prune());
     if (this.options.handleSignals ?? true) {
@@ -157,8 +188,12 @@ export class Worker {
   private launch(task: ClaimedTask): void {
     const running = new RunningTask(task);
     this.active.set(task.id, running);
+    this.leases.add(task);
     void running.settled.then(() => {
-      if (this.active.get(task.id) === running) this.active.delete(task.id);
+      if (this.active.get(task.id) === running) {
+        this.active.delete(task.id);
+        this.leases.remove(task.id);
+      }
       this.freeSlot();
     });
     const done: Promise<void> = runTask(this.deps, running)
@@ -177,15 +212,6 @@ export class Worker {
   private freeSlot(): void {
     this.slotFreed?.();
     this.slotFreed = undefined;
-  }
-
-  private async renewLeases(): Promise<void> {
-    const tasks = [...this.active.values()].map((running) => running.claimed);
-    if (tasks.length === 0) return;
-    const lost = await this.backend.extendLeases(tasks, this.leaseMs);
-    for (const id of lost) {
-      this.active.get(id)?.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
-    }
   }
 
   private async rescue(): Promise<void> {
@@ -239,6 +265,7 @@ export class Worker {
     this.abortAll();
     await all();
     for (const timer of this.timers) clearInterval(timer);
+    await this.leases.stop();
     process.off('SIGTERM', this.signalHandler);
     process.off('SIGINT', this.signalHandler);
     await this.unsubscribeRevocations?.();

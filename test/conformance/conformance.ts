@@ -171,6 +171,34 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(seen[0]).toMatchObject({ state: 'SUCCESS', result: 42 });
       });
 
+      it('a cold app: 200 watchers and 200 get() calls opened at once all hear the terminal state by push', async () => {
+        const env = await setup();
+        await env.worker({ concurrency: 50 });
+        // A second app whose broker connection has never subscribed: the first
+        // subscriptions race the connection's handshake.
+        const cold = env.otherApp();
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => env.tasks.record.delay(`cold${i}`, 20)));
+        // Opened a loop turn apart, so that some land while the connection is
+        // still handshaking. No resync: a lost push would leave a watcher
+        // waiting past the test's timeout.
+        const watched: Array<Promise<string | undefined>> = [];
+        const got: Array<Promise<{ key: string }>> = [];
+        const coldGets = env.otherApp();
+        for (const r of results) {
+          watched.push(
+            (async () => {
+              let last: TaskInfo | undefined;
+              for await (const info of cold.watch(r.id, { resyncMs: 600_000 })) last = info;
+              return last?.state;
+            })(),
+          );
+          got.push(coldGets.result<{ key: string }>(r.id).get({ timeout: 20_000 }));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        expect(await Promise.all(watched)).toEqual(results.map(() => 'SUCCESS'));
+        expect((await Promise.all(got)).map((v) => v.key)).toEqual(results.map((_, i) => `cold${i}`));
+      });
+
       it('progress is published as PROGRESS with its value; a slow consumer still gets the terminal state', async () => {
         const env = await setup();
         const steps = env.app.task('conf.steps', async (ctx, n: number) => {
@@ -574,6 +602,50 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(await b.extendLeases([c1, c2], 1000)).toEqual([c1.id, c2.id]);
       });
 
+      it('an earlier delivery whose lease expired: its success counts once, its failure does not', async () => {
+        const b = (await setup()).app.backend;
+        const [t1, t2] = [newTask(), newTask()];
+        await b.enqueueMany([t1, t2]);
+        const first = await b.claim(claimRequest('w1', { leaseMs: 1 }));
+        expect(first).toHaveLength(2);
+        const [a1, b1] = first as [ClaimedTask, ClaimedTask];
+        await delay(10);
+        expect(await b.rescueExpired()).toBe(2);
+        const again = await b.claim(claimRequest('w2'));
+        const a2 = again.find((c) => c.id === a1.id)!;
+        const b2 = again.find((c) => c.id === b1.id)!;
+        expect(a2).toMatchObject({ attempt: 2, workerId: 'w2' });
+        // Only a success counts from the earlier delivery; the live one decides failures.
+        expect(await b.fail(a1, { type: 'E', message: 'stale failure' })).toBe(false);
+        expect(await b.complete(a1, '"first"')).toBe(true);
+        expect(await b.getInfo(a1.id)).toMatchObject({ state: 'SUCCESS', result: 'first', attempts: 2 });
+        // First finisher wins: the live delivery is now stale, and learns it from its renewal.
+        expect(await b.complete(a2, '"second"')).toBe(false);
+        expect(await b.extendLeases([a2, b2], 30_000)).toEqual([a2.id]);
+        expect((await b.getInfo(a1.id))!.result).toBe('first');
+        // A forged delivery (a later attempt, or another worker on the live attempt) never counts.
+        expect(await b.complete({ ...b2, attempt: 3 }, '"x"')).toBe(false);
+        expect(await b.complete({ ...b2, workerId: 'w3' }, '"x"')).toBe(false);
+        expect(await b.complete(b2, '"live"')).toBe(true);
+        expect(await b.complete(b1, '"late"')).toBe(false);
+        expect((await b.getInfo(b1.id))!.result).toBe('live');
+        // A task that finished as a success is not handed out again.
+        expect(await b.claim(claimRequest('w3'))).toEqual([]);
+      });
+
+      it('an earlier delivery succeeding while the task waits in the queue again: it is not run again', async () => {
+        const b = (await setup()).app.backend;
+        const t = newTask();
+        await b.enqueue(t);
+        const [c1] = await b.claim(claimRequest('w1', { leaseMs: 1 }));
+        await delay(10);
+        expect(await b.rescueExpired()).toBe(1);
+        expect((await b.getInfo(t.id))!.state).toBe('PENDING');
+        expect(await b.complete(c1!, '7')).toBe(true);
+        expect(await b.getInfo(t.id)).toMatchObject({ state: 'SUCCESS', result: 7 });
+        expect(await b.claim(claimRequest('w2'))).toEqual([]);
+      });
+
       it('release puts a task back, due now, without counting the attempt', async () => {
         const b = (await setup()).app.backend;
         const t = newTask();
@@ -655,6 +727,20 @@ export function describeConformance(target: ConformanceTarget): void {
         const starts = env.lines().filter((l) => l.startsWith('start crash'));
         expect(starts).toHaveLength(2);
         expect(starts[0]!.split(' ')[3]).not.toBe(starts[1]!.split(' ')[3]);
+      });
+
+      it('a handler that blocks the event loop for three leases runs once and succeeds', async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        const childEnv = { BROKER_URL: env.url, LOG_FILE: env.log, LEASE_MS: '1000' };
+        children.push(await startChild('test/fixtures/conformance-worker.ts', childEnv));
+        children.push(await startChild('test/fixtures/conformance-worker.ts', childEnv));
+        const r = await env.tasks.block.delay('busy', 3000);
+        expect(await r.get({ timeout: 20_000 })).toBe('busy');
+        // Another worker would have taken it over within ~1 s if the lease had lapsed.
+        await delay(1500);
+        expect(env.lines().filter((l) => l.startsWith('start busy'))).toHaveLength(1);
+        expect(await r.info()).toMatchObject({ state: 'SUCCESS', attempts: 1 });
       });
 
       it('SIGTERM stops a worker process gracefully: the running task finishes', async (ctx) => {

@@ -31,6 +31,16 @@ export function defineConformanceTasks(app: Errand, log: string) {
       return { key, pid: process.pid };
     }),
     add: app.task('conf.add', (_ctx, a: number, b: number) => a + b),
+    // Blocks the event loop for `ms` (synchronous work, like resizing an image).
+    block: app.task('conf.block', (ctx, key: string, ms: number) => {
+      logLine(log, `start ${key} ${ctx.id} ${process.pid}`);
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        // busy: no timer, no I/O callback runs here
+      }
+      logLine(log, `end ${key} ${ctx.id} ${process.pid}`);
+      return key;
+    }),
     // Runs for `ms` unless aborted; ignores nothing.
     slow: app.task('conf.slow', async (ctx, key: string, ms: number) => {
       logLine(log, `start ${key} ${ctx.id} ${process.pid} attempt=${ctx.attempt}`);

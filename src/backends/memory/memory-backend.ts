@@ -115,7 +115,7 @@ export class MemoryBackend implements Backend {
   }
 
   async complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
-    const stored = this.current(task);
+    const stored = this.current(task) ?? this.earlierUnfinished(task);
     if (!stored) return false;
     stored.resultJson = resultJson;
     this.finish(stored, 'SUCCESS', {});
@@ -251,6 +251,18 @@ export class MemoryBackend implements Backend {
     if (!stored || !RUNNING_STATES.has(stored.info.state)) return undefined;
     if (stored.leaseOwner !== task.workerId || stored.info.attempts !== task.attempt) return undefined;
     return stored;
+  }
+
+  /**
+   * An earlier delivery (its lease expired; the task was given out again or
+   * put back in its queue) of a task that has not finished: its success still counts (see Backend.complete).
+   */
+  private earlierUnfinished(task: ClaimedTask): StoredTask | undefined {
+    const stored = this.tasks.get(task.id);
+    if (!stored || isTerminal(stored.info.state)) return undefined;
+    const { attempts, state } = stored.info;
+    const earlier = task.attempt < attempts || (task.attempt === attempts && !RUNNING_STATES.has(state));
+    return earlier ? stored : undefined;
   }
 
   private take(request: ClaimRequest): ClaimedTask[] {

@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type {
   Backend,
   BackendOptions,
+  BackendSpec,
   ClaimedTask,
   ClaimRequest,
   EnqueueOutcome,
@@ -13,6 +14,7 @@ import { now } from '../../core/clock.js';
 import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/errors.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
+import { siblingModule } from '../../core/module-url.js';
 import { GroupCommit } from './group-commit.js';
 import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
@@ -83,6 +85,7 @@ export class RedisBackend implements Backend {
   readonly capabilities = { crossProcess: true, durable: true };
   /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
   readonly instanceId = randomUUID().slice(0, 8);
+  readonly spec: BackendSpec;
 
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
@@ -91,7 +94,6 @@ export class RedisBackend implements Backend {
   /** The blocking connection's current wait, shared by overlapping claims. */
   private blockWait?: Promise<void>;
   private subscriber?: Redis;
-  private subscriberConnectedOnce = false;
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
@@ -109,6 +111,7 @@ export class RedisBackend implements Backend {
       throw new ConfigError(`redis prefix "${prefix}" must be non-empty, without braces or spaces`);
     }
     this.keys = new RedisKeys(prefix);
+    this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     this.redis = this.connect('cmd', {});
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
   }
@@ -484,12 +487,24 @@ export class RedisBackend implements Backend {
 
   private subscriberConnection(): Redis {
     if (!this.subscriber) {
-      // Resubscription is ours, so that it is followed by the replay below.
-      const sub = this.connect('sub', { autoResubscribe: false });
+      const sub = this.connect('sub', {
+        // Resubscription is ours, so that it is followed by the replay below.
+        autoResubscribe: false,
+        // ioredis writes a SUBSCRIBE made during the handshake at once; once
+        // its reply puts the connection in subscriber mode, the ready check's
+        // INFO (and CLIENT SETINFO) are refused and the connection is torn
+        // down, losing acknowledged subscriptions. A subscriber needs neither.
+        enableReadyCheck: false,
+        disableClientInfo: true,
+      });
       sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+      // Subscriptions die with a connection: after any drop, the next 'ready' restores them.
+      let dropped = false;
+      sub.on('close', () => (dropped = true));
       sub.on('ready', () => {
-        if (this.subscriberConnectedOnce) void this.resubscribe(sub);
-        this.subscriberConnectedOnce = true;
+        if (!dropped) return;
+        dropped = false;
+        void this.resubscribe(sub);
       });
       this.subscriber = sub;
     }

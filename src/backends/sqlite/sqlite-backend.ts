@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
 import type {
   Backend,
   BackendOptions,
+  BackendSpec,
   ClaimedTask,
   ClaimRequest,
   EnqueueOutcome,
@@ -11,6 +13,7 @@ import type {
 } from '../../core/backend.js';
 import { now } from '../../core/clock.js';
 import { BrokerError, ClosedError } from '../../core/errors.js';
+import { siblingModule } from '../../core/module-url.js';
 import { isTerminal, RUNNING_STATES } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { ChangeFeed } from './change-feed.js';
@@ -44,6 +47,8 @@ const EVENT_RETENTION_MS = 60_000;
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
   readonly capabilities = { crossProcess: true, durable: true };
+  /** Another thread opens the same file (not an in-memory database: that is this connection's own). */
+  readonly spec?: BackendSpec;
 
   private readonly db: Db;
   private readonly immediate: (fn: () => unknown) => unknown;
@@ -62,6 +67,12 @@ export class SqliteBackend implements Backend {
 
   constructor(private readonly options: SqliteBackendOptions) {
     const db = (this.db = openDatabase(options.filename));
+    if (options.filename !== ':memory:') {
+      this.spec = {
+        module: siblingModule(import.meta.url, 'index'),
+        options: { ...options, filename: resolve(options.filename) },
+      };
+    }
     const tx = db.transaction((fn: () => unknown) => fn());
     this.immediate = (fn) => tx.immediate(fn);
     this.events = new EventLog(db, randomUUID());

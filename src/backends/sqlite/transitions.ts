@@ -4,6 +4,9 @@ import { deliveryParams, INFO_JSON, type InfoRow, RUNNING_SQL } from './rows.js'
 
 /** Only the live delivery may move a task: same lease owner, same attempt, still running. */
 const LIVE_DELIVERY = `id = @id AND lease_owner = @owner AND attempts = @attempt AND ${RUNNING_SQL}`;
+/** A success also counts from an earlier delivery while the task has not finished (see Backend.complete). */
+const MAY_SUCCEED = `id = @id AND ((lease_owner = @owner AND attempts = @attempt AND ${RUNNING_SQL})
+  OR (state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') AND (attempts > @attempt OR (attempts = @attempt AND NOT ${RUNNING_SQL}))))`;
 const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
 const FINISH = `finished_at = @now, purge_at = @purgeAt, ${DROP_LEASE}`;
 
@@ -29,7 +32,10 @@ export class TransitionQueries {
       db.prepare<[P], string>(`UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}`).pluck();
     this.getStmt = db.prepare<[string], InfoRow>(`SELECT state, purge_at, ${INFO_JSON} AS info FROM tasks WHERE id = ?`);
     this.progressStmt = update<Live & { progress: string }>(`state = 'PROGRESS', progress_json = @progress`);
-    this.completeStmt = update<Live & Finish & { result: string }>(`state = 'SUCCESS', result_json = @result, ${FINISH}`);
+    this.completeStmt = update<Live & Finish & { result: string }>(
+      `state = 'SUCCESS', result_json = @result, ${FINISH}`,
+      MAY_SUCCEED,
+    );
     this.failStmt = update<Live & Finish & { error: string }>(`state = 'FAILURE', error_json = @error, ${FINISH}`);
     this.retryStmt = update<Live & { error: string; runAt: number }>(
       `state = 'RETRY', error_json = @error, run_at = @runAt, retries = retries + 1, ${DROP_LEASE}`,

@@ -154,7 +154,7 @@ describe('sqlite backend: worker-side transitions', () => {
     expect(info.result).toBeNull();
   });
 
-  it('refuses stale deliveries after a lease expired and the task was rescued and redelivered', async () => {
+  it('after a lease expired and the task was redelivered: the old delivery may only succeed, once', async () => {
     const backend = pool.open();
     const task = newTask();
     await backend.enqueue(task);
@@ -166,17 +166,18 @@ describe('sqlite backend: worker-side transitions', () => {
     expect(current).toMatchObject({ id: task.id, attempt: 2, workerId: 'alive' });
 
     expect(await backend.recordProgress(old!, { current: 1 })).toBe(false);
-    expect(await backend.complete(old!, '1')).toBe(false);
     expect(await backend.retryLater(old!, { type: 'E', message: 'm' }, Date.now())).toBe(false);
     expect(await backend.release(old!)).toBe(false);
     expect(await backend.deadLetter(old!, { type: 'E', message: 'm' })).toBe(false);
     expect(await backend.extendLeases([old!, current!], 30_000)).toEqual([task.id]); // only the old delivery lost it
-    // same worker id but another attempt is stale too
-    expect(await backend.complete({ ...current!, attempt: 1 }, '1')).toBe(false);
+    // same worker id but a later attempt is forged
+    expect(await backend.complete({ ...current!, attempt: 3 }, '3')).toBe(false);
     expect(await backend.listDeadLetters(10)).toEqual([]);
 
-    expect(await backend.complete(current!, '2')).toBe(true);
-    expect(await backend.getInfo(task.id)).toMatchObject({ state: 'SUCCESS', result: 2, attempts: 2 });
+    // A success of the earlier delivery still counts (first finisher wins); the live one is then stale.
+    expect(await backend.complete(old!, '1')).toBe(true);
+    expect(await backend.complete(current!, '2')).toBe(false);
+    expect(await backend.getInfo(task.id)).toMatchObject({ state: 'SUCCESS', result: 1, attempts: 2 });
     expect(await backend.rescueExpired()).toBe(0);
   });
 

@@ -48,6 +48,10 @@ local function is_running(s)
   return s == 'STARTED' or s == 'PROGRESS'
 end
 
+local function is_finished(s)
+  return s == 'SUCCESS' or s == 'FAILURE' or s == 'REVOKED'
+end
+
 local function json_string(s)
   if string.find(s, '[%c"\\\\]') then return cjson.encode(s) end
   return '"' .. s .. '"'

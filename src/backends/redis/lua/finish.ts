@@ -8,11 +8,19 @@ export const FINISH_LUA = script(
 -- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
 --           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
 -- Touches BASE t:<id>, BASE i:<key> (built here, see common.ts).
--- A stale delivery (not running, other owner or attempt) is refused.
+-- A stale delivery (not running, other owner or attempt) is refused, except
+-- that a success from an earlier delivery counts while the task has not
+-- finished (its lease expired and the task was given out again): first
+-- finisher wins, and the later delivery learns it from its lease renewal.
 -- Returns, per op, 1 (recorded) or 0 (refused). The TaskInfo is built only
 -- for the status event, and only when someone watches the task.
 `,
   `
+-- An earlier delivery: the task was given out again, or put back in its queue after the lease expired.
+local function earlier(n, cur, s)
+  return n < cur or (n == cur and not is_running(s))
+end
+
 local now = ARGV[2]
 local ttl = ARGV[3]
 local out = {}
@@ -25,7 +33,9 @@ for i = 5, #ARGV, 6 do
   local recorded = 0
   if h[1] then
     local s, v, a, r, t, S, f, l, w = parse_m(h[1])
-    if is_running(s) and w == worker and a == attempt then
+    -- the live delivery, or (success only) an earlier one of a task that has not finished
+    if (is_running(s) and w == worker and a == attempt)
+      or (kind == 'S' and s and not is_finished(s) and earlier(tonumber(attempt), tonumber(a), s)) then
       v = tostring(v + 1)
       if kind == 'S' then
         redis.call('HSET', key, 'm', pack_m('SUCCESS', v, a, r, t, S, now, '', ''), 'R', data)
