@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
 import { sleep } from './clock.js';
-import { ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
+import { BrokerError, ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
 import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
 import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
 import { ThreadLeaseKeeper } from './leases/thread-lease-keeper.js';
@@ -35,18 +35,23 @@ export interface WorkerOptions {
   rescueIntervalMs?: number;
   /** How often to delete expired results (default 60000 ms). */
   pruneIntervalMs?: number;
-  /** Stop gracefully on SIGTERM and SIGINT (default true); a second signal releases running tasks at once. */
+  /**
+   * Stop gracefully on SIGTERM and SIGINT (default true); a second signal
+   * releases running tasks at once. After a signal-driven stop the app's
+   * broker connections are closed too, so the process exits by itself.
+   */
   handleSignals?: boolean;
   /** Identifies this worker in leases (default host:pid:random). */
   id?: string;
 }
 
-export type WorkerState = 'idle' | 'running' | 'stopping' | 'stopped';
+export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * Claims tasks and runs them, up to `concurrency` at once.
  *
- * States: idle → running (start) → stopping (stop or signal: no more
+ * States: idle → starting (connecting; retried while the broker is
+ * unreachable) → running → stopping (stop or signal: no more
  * claims; running tasks get `graceMs`, then are aborted and released) →
  * stopped. Beside the claim loop run the lease keeper (renews leases from a
  * thread, or the event loop on memory; aborts tasks whose lease was lost)
@@ -71,12 +76,15 @@ export class Worker {
   private slotFreed?: () => void;
   private loop?: Promise<void>;
   private stopping?: Promise<void>;
+  private starting?: Promise<void>;
   private unsubscribeRevocations?: Unsubscribe;
   private currentState: WorkerState = 'idle';
 
   constructor(
     private readonly deps: RunDependencies,
     private readonly options: WorkerOptions = {},
+    /** Runs after a stop caused by SIGTERM/SIGINT: the app closes its broker connections so the process can exit. */
+    private readonly afterSignalStop: () => Promise<void> = async () => {},
   ) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? 10;
@@ -114,22 +122,23 @@ export class Worker {
     return this.active.size;
   }
 
+  /**
+   * Connects to the broker and starts claiming. While the broker cannot be
+   * reached (BrokerError) it waits and tries again, backing off from 200 ms
+   * to 5 s and logging each failure; stop() meanwhile ends the wait and
+   * start() rejects with ShutdownError. Any other error rejects at once and
+   * leaves the worker idle (startable).
+   */
   async start(): Promise<void> {
     if (this.currentState !== 'idle') throw new ConfigError(`worker cannot start: it is ${this.currentState}`);
-    this.currentState = 'running';
+    this.currentState = 'starting';
+    this.starting = this.connectWithRetry();
     try {
-      this.unsubscribeRevocations = await this.backend.subscribeRevocations((id) => {
-        this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
-      });
-      await this.rescue();
-      await this.leases.start();
-    } catch (error) {
-      // The broker is unreachable: stay startable rather than half-started.
-      await this.unsubscribeRevocations?.().catch(() => {});
-      this.unsubscribeRevocations = undefined;
-      this.currentState = 'idle';
-      throw error;
+      await this.starting;
+    } finally {
+      this.starting = undefined;
     }
+    this.currentState = 'running';
     this.every(this.options.rescueIntervalMs ?? 2000, () => this.rescue());
     this.every(this.options.pruneIntervalMs ?? 60_000, () => this.prune());
     if (this.options.handleSignals ?? true) {
@@ -138,6 +147,46 @@ export class Worker {
     }
     this.loop = this.claimLoop();
     this.deps.logger.info({ workerId: this.id, queues: this.queues, concurrency: this.concurrency }, 'worker started');
+  }
+
+  private async connectWithRetry(): Promise<void> {
+    const stopped = this.stopClaiming.signal;
+    for (let failures = 1; ; failures++) {
+      let failure: unknown;
+      try {
+        await this.connect();
+      } catch (error) {
+        failure = error ?? new Error('connect failed');
+      }
+      if (stopped.aborted) {
+        await this.leases.stop();
+        await this.disconnect();
+        throw new ShutdownError('the worker was stopped before it started');
+      }
+      if (failure === undefined) return;
+      await this.disconnect();
+      if (!(failure instanceof BrokerError)) {
+        this.currentState = 'idle';
+        throw failure;
+      }
+      const retryMs = Math.min(5000, 100 * 2 ** failures);
+      this.deps.logger.warn({ workerId: this.id, err: failure.message, retryMs }, 'broker unreachable; worker start will retry');
+      await sleep(retryMs, stopped);
+      if (stopped.aborted) throw new ShutdownError('the worker was stopped before it started');
+    }
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.unsubscribeRevocations?.().catch(() => {});
+    this.unsubscribeRevocations = undefined;
+  }
+
+  private async connect(): Promise<void> {
+    this.unsubscribeRevocations = await this.backend.subscribeRevocations((id) => {
+      this.active.get(id)?.abort('revoked', new TaskRevokedError(id));
+    });
+    await this.rescue();
+    await this.leases.start();
   }
 
   /** Stops claiming, lets running tasks finish within graceMs, releases the rest. */
@@ -242,7 +291,11 @@ export class Worker {
       this.abortAll();
       return;
     }
-    void this.stop();
+    void this.stop()
+      .then(() => this.afterSignalStop())
+      .catch((error: unknown) =>
+        this.deps.logger.error({ workerId: this.id, err: String(error) }, 'closing after a signal failed'),
+      );
   }
 
   private abortAll(): void {
@@ -250,7 +303,9 @@ export class Worker {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    if (this.currentState === 'idle') {
+    if (this.currentState === 'idle' || this.currentState === 'starting') {
+      this.stopClaiming.abort();
+      await this.starting?.catch(() => {});
       this.currentState = 'stopped';
       return;
     }

@@ -755,6 +755,18 @@ export function describeConformance(target: ConformanceTarget): void {
         expect((await r.info())!.state).toBe('SUCCESS');
       });
 
+      it("the README's worker process exits by itself after SIGTERM", async (ctx) => {
+        if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
+        const env = await setup();
+        const child = await startChild('test/fixtures/readme-worker.ts', { BROKER_URL: env.url });
+        children.push(child);
+        const r = await env.app.sendTask('readme.noop', []);
+        expect(await r.get({ timeout: 10_000 })).toBe('ok');
+        child.process.kill('SIGTERM');
+        const code = await Promise.race([child.exited, delay(10_000).then(() => 'still running')]);
+        expect(code).toBe(0);
+      });
+
       it('status events reach a watcher in another process', async (ctx) => {
         if (!(await isCrossProcess())) return ctx.skip(`${target.name} is not shared between processes`);
         const env = await setup();

@@ -103,6 +103,8 @@ export class RedisBackend implements Backend {
   private readonly closing = new AbortController();
   private closePromise?: Promise<void>;
   private closed = false;
+  /** The last connection-level error (refused, reset, DNS), until a connection is ready again. */
+  private connectionError?: Error;
 
   constructor(private readonly options: RedisBackendOptions) {
     if (!options.url) throw new ConfigError('the redis backend needs a url');
@@ -583,10 +585,22 @@ export class RedisBackend implements Backend {
       maxRetriesPerRequest: 3,
       ...extra,
     });
-    // Errors surface on the commands that hit them; this keeps ioredis from
-    // reporting an unhandled 'error' event while it reconnects.
-    conn.on('error', () => {});
+    // Errors surface on the commands that hit them (wrap() names the cause
+    // kept here); this also keeps ioredis from reporting an unhandled
+    // 'error' event while it reconnects.
+    conn.on('error', (error: Error) => (this.connectionError = error));
+    conn.on('ready', () => (this.connectionError = undefined));
     return conn;
+  }
+
+  /** host:port of the server, never the credentials. */
+  private get endpoint(): string {
+    try {
+      const url = new URL(this.options.url);
+      return `${url.hostname || 'localhost'}:${url.port || '6379'}`;
+    } catch {
+      return 'the redis server';
+    }
   }
 
   private assertOpen(): void {
@@ -616,8 +630,27 @@ export class RedisBackend implements Backend {
     if (error instanceof ErrandError) return error;
     if (this.closed) return new ClosedError('redis broker');
     const message = error instanceof Error ? error.message : String(error);
-    return new BrokerError(`redis ${what} failed: ${message}`, { cause: error });
+    const unreachable = this.connectionError && UNREACHABLE.test(message);
+    const detail = unreachable ? `cannot reach ${this.endpoint} (${describeCause(this.connectionError!)})` : message;
+    return new BrokerError(`redis ${what} failed: ${detail}`, { cause: this.connectionError ?? error });
   }
+}
+
+/** ioredis's messages for a command given up on because no connection could be made. */
+const UNREACHABLE = /max retries per request|connection is closed|stream isn't writeable/i;
+
+/** "connection refused" rather than only the errno: what a user searches for. */
+function describeCause(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const plain: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ETIMEDOUT: 'connection timed out',
+    ENOTFOUND: 'host not found',
+    EHOSTUNREACH: 'host unreachable',
+  };
+  const text = code ? plain[code] : undefined;
+  return text ? `${text}: ${error.message}` : error.message;
 }
 
 function errorJson(error: TaskErrorInfo): string {
