@@ -39,6 +39,8 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     bodyLimit: BODY_LIMIT_BYTES,
     // SSE and WebSocket watchers would otherwise hold close() open.
     forceCloseConnections: true,
+    // Node refuses a Host-less HTTP/1.1 request with a bare 400; addErrorReplies refuses it with JSON instead.
+    http: { requireHostHeader: false },
   });
   try {
     const clientJs = await bundleClient();

@@ -14,6 +14,12 @@ export interface SseRouteOptions {
   sessions: Sessions;
 }
 
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no', // proxies such as nginx must not buffer the stream
+};
+
 /** Milliseconds EventSource waits before it reconnects. */
 const RETRY_MS = 2000;
 
@@ -40,6 +46,12 @@ export function registerSseRoute(fastify: FastifyInstance, options: SseRouteOpti
     }
     // The client already has the terminal event: 204 is what tells EventSource to stop reconnecting.
     if (subscription.endReason === 'terminal') return reply.code(204).header('cache-control', 'no-cache').send();
+    if (request.method === 'HEAD') {
+      // The stream's headers and no stream: Node writes no body for HEAD, so a hijacked stream
+      // would never even flush its headers and the request would hang until the task ends.
+      subscription.close();
+      return reply.code(200).headers(STREAM_HEADERS).send();
+    }
 
     reply.hijack();
     const res = reply.raw;
@@ -47,12 +59,7 @@ export function registerSseRoute(fastify: FastifyInstance, options: SseRouteOpti
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined) res.setHeader(name, value);
     }
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no', // proxies such as nginx must not buffer the stream
-    });
+    res.writeHead(200, { ...STREAM_HEADERS, connection: 'keep-alive' });
     res.write(`retry: ${RETRY_MS}\n\n`);
     void streamStatus(res, subscription, options);
   });

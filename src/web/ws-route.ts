@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { StatusHub } from '../status/status-hub.js';
 import { rejectUpgrade } from './http-errors.js';
 import { isOriginAllowed } from './origin-check.js';
@@ -28,7 +29,7 @@ export function registerWsRoute(fastify: FastifyInstance, options: WsRouteOption
     },
     onConnection(ws, _request, param) {
       const parsed = parseTaskId(safeDecode(param));
-      if (!parsed.ok) return ws.close(CLOSE_BAD_ID, 'bad task id');
+      if (!parsed.ok) return refuse(ws, CLOSE_BAD_ID, 'bad task id');
       void runWsSession(ws, parsed.value, {
         hub: options.hub,
         heartbeatMs: options.heartbeatMs,
@@ -42,6 +43,18 @@ export function registerWsRoute(fastify: FastifyInstance, options: WsRouteOption
   addUpgradeRoute(fastify.server, route);
   fastify.addHook('onClose', async () => removeUpgradeRoute(fastify.server, route));
 }
+
+/**
+ * Closes a socket no session owns. The dispatcher's 'error' listener drops it if the client
+ * answers with a malformed frame; a client that never answers the close is dropped after
+ * CLOSE_GRACE_MS instead of ws's 30 s.
+ */
+function refuse(ws: WebSocket, code: number, reason: string): void {
+  ws.close(code, reason);
+  setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+}
+
+const CLOSE_GRACE_MS = 1000;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
