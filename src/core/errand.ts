@@ -85,6 +85,7 @@ export class Errand {
     const worker = new Worker(
       { backend: this.backend, registry: this.registry, payloadLimitBytes: this.payloadLimitBytes, logger: this.logger },
       options,
+      () => this.close(),
     );
     this.workers.add(worker);
     return worker;
