@@ -7,7 +7,7 @@ import type {
   NewTask,
   Unsubscribe,
 } from '../../core/backend.js';
-import { now, sleep } from '../../core/clock.js';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../core/clock.js';
 import { BrokerError, ClosedError } from '../../core/errors.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
@@ -26,10 +26,19 @@ interface StoredTask {
   purgeAt?: number;
 }
 
+export interface MemoryBackendOptions extends BackendOptions {
+  /**
+   * Where due times, leases and result expiry take the time from, and what
+   * waiting claims sleep on (default: the system clock). Give the app the same
+   * clock (ErrandOptions.clock); errand/testing does.
+   */
+  clock?: Clock;
+}
+
 /**
  * The reference adapter: everything in this process's memory. Fast and
- * exact, but neither durable nor shared between processes; it backs the
- * inline testing mode and documents the semantics the other adapters copy.
+ * exact, but neither durable nor shared between processes; it backs
+ * errand/testing and documents the semantics the other adapters copy.
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
@@ -45,18 +54,45 @@ export class MemoryBackend implements Backend {
   private readonly status = new Map<string, Listeners<TaskInfo>>();
   private readonly revocations = new Listeners<string>();
   private readonly wakeups = new Set<() => void>();
-  private delayTimer?: NodeJS.Timeout;
+  private delayTimer?: ClockTimer;
   private closed = false;
+  protected readonly clock: Clock;
 
-  constructor(private readonly options: BackendOptions) {}
+  constructor(private readonly options: MemoryBackendOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   async enqueue(task: NewTask): Promise<EnqueueOutcome> {
     this.assertOpen();
-    if (task.idempotencyKey !== undefined) {
-      const existing = this.keys.get(task.idempotencyKey);
-      if (existing !== undefined && this.known(existing)) return { id: existing, created: false };
-    }
+    const duplicate = this.byKey(task);
+    if (duplicate) return duplicate;
     if (this.tasks.has(task.id)) throw new BrokerError(`a task with id ${task.id} already exists`);
+    return this.store(task);
+  }
+
+  /** All or nothing: a duplicate id anywhere in the batch stores none of it. */
+  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    this.assertOpen();
+    const ids = new Set<string>();
+    for (const task of tasks) {
+      if (this.tasks.has(task.id) || ids.has(task.id)) throw new BrokerError(`a task with id ${task.id} already exists`);
+      ids.add(task.id);
+    }
+    return tasks.map((task) => this.byKey(task) ?? this.store(task));
+  }
+
+  /** The outcome of a task whose idempotency key names a known task, else undefined. */
+  private byKey(task: NewTask): EnqueueOutcome | undefined {
+    if (task.idempotencyKey === undefined) return undefined;
+    const id = this.keys.get(task.idempotencyKey);
+    const existing = id === undefined ? undefined : this.known(id);
+    if (!existing) return undefined;
+    return existing.payload === task.payload && existing.info.name === task.name
+      ? { id: existing.info.id, created: false }
+      : { id: existing.info.id, created: false, conflict: true };
+  }
+
+  private store(task: NewTask): EnqueueOutcome {
     const stored: StoredTask = {
       info: {
         id: task.id,
@@ -79,19 +115,13 @@ export class MemoryBackend implements Backend {
     return { id: task.id, created: true };
   }
 
-  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
-    const out: EnqueueOutcome[] = [];
-    for (const task of tasks) out.push(await this.enqueue(task));
-    return out;
-  }
-
   async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
-    const deadline = now() + request.waitMs;
+    const deadline = this.clock.now() + request.waitMs;
     for (;;) {
       this.assertOpen();
       const claimed = this.take(request);
       if (claimed.length > 0 || request.signal?.aborted) return claimed;
-      const left = deadline - now();
+      const left = deadline - this.clock.now();
       if (left <= 0) return claimed;
       await this.waitForWake(left, request.signal);
     }
@@ -101,7 +131,7 @@ export class MemoryBackend implements Backend {
     const lost: string[] = [];
     for (const task of tasks) {
       const stored = this.current(task);
-      if (stored) stored.leaseUntil = now() + leaseMs;
+      if (stored) stored.leaseUntil = this.clock.now() + leaseMs;
       else lost.push(task.id);
     }
     return lost;
@@ -132,7 +162,14 @@ export class MemoryBackend implements Backend {
   async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
     const stored = this.current(task);
     if (!stored) return false;
-    this.deadLetters.push({ id: task.id, name: task.name, queue: task.queue, payload: task.payload, error, at: now() });
+    this.deadLetters.push({
+      id: task.id,
+      name: task.name,
+      queue: task.queue,
+      payload: task.payload,
+      error,
+      at: this.clock.now(),
+    });
     if (this.deadLetters.length > this.options.deadLetterLimit) this.deadLetters.shift();
     this.finish(stored, 'FAILURE', { error });
     return true;
@@ -151,7 +188,7 @@ export class MemoryBackend implements Backend {
     const stored = this.current(task);
     if (!stored) return false;
     this.dropLease(stored);
-    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: now() });
+    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: this.clock.now() });
     this.schedule(stored);
     return true;
   }
@@ -183,7 +220,7 @@ export class MemoryBackend implements Backend {
 
   async rescueExpired(): Promise<number> {
     let rescued = 0;
-    const t = now();
+    const t = this.clock.now();
     for (const stored of this.tasks.values()) {
       if (RUNNING_STATES.has(stored.info.state) && (stored.leaseUntil ?? Infinity) <= t) {
         this.dropLease(stored);
@@ -197,7 +234,7 @@ export class MemoryBackend implements Backend {
 
   async prune(): Promise<number> {
     let pruned = 0;
-    const t = now();
+    const t = this.clock.now();
     for (const [id, stored] of this.tasks) {
       if (stored.purgeAt !== undefined && stored.purgeAt <= t) {
         this.tasks.delete(id);
@@ -227,9 +264,49 @@ export class MemoryBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.delayTimer);
+    this.clock.clearTimer(this.delayTimer);
     this.wake();
   }
+
+  // --- inspection (errand/testing) ----------------------------------------
+
+  /** When the earliest task that is not due yet falls due, if any. */
+  nextRunAt(): number | undefined {
+    for (const id of this.delayed) {
+      const stored = this.tasks.get(id);
+      if (stored && isClaimable(stored.info.state)) return stored.info.runAt;
+    }
+    return undefined;
+  }
+
+  /**
+   * Leases these tasks, in this order, when they are due and claimable, as
+   * claim() would (their stale queue entries are skipped later): errand/testing
+   * runs the tasks a delay() made, and only those, this way.
+   */
+  claimIds(ids: readonly string[], workerId: string, leaseMs: number): ClaimedTask[] {
+    this.assertOpen();
+    const t = this.clock.now();
+    const out: ClaimedTask[] = [];
+    for (const id of ids) {
+      const claimed = this.lease(this.tasks.get(id), workerId, leaseMs, t);
+      if (claimed) out.push(claimed);
+    }
+    return out;
+  }
+
+  /** Every queue a task was ever put in. */
+  queueNames(): string[] {
+    const names = new Set(this.ready.keys());
+    for (const id of this.delayed) {
+      const queue = this.tasks.get(id)?.info.queue;
+      if (queue !== undefined) names.add(queue);
+    }
+    return [...names];
+  }
+
+  /** Called with every new TaskInfo and the task's payload; for subclasses that record (errand/testing). */
+  protected transitioned(_info: TaskInfo, _payload: string): void {}
 
   // --- internals -----------------------------------------------------------
 
@@ -240,7 +317,7 @@ export class MemoryBackend implements Backend {
   /** The stored task unless it never existed or its result expired (pruned or not). */
   private known(id: string): StoredTask | undefined {
     const stored = this.tasks.get(id);
-    if (!stored || (stored.purgeAt !== undefined && stored.purgeAt <= now())) return undefined;
+    if (!stored || (stored.purgeAt !== undefined && stored.purgeAt <= this.clock.now())) return undefined;
     return stored;
   }
 
@@ -268,37 +345,42 @@ export class MemoryBackend implements Backend {
   private take(request: ClaimRequest): ClaimedTask[] {
     this.promoteDue();
     const out: ClaimedTask[] = [];
-    const t = now();
+    const t = this.clock.now();
     for (const queue of request.queues) {
       const ids = this.ready.get(queue);
       while (ids && ids.length > 0 && out.length < request.limit) {
-        const stored = this.tasks.get(ids.shift()!);
-        if (!stored || !isClaimable(stored.info.state) || stored.info.runAt > t) continue;
-        if (stored.expiresAt !== undefined && stored.expiresAt <= t) {
-          this.finish(stored, 'REVOKED', { error: { type: 'TaskExpired', message: 'the task expired before it started' } });
-          continue;
-        }
-        stored.leaseOwner = request.workerId;
-        stored.leaseUntil = t + request.leaseMs;
-        this.transition(stored, 'STARTED', { attempts: stored.info.attempts + 1, startedAt: t });
-        out.push({
-          id: stored.info.id,
-          name: stored.info.name,
-          queue: stored.info.queue,
-          payload: stored.payload,
-          attempt: stored.info.attempts,
-          retries: stored.info.retries,
-          enqueuedAt: stored.info.enqueuedAt,
-          workerId: request.workerId,
-        });
+        const claimed = this.lease(this.tasks.get(ids.shift()!), request.workerId, request.leaseMs, t);
+        if (claimed) out.push(claimed);
       }
     }
     return out;
   }
 
+  /** Hands out a due, claimable task (STARTED, attempts + 1); an expired one ends REVOKED instead. */
+  private lease(stored: StoredTask | undefined, workerId: string, leaseMs: number, t: number): ClaimedTask | undefined {
+    if (!stored || !isClaimable(stored.info.state) || stored.info.runAt > t) return undefined;
+    if (stored.expiresAt !== undefined && stored.expiresAt <= t) {
+      this.finish(stored, 'REVOKED', { error: { type: 'TaskExpired', message: 'the task expired before it started' } });
+      return undefined;
+    }
+    stored.leaseOwner = workerId;
+    stored.leaseUntil = t + leaseMs;
+    this.transition(stored, 'STARTED', { attempts: stored.info.attempts + 1, startedAt: t });
+    return {
+      id: stored.info.id,
+      name: stored.info.name,
+      queue: stored.info.queue,
+      payload: stored.payload,
+      attempt: stored.info.attempts,
+      retries: stored.info.retries,
+      enqueuedAt: stored.info.enqueuedAt,
+      workerId,
+    };
+  }
+
   /** Puts a pending or retrying task where claim will find it when due. */
   private schedule(stored: StoredTask): void {
-    if (stored.info.runAt <= now()) {
+    if (stored.info.runAt <= this.clock.now()) {
       this.readyQueue(stored.info.queue).push(stored.info.id);
       this.wake();
       return;
@@ -316,7 +398,7 @@ export class MemoryBackend implements Backend {
   }
 
   private promoteDue(): void {
-    const t = now();
+    const t = this.clock.now();
     let due = 0;
     while (due < this.delayed.length && (this.tasks.get(this.delayed[due]!)?.info.runAt ?? 0) <= t) due++;
     if (due === 0) return;
@@ -333,18 +415,18 @@ export class MemoryBackend implements Backend {
   }
 
   private armDelayTimer(): void {
-    clearTimeout(this.delayTimer);
+    this.clock.clearTimer(this.delayTimer);
     const first = this.delayed[0] !== undefined ? this.tasks.get(this.delayed[0]) : undefined;
     if (!first || this.closed) return;
-    this.delayTimer = setTimeout(
+    this.delayTimer = this.clock.setTimer(
       () => {
         this.promoteDue();
         this.wake();
         this.armDelayTimer();
       },
-      Math.max(0, first.info.runAt - now()),
+      Math.max(0, first.info.runAt - this.clock.now()),
+      true,
     );
-    this.delayTimer.unref();
   }
 
   private waitForWake(ms: number, signal?: AbortSignal): Promise<void> {
@@ -353,7 +435,7 @@ export class MemoryBackend implements Backend {
     this.wakeups.add(onWake);
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    return sleep(ms, controller.signal).finally(() => {
+    return sleep(ms, controller.signal, this.clock).finally(() => {
       this.wakeups.delete(onWake);
       signal?.removeEventListener('abort', onAbort);
     });
@@ -370,14 +452,15 @@ export class MemoryBackend implements Backend {
 
   private finish(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
     this.dropLease(stored);
-    stored.purgeAt = now() + this.options.resultTtlMs;
-    return this.transition(stored, state, { ...patch, finishedAt: now() });
+    stored.purgeAt = this.clock.now() + this.options.resultTtlMs;
+    return this.transition(stored, state, { ...patch, finishedAt: this.clock.now() });
   }
 
   private transition(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
     Object.assign(stored.info, patch, { state, version: stored.info.version + 1 });
     const info = snapshot(stored);
     this.status.get(info.id)?.emit(info);
+    this.transitioned(info, stored.payload);
     return info;
   }
 }

@@ -1,7 +1,8 @@
-import { BrokerError } from '../../core/errors.js';
+import { BrokerError, DecodeError } from '../../core/errors.js';
 import type { NewTask } from '../../core/backend.js';
-import type { TaskState } from '../../core/states.js';
-import type { TaskInfo } from '../../core/types.js';
+import { decodeJson, MAX_JSON_DEPTH } from '../../core/json.js';
+import { TASK_STATES, type TaskState } from '../../core/states.js';
+import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 
 /** Hash fields a TaskInfo is built from (see lua/common.ts), in the order getInfo asks for them. */
 export const INFO_FIELDS = ['m', 'j', 'E', 'P', 'R'] as const;
@@ -13,40 +14,133 @@ export interface StaticInfo {
   enqueuedAt: number;
 }
 
+/** What each task hash field holds, for error messages. */
+const FIELD_NAMES: Record<string, string> = {
+  m: 'state record',
+  j: 'name, queue and enqueue time',
+  p: 'arguments',
+  x: 'expiry time',
+  E: 'error',
+  P: 'progress',
+  R: 'result',
+};
+
+/** The message of the DecodeError a task hash field that cannot be read is reported with. */
+export function unreadableField(id: string, field: string, problem = 'cannot be read'): string {
+  return `${fieldLabel(id, field)} ${problem}`;
+}
+
+function fieldLabel(id: string, field: string): string {
+  return `the stored ${FIELD_NAMES[field] ?? 'value'} (field ${field}) of task ${id}`;
+}
+
 export function encodeStatic(task: NewTask): string {
   const json = JSON.stringify({ name: task.name, queue: task.queue, enqueuedAt: task.enqueuedAt } satisfies StaticInfo);
   return json.slice(1, -1);
 }
 
-export function decodeStatic(fragment: string): StaticInfo {
-  return JSON.parse(`{${fragment}}`) as StaticInfo;
+/** Decodes field j; a DecodeError naming the task and the field when it is missing or not such a fragment. */
+export function decodeStatic(id: string, fragment: string | null | undefined): StaticInfo {
+  if (fragment === null || fragment === undefined) throw new DecodeError(unreadableField(id, 'j', 'is missing'));
+  const value = decodeJson(`{${fragment}}`, fieldLabel(id, 'j')) as Partial<StaticInfo>;
+  if (typeof value.name !== 'string' || typeof value.queue !== 'string' || !Number.isFinite(value.enqueuedAt)) {
+    throw new DecodeError(unreadableField(id, 'j', 'lacks a string name and queue and a numeric enqueuedAt'));
+  }
+  return value as StaticInfo;
 }
 
-/** Builds a TaskInfo from HMGET values of INFO_FIELDS; null when the task is unknown. */
+const STATES: ReadonlySet<string> = new Set(TASK_STATES);
+const isNumber = (s: string | undefined): boolean => s !== undefined && s !== '' && Number.isFinite(Number(s));
+const isOptionalNumber = (s: string | undefined): boolean => s === undefined || s === '' || Number.isFinite(Number(s));
+
+/**
+ * Builds a TaskInfo from HMGET values of INFO_FIELDS; null when the task is
+ * unknown. A record with a field that cannot be read is reported, never
+ * thrown: it is a FAILURE with a DecodeError naming the task and the field
+ * (whatever its stored state), keeping what could be read.
+ */
 export function infoFromFields(id: string, values: Array<string | null>): TaskInfo | null {
   const [m, j, E, P, R] = values;
-  if (!m || !j) return null;
+  if (!m && !j) return null;
+  let problem: string | undefined;
+  const fail = (error: unknown): void => {
+    problem ??= error instanceof DecodeError ? error.message : String(error);
+  };
   // state|version|attempts|retries|runAt|startedAt|finishedAt|leaseUntil|workerId
-  const [s, v, a, r, t, S, f] = m.split('|', 7);
+  const [s, v, a, r, t, S, f] = m ? m.split('|', 7) : [];
+  if (!m) fail(new DecodeError(unreadableField(id, 'm', 'is missing')));
+  else if (
+    !STATES.has(s!) ||
+    !isNumber(v) ||
+    !isNumber(a) ||
+    !isNumber(r) ||
+    !isNumber(t) ||
+    !isOptionalNumber(S) ||
+    !isOptionalNumber(f)
+  ) {
+    fail(new DecodeError(unreadableField(id, 'm', 'is not a state record')));
+  }
+  let fixed: StaticInfo = { name: '', queue: '', enqueuedAt: 0 };
+  try {
+    fixed = decodeStatic(id, j);
+  } catch (error) {
+    fail(error);
+  }
   const info: TaskInfo = {
     id,
-    ...decodeStatic(j),
+    ...fixed,
     state: s as TaskState,
-    version: Number(v),
-    attempts: Number(a),
-    retries: Number(r),
-    runAt: Number(t),
+    // at least 1 when m is unreadable: watchers skip version 0
+    version: Number(v) || 1,
+    attempts: Number(a) || 0,
+    retries: Number(r) || 0,
+    runAt: Number(t) || 0,
   };
   if (S) info.startedAt = Number(S);
   if (f) info.finishedAt = Number(f);
-  if (R !== null && R !== undefined) info.result = JSON.parse(R);
-  if (E) info.error = JSON.parse(E);
-  if (P) info.progress = JSON.parse(P);
-  return info;
+  try {
+    if (R !== null && R !== undefined) info.result = decodeJson(R, fieldLabel(id, 'R'));
+  } catch (error) {
+    fail(error);
+  }
+  try {
+    if (E) info.error = decodeError(id, E);
+  } catch (error) {
+    fail(error);
+  }
+  try {
+    if (P) info.progress = decodeProgress(id, P);
+  } catch (error) {
+    fail(error);
+  }
+  if (problem === undefined) return info;
+  delete info.result;
+  return { ...info, state: 'FAILURE', error: { type: 'DecodeError', message: problem } };
 }
 
-/** Parses a TaskInfo JSON a script returned or published. */
+function decodeError(id: string, text: string): TaskErrorInfo {
+  const value = decodeJson(text, fieldLabel(id, 'E')) as Partial<TaskErrorInfo> | null;
+  if (typeof value?.type !== 'string' || typeof value.message !== 'string') {
+    throw new DecodeError(unreadableField(id, 'E', 'is not a {type, message} object'));
+  }
+  return value as TaskErrorInfo;
+}
+
+function decodeProgress(id: string, text: string): TaskProgress {
+  // one level more than the meta it wraps
+  const value = decodeJson(text, fieldLabel(id, 'P'), MAX_JSON_DEPTH + 1) as Partial<TaskProgress> | null;
+  if (typeof value?.current !== 'number')
+    throw new DecodeError(unreadableField(id, 'P', 'is not a {current, total, meta} object'));
+  return value as TaskProgress;
+}
+
+/**
+ * Parses a TaskInfo JSON a script returned or published. Scripts embed the
+ * stored JSON fields as they are, so a corrupt record makes this throw a
+ * DecodeError (the caller reads the record with infoFromFields instead).
+ */
 export function parseInfo(json: unknown): TaskInfo {
   if (typeof json !== 'string') throw new BrokerError(`redis returned ${typeof json} where a TaskInfo was expected`);
-  return JSON.parse(json) as TaskInfo;
+  // the TaskInfo wraps the progress, which wraps its meta
+  return decodeJson(json, 'a TaskInfo redis returned', MAX_JSON_DEPTH + 2) as TaskInfo;
 }

@@ -15,8 +15,9 @@ import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/e
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
 import { siblingModule } from '../../core/module-url.js';
+import { trackClosed, trackOpened } from '../../core/resources.js';
 import { GroupCommit } from './group-commit.js';
-import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
+import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo, type StaticInfo, unreadableField } from './codec.js';
 import { RedisKeys } from './keys.js';
 import { CLAIM_LUA } from './lua/claim.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
@@ -116,6 +117,7 @@ export class RedisBackend implements Backend {
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     this.redis = this.connect('cmd', {});
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
+    trackOpened(this, `redis backend prefix ${prefix} (connections errand:*:${this.instanceId})`);
   }
 
   // --- producer side ---------------------------------------------------------
@@ -144,30 +146,49 @@ export class RedisBackend implements Backend {
     return out;
   }
 
+  /**
+   * One enqueue script call (see lua/enqueue.ts for the layout): the static
+   * fragment (name, queue, enqueue time) that tasks of a batch share is sent
+   * once, and the reply carries one outcome character per task plus the ids
+   * of the tasks not created, so a batch of 1000 costs little on the wire.
+   */
   private async enqueueChunk(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
     const queueIndex = new Map<string, number>();
+    const fragmentIndex = new Map<string, number>();
     const keys: string[] = [];
-    const args: ScriptArg[] = [this.keys.base, now()];
+    const fragments: ScriptArg[] = [];
+    const perTask: ScriptArg[] = [];
     for (const t of tasks) {
-      let qi = queueIndex.get(t.queue);
-      if (qi === undefined) {
-        qi = queueIndex.size + 1;
-        queueIndex.set(t.queue, qi);
-        keys.push(...this.keys.queueKeys(t.queue));
+      const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}`;
+      let fi = fragmentIndex.get(shared);
+      if (fi === undefined) {
+        let qi = queueIndex.get(t.queue);
+        if (qi === undefined) {
+          qi = queueIndex.size + 1;
+          queueIndex.set(t.queue, qi);
+          keys.push(...this.keys.queueKeys(t.queue));
+        }
+        fi = fragmentIndex.size + 1;
+        fragmentIndex.set(shared, fi);
+        fragments.push(encodeStatic(t), qi);
       }
-      args.push(
-        t.id,
-        qi,
-        encodeStatic(t),
-        t.payload,
-        t.runAt,
-        t.expiresAt ?? '',
-        t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`,
-      );
+      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`);
     }
-    const reply = (await this.call('enqueue', 'errandEnqueue', keys, args)) as Array<string | number>;
-    const out: EnqueueOutcome[] = [];
-    for (let i = 0; i < reply.length; i += 2) out.push({ id: String(reply[i]), created: Number(reply[i + 1]) === 1 });
+    const args: ScriptArg[] = [this.keys.base, now(), fragmentIndex.size, ...fragments, ...perTask];
+    const reply = (await this.call('enqueue', 'errandEnqueue', keys, args)) as unknown[];
+    const outcomes = String(reply[0] ?? '');
+    if (outcomes.length !== tasks.length) {
+      throw new BrokerError(`redis enqueue answered ${outcomes.length} outcomes for ${tasks.length} tasks`);
+    }
+    const out = new Array<EnqueueOutcome>(tasks.length);
+    let known = 1;
+    for (let i = 0; i < tasks.length; i++) {
+      // '1' created; '0' the key's known task; '2' that task, enqueued with another name or payload
+      const c = outcomes.charCodeAt(i);
+      if (c === 49) out[i] = { id: tasks[i]!.id, created: true };
+      else if (c === 50) out[i] = { id: String(reply[known++]), created: false, conflict: true };
+      else out[i] = { id: String(reply[known++]), created: false };
+    }
     return out;
   }
 
@@ -199,20 +220,10 @@ export class RedisBackend implements Backend {
       this.options.resultTtlMs,
       PROMOTE_CHUNK,
     ];
-    const reply = (await this.call('claim', 'errandClaim', keys, args)) as Array<string | number>;
+    const reply = (await this.call('claim', 'errandClaim', keys, args)) as Array<string | number | null>;
     const tasks: ClaimedTask[] = [];
-    for (let i = 1; i < reply.length; i += 5) {
-      const { name, queue, enqueuedAt } = decodeStatic(String(reply[i + 1]));
-      tasks.push({
-        id: String(reply[i]),
-        name,
-        queue,
-        payload: String(reply[i + 2]),
-        attempt: Number(reply[i + 3]),
-        retries: Number(reply[i + 4]),
-        enqueuedAt,
-        workerId: request.workerId,
-      });
+    for (let i = 1; i < reply.length; i += 6) {
+      tasks.push(claimedFromReply(reply, i, request));
     }
     return { tasks, nextDue: Number(reply[0]) };
   }
@@ -381,8 +392,14 @@ export class RedisBackend implements Backend {
   async revoke(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
     const args = [this.keys.base, now(), id, this.options.resultTtlMs];
-    const reply = (await this.call('revoke', 'errandRevoke', [this.keys.leases], args)) as [string, number] | null;
-    return reply ? parseInfo(reply[0]) : null;
+    const reply = (await this.call('revoke', 'errandRevoke', [this.keys.leases], args)) as [string | null, number] | null;
+    if (!reply) return null;
+    try {
+      return parseInfo(reply[0]);
+    } catch {
+      // A corrupt record (the script embeds its stored JSON as it is): reported as getInfo reports it.
+      return this.getInfo(id);
+    }
   }
 
   async getInfo(id: string): Promise<TaskInfo | null> {
@@ -409,7 +426,7 @@ export class RedisBackend implements Backend {
     this.assertOpen();
     let rescued = 0;
     for (;;) {
-      const args = [this.keys.base, now(), RESCUE_CHUNK];
+      const args = [this.keys.base, now(), RESCUE_CHUNK, this.options.resultTtlMs];
       const [n, examined] = (await this.call('rescueExpired', 'errandRescue', [this.keys.leases], args)) as [number, number];
       rescued += Number(n);
       if (Number(examined) < RESCUE_CHUNK) return rescued;
@@ -574,6 +591,7 @@ export class RedisBackend implements Backend {
     this.status.clear();
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.redis.disconnect();
+    trackClosed(this);
   }
 
   // --- internals ---------------------------------------------------------------
@@ -651,6 +669,40 @@ function describeCause(error: Error): string {
   };
   const text = code ? plain[code] : undefined;
   return text ? `${text}: ${error.message}` : error.message;
+}
+
+/**
+ * One task of a claim reply (id, j, p, attempt, retries, problem). A record
+ * that cannot be read is still handed out, marked undecodable (with
+ * placeholders for what is unreadable), so that the engine dead-letters it
+ * while the rest of the batch runs.
+ */
+function claimedFromReply(reply: Array<string | number | null>, i: number, request: ClaimRequest): ClaimedTask {
+  const id = String(reply[i]);
+  const payload = reply[i + 2];
+  const problem = reply[i + 5];
+  let undecodable = problem ? unreadableField(id, String(problem)) : undefined;
+  let fixed: StaticInfo;
+  try {
+    fixed = decodeStatic(id, reply[i + 1] === null ? null : String(reply[i + 1]));
+  } catch (error) {
+    undecodable ??= (error as Error).message;
+    // the queue is known only when there was one to claim from
+    fixed = { name: '', queue: request.queues.length === 1 ? request.queues[0]! : '', enqueuedAt: 0 };
+  }
+  if (payload === null) undecodable ??= unreadableField(id, 'p', 'is missing');
+  const task: ClaimedTask = {
+    id,
+    name: fixed.name,
+    queue: fixed.queue,
+    payload: payload === null ? '' : String(payload),
+    attempt: Number(reply[i + 3]),
+    retries: Number(reply[i + 4]),
+    enqueuedAt: fixed.enqueuedAt,
+    workerId: request.workerId,
+  };
+  if (undecodable !== undefined) task.undecodable = undecodable;
+  return task;
 }
 
 function errorJson(error: TaskErrorInfo): string {

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { CLAIMABLE_SQL, type ClaimRow, INFO_JSON } from './rows.js';
+import { CLAIMABLE_SQL, type ClaimRow, INFO_JSON, PROBLEM_SQL } from './rows.js';
 
 export interface TakeParams {
   queue: string;
@@ -37,7 +37,7 @@ export class ClaimQueries {
          SELECT seq FROM tasks
          WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now
          ORDER BY run_at, seq LIMIT @limit)
-       RETURNING seq, run_at, state, payload, ${INFO_JSON} AS info`,
+       RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem`,
     );
     this.nextRunAtStmt = db
       .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)

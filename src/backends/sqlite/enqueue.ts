@@ -8,8 +8,8 @@ export class EnqueueQueries {
   private readonly insertStmt;
 
   constructor(db: Db) {
-    this.byKeyStmt = db.prepare<[string], { id: string; purge_at: number | null }>(
-      'SELECT id, purge_at FROM tasks WHERE idempotency_key = ?',
+    this.byKeyStmt = db.prepare<[string], { id: string; name: string; payload: string; purge_at: number | null }>(
+      'SELECT id, name, payload, purge_at FROM tasks WHERE idempotency_key = ?',
     );
     this.dropStmt = db.prepare<[string]>('DELETE FROM tasks WHERE id = ?');
     this.insertStmt = db.prepare<[Record<string, unknown>]>(
@@ -18,10 +18,16 @@ export class EnqueueQueries {
     );
   }
 
+  /** Inside one transaction, a later task with an earlier one's key sees that one (a batch dedupes itself). */
   insert(task: NewTask, now: number): EnqueueOutcome {
     if (task.idempotencyKey !== undefined) {
       const existing = this.byKeyStmt.get(task.idempotencyKey);
-      if (existing && (existing.purge_at === null || existing.purge_at > now)) return { id: existing.id, created: false };
+      if (existing && (existing.purge_at === null || existing.purge_at > now)) {
+        // the key reused for other work: reported, not merged silently
+        return existing.payload === task.payload && existing.name === task.name
+          ? { id: existing.id, created: false }
+          : { id: existing.id, created: false, conflict: true };
+      }
       // its result expired: the task is unknown already, only prune has not run yet
       if (existing) this.dropStmt.run(existing.id);
     }

@@ -6,18 +6,67 @@ import type { TaskInfo } from '../../core/types.js';
 export const CLAIMABLE_SQL = `state IN ('PENDING', 'RETRY')`;
 export const RUNNING_SQL = `state IN ('STARTED', 'PROGRESS')`;
 
+const TIME_OK = (column: string) => `typeof(${column}) IN ('integer', 'real') AND abs(${column}) < 1e300`;
+const OPTIONAL_TIME_OK = (column: string) => `(${column} IS NULL OR ${TIME_OK(column)})`;
+
+/**
+ * Why a task row cannot be read as a TaskInfo, as "<what> (column <name>)",
+ * or NULL when it can. Rows errand wrote never qualify; a raw client's
+ * garbage does: JSON columns that are not JSON (or not the object they hold),
+ * text where numbers belong, an unknown state, blobs. Cheap on the busy path:
+ * json_valid only runs on JSON columns that are set. (A claim adds 1 to version
+ * and attempts and sets started_at, which repairs text there: such a row runs.)
+ */
+export const PROBLEM_SQL = `(CASE
+  WHEN typeof(name) <> 'text' THEN 'name (column name)'
+  WHEN typeof(queue) <> 'text' THEN 'queue (column queue)'
+  WHEN state NOT IN ('PENDING', 'STARTED', 'PROGRESS', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED') THEN 'state (column state)'
+  WHEN typeof(version) <> 'integer' THEN 'version (column version)'
+  WHEN typeof(attempts) <> 'integer' THEN 'attempt count (column attempts)'
+  WHEN typeof(retries) <> 'integer' THEN 'retry count (column retries)'
+  WHEN NOT (${TIME_OK('enqueued_at')}) THEN 'enqueue time (column enqueued_at)'
+  WHEN NOT (${TIME_OK('run_at')}) THEN 'due time (column run_at)'
+  WHEN NOT (${OPTIONAL_TIME_OK('started_at')} AND ${OPTIONAL_TIME_OK('finished_at')}) THEN 'start or finish time (column started_at or finished_at)'
+  WHEN result_json IS NOT NULL AND NOT json_valid(result_json) THEN 'result (column result_json)'
+  WHEN error_json IS NOT NULL AND NOT json_valid(error_json) THEN 'error (column error_json)'
+  WHEN error_json IS NOT NULL AND (json_type(error_json, '$.type') IS NOT 'text' OR json_type(error_json, '$.message') IS NOT 'text')
+    THEN 'error (column error_json)'
+  WHEN progress_json IS NOT NULL AND NOT json_valid(progress_json) THEN 'progress (column progress_json)'
+  WHEN progress_json IS NOT NULL AND ifnull(json_type(progress_json, '$.current'), '') NOT IN ('integer', 'real')
+    THEN 'progress (column progress_json)'
+END)`;
+
+/** The DecodeError message of a row PROBLEM_SQL found unreadable. */
+export function unreadableColumn(id: string, problem: string): string {
+  return `the stored ${problem} of task ${id} cannot be read`;
+}
+
+// In the FAILURE of an unreadable row; its version is at least 1, as watchers skip version 0.
+const NUMBER_OR_ZERO = (column: string) => `(CASE WHEN ${TIME_OK(column)} THEN ${column} ELSE 0 END)`;
+
 /**
  * A task row's TaskInfo as JSON text, built in SQL: exactly the interface's
  * fields, unset optionals left out, the stored result/error/progress JSON
  * spliced in verbatim. Statements return this one column (building row
  * objects costs more than the query) and the same text becomes the event.
+ * A row PROBLEM_SQL finds unreadable is a FAILURE with a DecodeError naming
+ * the column (whatever its stored state), so the text is always valid JSON.
  */
-export const INFO_JSON = `('{"id":' || json_quote(id) || ',"name":' || json_quote(name) || ',"queue":' || json_quote(queue)
+export const INFO_JSON = `(CASE WHEN ${PROBLEM_SQL} IS NULL
+  THEN '{"id":' || json_quote(id) || ',"name":' || json_quote(name) || ',"queue":' || json_quote(queue)
   || ',"state":"' || state || '","version":' || version || ',"attempts":' || attempts || ',"retries":' || retries
   || ',"enqueuedAt":' || enqueued_at || ',"runAt":' || run_at
   || ifnull(',"result":' || result_json, '') || ifnull(',"error":' || error_json, '')
   || ifnull(',"progress":' || progress_json, '') || ifnull(',"startedAt":' || started_at, '')
-  || ifnull(',"finishedAt":' || finished_at, '') || '}')`;
+  || ifnull(',"finishedAt":' || finished_at, '') || '}'
+  ELSE '{"id":' || json_quote(CAST(id AS TEXT)) || ',"name":' || json_quote(CAST(name AS TEXT))
+  || ',"queue":' || json_quote(CAST(queue AS TEXT))
+  || ',"state":"FAILURE","version":' || (CASE WHEN typeof(version) = 'integer' AND version > 0 THEN version ELSE 1 END)
+  || ',"attempts":' || ${NUMBER_OR_ZERO('attempts')} || ',"retries":' || ${NUMBER_OR_ZERO('retries')}
+  || ',"enqueuedAt":' || ${NUMBER_OR_ZERO('enqueued_at')} || ',"runAt":' || ${NUMBER_OR_ZERO('run_at')}
+  || ',"error":' || json_object('type', 'DecodeError', 'message', 'the stored ' || ${PROBLEM_SQL} || ' of task ' || CAST(id AS TEXT) || ' cannot be read')
+  || '}'
+END)`;
 
 /** What getInfo and revoke read. */
 export interface InfoRow {
@@ -31,25 +80,31 @@ export interface ClaimRow {
   seq: number;
   run_at: number;
   state: TaskState;
+  /** As text, whatever the column holds. */
   payload: string;
   info: string;
+  /** PROBLEM_SQL: why the row cannot be read, or null. */
+  problem: string | null;
 }
 
 export function parseInfo(text: string): TaskInfo {
   return JSON.parse(text) as TaskInfo;
 }
 
-export function toClaimed(info: TaskInfo, payload: string, workerId: string): ClaimedTask {
-  return {
+/** The delivery of a claimed row; an unreadable one is marked, for the engine to dead-letter it. */
+export function toClaimed(info: TaskInfo, row: ClaimRow, workerId: string): ClaimedTask {
+  const task: ClaimedTask = {
     id: info.id,
     name: info.name,
     queue: info.queue,
-    payload,
+    payload: row.payload,
     attempt: info.attempts,
     retries: info.retries,
     enqueuedAt: info.enqueuedAt,
     workerId,
   };
+  if (row.problem !== null) task.undecodable = unreadableColumn(info.id, row.problem);
+  return task;
 }
 
 /** The identity of a delivery, bound into the stale-delivery check of every worker-side write. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import type {
   Backend,
@@ -14,12 +13,14 @@ import type {
 import { now } from '../../core/clock.js';
 import { BrokerError, ClosedError } from '../../core/errors.js';
 import { siblingModule } from '../../core/module-url.js';
+import { trackClosed, trackOpened } from '../../core/resources.js';
 import { isTerminal, RUNNING_STATES } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { ChangeFeed } from './change-feed.js';
 import { ClaimQueries } from './claim.js';
 import { type Db, openDatabase } from './database.js';
 import { DeadLetterQueries } from './dead-letters.js';
+import { sqliteDriver } from './driver.js';
 import { EnqueueQueries } from './enqueue.js';
 import { EventLog } from './events.js';
 import { LeaseQueries } from './leases.js';
@@ -85,6 +86,7 @@ export class SqliteBackend implements Backend {
     const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.feed = new ChangeFeed(this.events, () => dataVersion.get()!, options.pollIntervalMs ?? 5);
     this.writes = new WriteBatch((fn) => this.write(fn));
+    trackOpened(this, `sqlite backend ${options.filename}`);
   }
 
   async enqueue(task: NewTask): Promise<EnqueueOutcome> {
@@ -181,7 +183,9 @@ export class SqliteBackend implements Backend {
       const t = now();
       const row = this.transitions.get(id);
       if (!row || isExpired(row, t)) return null;
-      if (isTerminal(row.state)) return parseInfo(row.info);
+      const info = parseInfo(row.info);
+      // finished, or a corrupt row (reported as a FAILURE, left as it is)
+      if (isTerminal(info.state)) return info;
       const wasRunning = RUNNING_STATES.has(row.state);
       return this.publish(this.transitions.revoke(id, t, this.purgeAt(t)), { revoked: wasRunning });
     });
@@ -235,6 +239,7 @@ export class SqliteBackend implements Backend {
     this.closed = true;
     this.feed.close(); // waiting claims wake up and throw ClosedError
     this.db.close();
+    trackClosed(this);
   }
 
   // --- internals -----------------------------------------------------------
@@ -251,7 +256,7 @@ export class SqliteBackend implements Backend {
     try {
       result = this.immediate(fn) as T;
     } catch (error) {
-      throw error instanceof Database.SqliteError ? new BrokerError(`sqlite: ${error.message}`, { cause: error }) : error;
+      throw error instanceof sqliteDriver().SqliteError ? new BrokerError(`sqlite: ${error.message}`, { cause: error }) : error;
     } finally {
       this.afterCommit = undefined;
     }
@@ -278,7 +283,7 @@ export class SqliteBackend implements Backend {
           const rows = this.claims.take({ ...params, queue, limit: ask });
           for (const row of rows) {
             const info = this.publish(row.info)!;
-            if (row.state === 'STARTED') claimed.push(toClaimed(info, row.payload, request.workerId));
+            if (row.state === 'STARTED') claimed.push(toClaimed(info, row, request.workerId));
             else expired++;
           }
           if (rows.length < ask) break;

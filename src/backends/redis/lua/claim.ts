@@ -11,8 +11,12 @@ export const CLAIM_LUA = script(
 -- Touches BASE t:<id>, BASE i:<key> of popped tasks (built here, see common.ts).
 -- Moves due delayed tasks to the ready list first (a delayed task is never in
 -- the ready list before it is due). Expired tasks end REVOKED (TaskExpired).
+-- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
+-- leased like a due task and handed out with its problem, so that the worker
+-- dead-letters it; j and p are checked by the caller.
 -- Returns {nextDue (-1: none; only computed when nothing was claimed),
---          then 5 per task: id, static JSON fragment, payload, attempt, retries}.
+--          then 6 per task: id, static JSON fragment, payload, attempt, retries,
+--          '' or the field of a corrupt record that cannot be read}.
 `,
   `
 local now = tonumber(ARGV[2])
@@ -27,6 +31,35 @@ local out = {-1}
 local leases = {}
 local n = 0
 local more = false
+
+local function decodes_to_table(json)
+  local ok, value = pcall(cjson.decode, json)
+  return ok and type(value) == 'table' and value or nil
+end
+
+-- The field that makes a claimable record unreadable, or nil.
+local function unreadable(x, E, P)
+  if x and not tonumber(x) then return 'x' end
+  if E then
+    local e = decodes_to_table(E)
+    if not (e and type(e.type) == 'string' and type(e.message) == 'string') then return 'E' end
+  end
+  if P then
+    local p = decodes_to_table(P)
+    if not (p and type(p.current) == 'number') then return 'P' end
+  end
+  return nil
+end
+
+-- Leases a task and adds it to the reply (problem: '' or the unreadable field).
+local function hand_out(key, id, h, v, a, r, t, f, problem)
+  redis.call('HSET', key, 'm', pack_m('STARTED', v, a, r, t, now_s, f, lease_until, worker))
+  leases[#leases + 1] = lease_until
+  leases[#leases + 1] = id
+  local o = #out
+  out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r; out[o + 6] = problem
+  n = n + 1
+end
 for q = 0, (#KEYS - 1) / 3 - 1 do
   local ready, delayed, wake = KEYS[3 * q + 2], KEYS[3 * q + 3], KEYS[3 * q + 4]
   local due = redis.call('ZRANGE', delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
@@ -42,8 +75,14 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
     for _, id in ipairs(popped) do
       local key = BASE .. 't:' .. id
       local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P')
-      if h[1] then
-        local s, v, a, r, t, S, f = parse_m(h[1])
+      local s, v, a, r, t, S, f = parse_m(h[1])
+      local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
+      if not s and (h[1] or h[2] or h[3]) then
+        -- m missing or garbage: start it afresh, so that the worker can dead-letter it
+        hand_out(key, id, h, '1', '1', '0', now_s, '', 'm')
+      elseif bad then
+        hand_out(key, id, h, tostring(v + 1), tostring(a + 1), r, t, f, bad)
+      elseif s then
         if s == 'PENDING' or s == 'RETRY' then
           if tonumber(t) > now then
             -- not due (cannot happen through this protocol): keep it delayed
@@ -58,15 +97,10 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
           else
             v = tostring(v + 1)
             a = tostring(a + 1)
-            redis.call('HSET', key, 'm', pack_m('STARTED', v, a, r, t, now_s, f, lease_until, worker))
-            leases[#leases + 1] = lease_until
-            leases[#leases + 1] = id
+            hand_out(key, id, h, v, a, r, t, f, '')
             publish_if_watched(id, function()
               return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
             end)
-            local o = #out
-            out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r
-            n = n + 1
           end
         end
         -- other states: a stale entry (revoked or finished task): dropped

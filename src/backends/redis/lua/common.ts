@@ -34,10 +34,22 @@
 export const COMMON_LUA = `
 local BASE = ARGV[1]
 local M_PATTERN = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$'
+local STATES = {PENDING = true, STARTED = true, PROGRESS = true, RETRY = true, SUCCESS = true, FAILURE = true, REVOKED = true}
 
--- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, workerId
+local function optional_number(x)
+  return x == '' or tonumber(x) ~= nil
+end
+
+-- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, workerId;
+-- nothing when m is missing or garbage (a corrupt record: no script does arithmetic on it)
 local function parse_m(m)
-  return string.match(m, M_PATTERN)
+  if not m then return nil end
+  local s, v, a, r, t, S, f, l, w = string.match(m, M_PATTERN)
+  if not (s and STATES[s] and tonumber(v) and tonumber(a) and tonumber(r) and tonumber(t)
+    and optional_number(S) and optional_number(f) and optional_number(l)) then
+    return nil
+  end
+  return s, v, a, r, t, S, f, l, w
 end
 
 local function pack_m(s, v, a, r, t, S, f, l, w)
@@ -60,8 +72,9 @@ end
 -- The TaskInfo as JSON; stored JSON (j, result, error, progress) is embedded as it is.
 -- One concatenation (Lua interns every intermediate string); callers pass
 -- numbers already as strings where they can (a number costs a sprintf).
+-- A missing j (a corrupt record) leaves the name, queue and enqueue time out.
 local function info_json(id, j, s, v, a, r, t, S, f, E, P, R)
-  return '{"id":' .. json_string(id) .. ',' .. j .. ',"state":"' .. s .. '","version":' .. v ..
+  return '{"id":' .. json_string(id) .. (j and ',' .. j or '') .. ',"state":"' .. s .. '","version":' .. v ..
     ',"attempts":' .. a .. ',"retries":' .. r .. ',"runAt":' .. t ..
     (S ~= '' and ',"startedAt":' .. S or '') .. (f ~= '' and ',"finishedAt":' .. f or '') ..
     (R and ',"result":' .. R or '') .. (E and ',"error":' .. E or '') ..
@@ -84,8 +97,12 @@ local function publish_if_watched(id, build)
   end
 end
 
+-- The queue named in j; nil when j is missing or unreadable.
 local function queue_of(j)
-  return cjson.decode('{' .. j .. '}').queue
+  if not j then return nil end
+  local ok, fixed = pcall(cjson.decode, '{' .. j .. '}')
+  if ok and type(fixed) == 'table' and type(fixed.queue) == 'string' then return fixed.queue end
+  return nil
 end
 
 -- A finished task (and its idempotency key) expires after the result TTL.

@@ -9,33 +9,60 @@ import { script } from './common.js';
 export const ENQUEUE_LUA = script(
   `
 -- enqueue.lua: store a batch of new tasks atomically.
--- KEYS: for each distinct queue j of the batch (0-based), KEYS[3j+1] = BASE q:<queue> (ready list),
---       KEYS[3j+2] = BASE d:<queue> (delayed zset), KEYS[3j+3] = BASE w:<queue> (wake token)
--- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms)
--- ARGV[3..] 7 per task: id, queue index j+1, static JSON fragment (field j), payload, runAt,
---           expiresAt or '', '=' .. idempotency key or '' (the '=' marks a key, which may be empty)
+-- KEYS: for each distinct queue q of the batch (0-based), KEYS[3q+1] = BASE q:<queue> (ready list),
+--       KEYS[3q+2] = BASE d:<queue> (delayed zset), KEYS[3q+3] = BASE w:<queue> (wake token)
+-- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] F: how many distinct static fragments follow
+-- ARGV[4 .. 3+2F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt) and
+--           its queue index q+1 (tasks of a batch share a few: each is sent once)
+-- then 6 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
+--           '=' .. idempotency key or '' (the '=' marks a key, which may be empty)
 -- Touches per task BASE t:<id> and BASE i:<key> (built here, see common.ts).
--- Returns {id, created (1|0), ...} in task order.
+-- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
+-- '0' the key's known task (same name and payload), '2' the key's known task, enqueued with
+-- another name or payload; then the id of that known task for each task not created, in order.
 `,
   `
 local now = tonumber(ARGV[2])
-local out = {}
+local nf = tonumber(ARGV[3])
+local fragments, fragment_queue = {}, {}
+for f = 1, nf do
+  fragments[f] = ARGV[2 + 2 * f]
+  fragment_queue[f] = tonumber(ARGV[3 + 2 * f])
+end
+-- the task name in a fragment; false when it cannot be read (a corrupt record differs from anything)
+local function name_of(fragment)
+  if not fragment then return false end
+  local ok, fixed = pcall(cjson.decode, '{' .. fragment .. '}')
+  return ok and type(fixed) == 'table' and fixed.name or false
+end
+local outcomes = {}
+local known_ids = {}
 local ready = {}
 local delayed = {}
 local earliest = {}
-for i = 3, #ARGV, 7 do
-  local id, qi, j, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local expires, ikey = ARGV[i + 5], ARGV[i + 6]
+for i = 4 + 2 * nf, #ARGV, 6 do
+  local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+  local expires, ikey = ARGV[i + 4], ARGV[i + 5]
+  local j, qi = fragments[fi], fragment_queue[fi]
   local has_key = ikey ~= ''
   if has_key then ikey = string.sub(ikey, 2) end
   local existing = false
+  local outcome = '0'
   if has_key then
     existing = redis.call('GET', BASE .. 'i:' .. ikey)
-    if existing and redis.call('EXISTS', BASE .. 't:' .. existing) == 0 then existing = false end
+    if existing then
+      -- an expired task hash is gone: its key is free again
+      local known = redis.call('HMGET', BASE .. 't:' .. existing, 'p', 'j')
+      if not known[1] then
+        existing = false
+      elseif known[1] ~= payload or name_of(known[2]) ~= name_of(j) then
+        outcome = '2'
+      end
+    end
   end
   if existing then
-    out[#out + 1] = existing
-    out[#out + 1] = 0
+    outcomes[#outcomes + 1] = outcome
+    known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
     if expires == '' and not has_key then
@@ -61,12 +88,13 @@ for i = 3, #ARGV, 7 do
       zs[#zs + 1] = id
       if not earliest[qi] or at < earliest[qi] then earliest[qi] = at end
     end
-    out[#out + 1] = id
-    out[#out + 1] = 1
+    outcomes[#outcomes + 1] = '1'
   end
 end
 for qi, ids in pairs(ready) do push_ready(KEYS[3 * qi - 2], KEYS[3 * qi], ids) end
 for qi, zs in pairs(delayed) do push_delayed(KEYS[3 * qi - 1], KEYS[3 * qi], zs, earliest[qi]) end
+local out = {table.concat(outcomes)}
+for k = 1, #known_ids do out[k + 1] = known_ids[k] end
 return out
 `,
 );

@@ -4,7 +4,7 @@ export const RESCUE_LUA = script(
   `
 -- rescue.lua: put tasks whose lease expired (their worker died) back in their queue, due now.
 -- KEYS[1] BASE leases
--- ARGV[1] BASE, ARGV[2] now, ARGV[3] at most this many lease entries per call
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] at most this many lease entries per call, ARGV[4] resultTtlMs
 -- Touches BASE t:<id> and the task's BASE q:<queue> / BASE w:<queue> (known only
 -- once the task is read; built here, see common.ts).
 -- Returns {rescued, lease entries examined}.
@@ -23,15 +23,26 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[1], lease, id)
   else
     redis.call('ZREM', KEYS[1], id)
-    if is_running(s) then
+    local queue = queue_of(h[2])
+    if is_running(s) and queue then
       v = v + 1
       redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
-      local queue = queue_of(h[2])
       push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
       publish_if_watched(id, function()
         return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
       end)
       rescued = rescued + 1
+    elseif is_running(s) then
+      -- j unreadable (a corrupt record): no queue to put it back in, so it ends FAILURE
+      v = v + 1
+      redis.call('HSET', key, 'm', pack_m('FAILURE', v, a, r, t, S, now, '', ''), 'E', cjson.encode({
+        type = 'DecodeError',
+        message = 'the stored name, queue and enqueue time (field j) of task ' .. id .. ' cannot be read',
+      }))
+      expire_finished(key, redis.call('HGET', key, 'k'), ARGV[4])
+    elseif not s and h[1] and queue then
+      -- m unreadable (a corrupt record): back to its queue, where a claim hands it out to be dead-lettered
+      push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
     end
   end
 end

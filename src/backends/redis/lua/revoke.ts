@@ -9,15 +9,18 @@ export const REVOKE_LUA = script(
 -- once the task is read; built here, see common.ts). A ready-list entry of a
 -- revoked task stays and is dropped by the claim that pops it.
 -- Returns false for an unknown id, else {TaskInfo JSON, changed (1|0)}:
--- a finished task is returned unchanged.
+-- a finished task is returned unchanged; {false, 0} for a corrupt record (m
+-- unreadable), left unchanged too.
 `,
   `
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
 local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k')
-if not h[1] then return false end
+if not h[1] and not h[2] then return false end
 local s, v, a, r, t, S, f = parse_m(h[1])
+-- a corrupt record: left as it is; the caller reports it as getInfo does
+if not s then return {false, 0} end
 if s == 'SUCCESS' or s == 'FAILURE' or s == 'REVOKED' then
   return {info_json(id, h[2], s, v, a, r, t, S, f, h[3], h[4], h[5]), 0}
 end
@@ -28,7 +31,8 @@ expire_finished(key, h[6], ARGV[4])
 if was_running then
   redis.call('ZREM', KEYS[1], id)
 else
-  redis.call('ZREM', BASE .. 'd:' .. queue_of(h[2]), id)
+  local queue = queue_of(h[2])
+  if queue then redis.call('ZREM', BASE .. 'd:' .. queue, id) end
 end
 local json = publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
 if was_running then redis.call('PUBLISH', BASE .. 'revoked', id) end
