@@ -1,21 +1,26 @@
+import { isAbsolute, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Backend, BackendOptions } from './core/backend.js';
 import { ConfigError } from './core/errors.js';
 import { Errand, type ErrandOptions } from './core/errand.js';
-import type { Logger } from './core/logger.js';
+import { silentLogger, type Logger } from './core/logger.js';
 import { MemoryBackend } from './backends/memory/memory-backend.js';
+// Neither adapter loads its driver on import: better-sqlite3 (an optional peer
+// dependency, native) is required only when a sqlite:// broker is opened.
 import { RedisBackend } from './backends/redis/index.js';
 import { SqliteBackend } from './backends/sqlite/index.js';
 
 export const DEFAULT_BROKER = 'sqlite://./.errand/errand.db';
 
-export interface CreateAppOptions extends Omit<ErrandOptions, 'logger'> {
+// No clock: only the memory broker could follow one (errand/testing builds that app itself).
+export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock'> {
   /**
-   * Where tasks live: 'sqlite://./path.db' (relative) or 'sqlite:///abs/path.db'
+   * Where tasks live: 'sqlite://./path.db' (relative to the current directory) or 'sqlite:///abs/path.db'
    * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
-   * 'redis://host:port/db?prefix=errand', 'memory://', or a Backend instance.
-   * Default: $ERRAND_BROKER, else sqlite://./.errand/errand.db. A Backend
-   * instance stays the caller's: app.close() does not close it.
+   * 'redis://host:port/db?prefix=errand' (also '&family=4|6|0'), 'memory://', or a Backend instance.
+   * Any other URL parameter is a ConfigError. Default: $ERRAND_BROKER, else
+   * sqlite://./.errand/errand.db. A Backend instance stays the caller's:
+   * app.close() does not close it.
    */
   broker?: string | Backend;
   /** How long finished tasks and their results are kept (default 24 h). */
@@ -32,37 +37,83 @@ export function createApp(options: CreateAppOptions = {}): Errand {
     resultTtlMs: positive('resultTtlMs', options.resultTtlMs ?? 24 * 60 * 60 * 1000),
     deadLetterLimit: positive('deadLetterLimit', options.deadLetterLimit ?? 1000),
   };
-  const broker = options.broker ?? process.env.ERRAND_BROKER ?? DEFAULT_BROKER;
-  const backend = typeof broker === 'string' ? openBroker(broker, backendOptions) : broker;
   const logger =
     options.logger === false
       ? undefined
       : (options.logger ?? pino({ name: 'errand', level: process.env.ERRAND_LOG_LEVEL ?? 'warn' }));
-  return new Errand(backend, { payloadLimitBytes: options.payloadLimitBytes, logger, ownsBackend: typeof broker === 'string' });
+  const broker = options.broker ?? process.env.ERRAND_BROKER ?? DEFAULT_BROKER;
+  const backend = typeof broker === 'string' ? openBroker(broker, backendOptions, logger) : broker;
+  return new Errand(backend, {
+    payloadLimitBytes: options.payloadLimitBytes,
+    logger,
+    ownsBackend: typeof broker === 'string',
+    idempotency: options.idempotency,
+  });
 }
 
-/** Opens the backend a broker URL names. */
-export function openBroker(url: string, options: BackendOptions): Backend {
-  const scheme = url.slice(0, url.indexOf('://'));
+/** The query parameters each broker URL scheme understands; any other is a ConfigError. */
+const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
+  memory: [],
+  sqlite: ['pollIntervalMs'],
+  redis: ['prefix', 'family'],
+  rediss: ['prefix', 'family'],
+};
+
+/**
+ * Opens the backend a broker URL names. A relative SQLite path is resolved
+ * against the current directory, and the resolved path is logged at info level.
+ */
+export function openBroker(url: string, options: BackendOptions, logger: Logger = silentLogger): Backend {
+  const scheme = url.slice(0, Math.max(0, url.indexOf('://')));
+  const known = KNOWN_PARAMETERS[scheme];
+  if (known === undefined) {
+    throw new ConfigError(`unsupported broker URL "${redact(url)}": use sqlite://, redis://, rediss:// or memory://`);
+  }
+  const queryAt = url.indexOf('?');
+  const params = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+  for (const name of params.keys()) {
+    if (!known.includes(name)) {
+      const expected = known.length === 0 ? `${scheme}:// takes none` : `known for ${scheme}://: ${known.join(', ')}`;
+      throw new ConfigError(`unknown parameter "${name}" in broker URL "${redact(url)}" (${expected})`);
+    }
+  }
   switch (scheme) {
     case 'memory':
       return new MemoryBackend(options);
     case 'sqlite': {
-      const [filename = '', query = ''] = url.slice('sqlite://'.length).split('?', 2);
-      if (filename.length === 0) throw new ConfigError(`broker URL "${url}" names no database file`);
-      const poll = new URLSearchParams(query).get('pollIntervalMs');
+      const path = url.slice('sqlite://'.length, queryAt === -1 ? undefined : queryAt);
+      if (path.length === 0) throw new ConfigError(`broker URL "${url}" names no database file`);
+      const poll = params.get('pollIntervalMs');
       const pollIntervalMs = poll === null ? undefined : positive('pollIntervalMs', Number(poll));
+      let filename = path;
+      if (path !== ':memory:' && !isAbsolute(path)) {
+        filename = resolve(path);
+        logger.info({ broker: 'sqlite', filename }, `sqlite broker file: ${filename}`);
+      }
       return new SqliteBackend({ ...options, filename, pollIntervalMs });
     }
-    case 'redis':
-    case 'rediss': {
+    default: {
       const parsed = new URL(url);
       const prefix = parsed.searchParams.get('prefix') ?? undefined;
       parsed.searchParams.delete('prefix');
+      const family = parsed.searchParams.get('family');
+      if (family !== null && !['0', '4', '6'].includes(family)) {
+        throw new ConfigError(`family in broker URL "${redact(url)}" must be 4, 6 or 0 (either), got "${family}"`);
+      }
       return new RedisBackend({ ...options, url: parsed.toString(), prefix });
     }
-    default:
-      throw new ConfigError(`unsupported broker URL "${url}": use sqlite://, redis:// or memory://`);
+  }
+}
+
+/** The URL with its password, if any, hidden: it goes into error messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }
 
