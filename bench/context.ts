@@ -10,6 +10,10 @@ export interface Settings {
   latencyGapMs: number;
   /** Tasks in the commands workload. */
   commandTasks: number;
+  /** Bulk workload: tasks per system and round, tasks per bulk call, interleaved rounds. */
+  bulkTasks: number;
+  bulkBatch: number;
+  bulkRounds: number;
   runs: number;
 }
 

@@ -3,9 +3,10 @@
  * the same Redis and machine. See docs/benchmarks.md for what is measured.
  *
  *   --quick                       fewer tasks, one run (no docs unless --docs)
- *   --only=throughput,latency,commands
+ *   --only=throughput,latency,commands,bulk
  *   --systems=errand-redis,bullmq,bee-queue,errand-sqlite
  *   --runs=3 --tasks=20000 --latency-tasks=1000 --command-tasks=5000
+ *   --bulk-tasks=20000 --bulk-batch=1000 --bulk-rounds=3   (bulk: interleaved rounds, run once)
  *   --docs / --no-docs            write docs/benchmarks.md (default: only for a full run)
  *   --json=path                   also write the raw results
  *   --profile                     CPU-profile errand instead (see profile.ts)
@@ -23,11 +24,12 @@ import { renderText, writeMarkdown } from './report.js';
 import type { BenchResults, SystemInfo } from './results.js';
 import { installFlushCounter } from './socket-count.js';
 import { loadSystem, SYSTEM_NAMES, type BenchSystem, type SystemName } from './systems/index.js';
+import { runBulk } from './workloads/bulk.js';
 import { runCommands } from './workloads/commands.js';
 import { runLatency } from './workloads/latency.js';
 import { PHASES, runThroughput, type ThroughputPhase } from './workloads/throughput.js';
 
-const WORKLOADS = ['throughput', 'latency', 'commands'] as const;
+const WORKLOADS = ['throughput', 'latency', 'commands', 'bulk'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface Cli {
@@ -55,6 +57,9 @@ function parseArgs(argv: string[]): Cli {
     'tasks',
     'latency-tasks',
     'command-tasks',
+    'bulk-tasks',
+    'bulk-batch',
+    'bulk-rounds',
     'docs',
     'no-docs',
     'json',
@@ -84,6 +89,9 @@ function parseArgs(argv: string[]): Cli {
     latencyTasks: num('latency-tasks', quick ? 300 : 1000),
     latencyGapMs: 5,
     commandTasks: num('command-tasks', quick ? 1000 : 5000),
+    bulkTasks: num('bulk-tasks', quick ? 10_000 : 20_000),
+    bulkBatch: num('bulk-batch', 1000),
+    bulkRounds: num('bulk-rounds', 3),
   };
   const workloads = list('only', WORKLOADS);
   const systems = list('systems', SYSTEM_NAMES);
@@ -190,6 +198,7 @@ async function main(): Promise<void> {
     throughput: [],
     latency: [],
     commands: [],
+    bulk: [],
     errors: [],
     profiles: [],
   };
@@ -250,6 +259,15 @@ async function main(): Promise<void> {
                 `result p50/p99 ${s.toResult.p50.toFixed(2)}/${s.toResult.p99.toFixed(2)} ms`,
             );
           });
+        }
+      }
+      if (run === 1 && cli.workloads.includes('bulk') && systems.length > 0) {
+        try {
+          results.bulk!.push(...(await runBulk(ctx, systems)));
+        } catch (error) {
+          const message = `bulk: ${error instanceof Error ? error.message : String(error)}`;
+          results.errors.push(message);
+          log(`ERROR ${message.split('\n')[0]}`);
         }
       }
       if (run === 1 && cli.workloads.includes('commands')) {

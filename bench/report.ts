@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResults } from './results.js';
 import { median, ratio } from './stats.js';
 import type { SystemName } from './systems/types.js';
+import { BULK_WARM_UP_BATCHES, type BulkSample } from './workloads/bulk.js';
 import type { CommandsSample, WindowCounts } from './workloads/commands.js';
 import { WARM_UP, type LatencySample } from './workloads/latency.js';
 import { PHASES, type ThroughputPhase, type ThroughputSample } from './workloads/throughput.js';
@@ -164,6 +165,55 @@ function throughputTables(results: BenchResults): Table[] {
     ],
   };
   return [summary, perRun, flushes];
+}
+
+function bulkOf(results: BenchResults, system: string): BulkSample[] {
+  return (results.bulk ?? []).filter((s) => s.system === system).sort((a, b) => a.round - b.round);
+}
+
+/** Median bulk rate of a system, and of its within-round ratio to a peer. */
+function bulkMedian(results: BenchResults, system: string): number {
+  return median(bulkOf(results, system).map((s) => s.perSec));
+}
+
+function bulkRatio(results: BenchResults, system: string, peer: string): number {
+  const peerBy = new Map(bulkOf(results, peer).map((s) => [s.round, s.perSec]));
+  return median(bulkOf(results, system).map((s) => ratio(s.perSec, peerBy.get(s.round))));
+}
+
+function bulkTables(results: BenchResults): Table[] {
+  const bulk = results.bulk ?? [];
+  if (bulk.length === 0) return [];
+  const { tasks, batch } = bulk[0]!;
+  const rounds = [...new Set(bulk.map((s) => s.round))].sort((a, b) => a - b);
+  const systems = measured(results).filter((s) => bulkOf(results, s).length > 0);
+  const peer = systems.includes('bee-queue') ? 'bee-queue' : undefined;
+  return [
+    {
+      title: `Bulk enqueue, ${int(tasks)} tasks in batches of ${int(batch)} (tasks/s, median of ${rounds.length} interleaved round${rounds.length > 1 ? 's' : ''})`,
+      headers: [
+        'system',
+        'bulk call',
+        ...rounds.map((r) => `round ${r}`),
+        'median',
+        ...(peer ? [`vs ${peer} (median of within-round ratios)`] : []),
+      ],
+      rows: systems.map((system) => {
+        const samples = bulkOf(results, system);
+        return [
+          system,
+          samples[0]!.method,
+          ...rounds.map((r) => int(samples.find((s) => s.round === r)?.perSec ?? NaN)),
+          int(bulkMedian(results, system)),
+          ...(peer ? [system === peer ? '1.00x' : x(bulkRatio(results, system, peer))] : []),
+        ];
+      }),
+      notes: [
+        `One bulk call per batch from the harness process, each awaited before the next; no worker runs. ${BULK_WARM_UP_BATCHES} warm-up batches per system and round are not counted; storage is emptied before each system's turn.`,
+        'errand-redis: task.delayMany is one enqueueMany, one script call per 1,000 tasks (ids, JSON checks and encoding in the producer). bee-queue: saveAll pipelines one addJob script call per job (one batch, one round trip). BullMQ: addBulk pipelines one add-job script call per job. errand-sqlite: one transaction per batch.',
+      ],
+    },
+  ];
 }
 
 function ratioTable(results: BenchResults): Table | undefined {
@@ -364,6 +414,14 @@ export function targets(results: BenchResults): Target[] {
     const p99 = median(runs.map((r) => lat(results, 'errand-redis', r)?.toStart.p99 ?? NaN));
     list.push({ target: 'errand-redis p99 enqueue → start < 2 ms', measured: `${ms(p99)} ms`, met: check(p99, (v) => v < 2) });
   }
+  if (bulkOf(results, 'errand-redis').length > 0 && bulkOf(results, 'bee-queue').length > 0) {
+    const r = bulkRatio(results, 'errand-redis', 'bee-queue');
+    list.push({
+      target: 'errand-redis task.delayMany ≥ bee-queue queue.saveAll (bulk enqueue)',
+      measured: x(r),
+      met: check(r, (v) => v >= 1),
+    });
+  }
   const cmd = results.commands.find((c) => c.system === 'errand-redis' && c.process);
   if (cmd) {
     const calls = total(cmd, (w) => (cmd.commandstatsPolluted ? w.monitor.total : w.commandstats)) / cmd.tasks;
@@ -409,6 +467,7 @@ function profileTables(results: BenchResults): Table[] {
 export function allTables(results: BenchResults): Table[] {
   return [
     ...throughputTables(results),
+    ...bulkTables(results),
     ratioTable(results),
     ...latencyTable(results),
     ...commandTables(results),
@@ -476,7 +535,8 @@ export function renderMarkdown(results: BenchResults, previous?: string): string
     'redis-server --port 6379            # Redis 7 on 127.0.0.1:6379; the bench uses db 15 only (BENCH_REDIS_DB) and flushes it between systems',
     'npm run bench                       # everything: 3 interleaved runs, about 10 minutes; writes this file',
     'npm run bench -- --quick            # fewer tasks, one run (does not write this file unless --docs)',
-    'npm run bench -- --only=throughput,latency,commands --systems=errand-redis,bullmq,bee-queue,errand-sqlite',
+    'npm run bench -- --only=throughput,latency,commands,bulk --systems=errand-redis,bullmq,bee-queue,errand-sqlite',
+    'npm run bench -- --only=bulk --bulk-tasks=20000 --bulk-batch=1000   # bulk enqueue only, 3 interleaved rounds (about 20 s)',
     'npm run bench -- --profile          # CPU profiles of errand (worker and producer), top functions',
     '```',
     '',

@@ -1,5 +1,6 @@
 import type { Settings } from './context.js';
 import type { SystemName } from './systems/types.js';
+import type { BulkSample } from './workloads/bulk.js';
 import type { CommandsSample } from './workloads/commands.js';
 import type { LatencySample } from './workloads/latency.js';
 import type { ThroughputSample } from './workloads/throughput.js';
@@ -44,6 +45,8 @@ export interface BenchResults {
   throughput: ThroughputSample[];
   latency: LatencySample[];
   commands: CommandsSample[];
+  /** Absent in results written before the bulk workload existed. */
+  bulk?: BulkSample[];
   errors: string[];
   profiles: ProfileEntry[];
 }

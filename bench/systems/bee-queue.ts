@@ -54,6 +54,14 @@ async function openProducer({ watchResults }: { watchResults: boolean }): Promis
       const errors = await queue.saveAll(jobs);
       if (errors.size > 0) throw new Error(`bee-queue saveAll: ${errors.size} jobs failed`);
     },
+    batch: {
+      method: 'queue.saveAll(jobs)',
+      async enqueue(start, count) {
+        const jobs = Array.from({ length: count }, (_, i) => queue.createJob({ i: start + i }));
+        const errors = await queue.saveAll(jobs);
+        if (errors.size > 0) throw new Error(`bee-queue saveAll: ${errors.size} jobs failed`);
+      },
+    },
     async send(index) {
       const job = await queue.createJob({ i: index }).save();
       const id = job.id;

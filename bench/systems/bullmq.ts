@@ -40,6 +40,12 @@ async function openProducer({ watchResults }: { watchResults: boolean }): Promis
     async enqueueBulk(count) {
       await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'noop', data: { i } })));
     },
+    batch: {
+      method: 'queue.addBulk(jobs)',
+      async enqueue(start, count) {
+        await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'noop', data: { i: start + i } })));
+      },
+    },
     async send(index) {
       const job = await queue.add('noop', { i: index });
       const id = job.id!;

@@ -27,8 +27,13 @@ export interface BenchSystem {
 export interface Producer {
   /** Enqueues `count` tasks (args: their index) in one go, the system's bulk way. */
   enqueueBulk(count: number): Promise<void>;
-  /** An alternative bulk path, when the system has one worth reporting (errand: backend.enqueueMany). */
+  /** An alternative bulk path, when the system has one worth reporting (errand: task.delayMany). */
   readonly altBulk?: { method: string; enqueue(count: number): Promise<void> };
+  /**
+   * The system's one-call bulk enqueue, for the bulk workload: stores tasks
+   * `start` … `start + count - 1` (args: their index) in one call.
+   */
+  readonly batch: { method: string; enqueue(start: number, count: number): Promise<void> };
   /**
    * Enqueues one task; resolves once it is stored, with a promise of the
    * handler's return value as this producer learns it (needs watchResults).

@@ -26,7 +26,12 @@ export interface Backend {
 
   /** Stores a new task durably (state PENDING, version 1); a duplicate id is a BrokerError. */
   enqueue(task: NewTask): Promise<EnqueueOutcome>;
-  /** Same as enqueue for many tasks, in as few round trips as the adapter can. */
+  /**
+   * Same as enqueue for many tasks, outcomes in order: one round trip or
+   * transaction per batch (Redis: one script call per 1000 tasks, each
+   * atomic). Idempotency keys apply within the batch too: a later item with
+   * an earlier item's key gets that item's id.
+   */
   enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]>;
 
   /**
@@ -133,6 +138,12 @@ export interface EnqueueOutcome {
   id: string;
   /** False when the idempotency key matched a known task. */
   created: boolean;
+  /**
+   * True when the key matched a known task whose name or payload differs from
+   * this one's (a key reused for other work); decided in the same atomic step
+   * as the key lookup. Absent otherwise.
+   */
+  conflict?: boolean;
 }
 
 export interface ClaimRequest {
@@ -156,4 +167,10 @@ export interface ClaimedTask {
   retries: number;
   enqueuedAt: number;
   workerId: string;
+  /**
+   * Set by the adapter when the stored record cannot be read (the reason,
+   * naming the task and the field); name, queue or payload may then be
+   * placeholders. The engine dead-letters such a delivery with a DecodeError.
+   */
+  undecodable?: string;
 }

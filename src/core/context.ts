@@ -7,8 +7,12 @@ export interface RetryRequestOptions {
   error?: unknown;
 }
 
-/** What a task handler receives as its first argument. */
-export interface TaskContext {
+/**
+ * What a task handler receives as its first argument. `Meta` is the type of
+ * the progress meta: annotate the handler's ctx as `TaskContext<{ step: string }>`
+ * and it flows to the browser (`watchTask<typeof task>`, `useTaskStatus<typeof task>`).
+ */
+export interface TaskContext<Meta extends JsonValue = JsonValue> {
   readonly id: string;
   readonly name: string;
   /** 1-based: how many times a worker has started this task, this time included. */
@@ -20,7 +24,7 @@ export interface TaskContext {
   /** Retries the task (within its retry.max), then ends this attempt: it never returns. */
   retry(options?: RetryRequestOptions): never;
   /** Reports progress (state PROGRESS); a burst of calls is coalesced, the latest wins. */
-  progress(current: number, total?: number, meta?: JsonValue): Promise<void>;
+  progress(current: number, total?: number, meta?: Meta): Promise<void>;
 }
 
 /** Thrown by ctx.retry(); the worker turns it into a retry outcome. */

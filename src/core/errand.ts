@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { AsyncResult } from './async-result.js';
-import type { Backend, NewTask } from './backend.js';
-import { now } from './clock.js';
-import { ClosedError, ConfigError, DuplicateTaskError } from './errors.js';
+import type { Backend, EnqueueOutcome, NewTask } from './backend.js';
+import { systemClock, type Clock } from './clock.js';
+import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
 import { encodeJson } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createRetryPolicy } from './retry-policy.js';
-import type { ApplyOptions, Task, TaskDefinition, TaskHandler, TaskOptions } from './task.js';
-import type { DeadLetter, TaskInfo } from './types.js';
+import type { RunDependencies } from './run-task.js';
+import type {
+  ApplyOptions,
+  BulkItem,
+  IdempotencyOptions,
+  SendItem,
+  Task,
+  TaskDefinition,
+  TaskHandler,
+  TaskOptions,
+} from './task.js';
+import type { DeadLetter, JsonValue, TaskInfo } from './types.js';
 import { watchTask, type WatchOptions } from './watch.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
@@ -17,7 +27,27 @@ export interface ErrandOptions {
   logger?: Logger;
   /** Close the backend on close() (default true; false when the caller owns it). */
   ownsBackend?: boolean;
+  /**
+   * Where enqueue times, countdowns, retry backoff and time limits take the
+   * time from (default: the system clock). The backend must read the same
+   * clock: only MemoryBackend takes one (its `clock` option); errand/testing
+   * wires both.
+   */
+  clock?: Clock;
+  /** What to do when an idempotency key is reused with other arguments (default { onConflict: 'warn' }). */
+  idempotency?: IdempotencyOptions;
 }
+
+/** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
+type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency'>;
+
+interface Pending {
+  definition: Sendable;
+  args: unknown[];
+  options: ApplyOptions;
+}
+
+const NO_OPTIONS: ApplyOptions = Object.freeze({});
 
 export const DEFAULT_PAYLOAD_LIMIT = 1024 * 1024;
 
@@ -33,6 +63,9 @@ export class Errand {
   private readonly payloadLimitBytes: number;
   private readonly logger: Logger;
   private readonly ownsBackend: boolean;
+  private readonly onConflict: 'warn' | 'error';
+  /** Where this app takes the time from (see ErrandOptions.clock). */
+  readonly clock: Clock;
   private closed = false;
 
   constructor(backend: Backend, options: ErrandOptions = {}) {
@@ -40,10 +73,19 @@ export class Errand {
     this.payloadLimitBytes = options.payloadLimitBytes ?? DEFAULT_PAYLOAD_LIMIT;
     this.logger = options.logger ?? silentLogger;
     this.ownsBackend = options.ownsBackend ?? true;
+    this.clock = options.clock ?? systemClock;
+    this.onConflict = checkIdempotency('idempotency', options.idempotency)?.onConflict ?? 'warn';
   }
 
-  /** Registers a task; argument and result types flow from `handler` to delay/applyAsync. */
-  task<A extends unknown[], R>(name: string, handler: TaskHandler<A, R>, options: TaskOptions = {}): Task<A, Awaited<R>> {
+  /**
+   * Registers a task; argument and result types flow from `handler` to delay/applyAsync, and
+   * the progress meta type from its ctx annotation (`ctx: TaskContext<{ step: string }>`).
+   */
+  task<A extends unknown[], R, M extends JsonValue = JsonValue>(
+    name: string,
+    handler: TaskHandler<A, R, M>,
+    options: TaskOptions = {},
+  ): Task<A, Awaited<R>, M> {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('a task needs a non-empty name');
     if (this.registry.has(name)) throw new DuplicateTaskError(name);
     if (options.timeout !== undefined && !(options.timeout > 0)) throw new ConfigError(`task ${name}: timeout must be > 0 ms`);
@@ -54,19 +96,37 @@ export class Errand {
       timeoutMs: options.timeout,
       retry: createRetryPolicy(options.retry),
       maxRedeliveries: options.maxRedeliveries ?? 5,
+      idempotency: checkIdempotency(`task ${name}: idempotency`, options.idempotency),
     };
     this.registry.set(name, definition);
     return {
       name,
-      delay: (...args: A) => this.send<Awaited<R>>(definition, args, {}),
-      applyAsync: (args: A, applyOptions?: ApplyOptions) => this.send<Awaited<R>>(definition, args, applyOptions ?? {}),
+      delay: (...args: A) => this.send<Awaited<R>>(definition, args, NO_OPTIONS),
+      applyAsync: (args: A, applyOptions?: ApplyOptions) => this.send<Awaited<R>>(definition, args, applyOptions ?? NO_OPTIONS),
+      delayMany: async (argsList: readonly A[]) =>
+        this.sendMany<Awaited<R>>(list(argsList, 'delayMany').map((args) => ({ definition, args, options: NO_OPTIONS }))),
+      applyAsyncMany: async (items: ReadonlyArray<BulkItem<A>>) =>
+        this.sendMany<Awaited<R>>(
+          list(items, 'applyAsyncMany').map((item) => ({ definition, args: item?.args, options: item?.options ?? NO_OPTIONS })),
+        ),
     };
   }
 
   /** Enqueues a task by name (for producers that do not import the handler). */
   sendTask<R = unknown>(name: string, args: unknown[], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    const definition = this.registry.get(name) ?? { name, queue: 'default' };
-    return this.send<R>(definition, args, options);
+    return this.send<R>(this.definitionOf(name), args, options);
+  }
+
+  /** Enqueues tasks by name, any mix of names, in one round trip; see Task.delayMany. */
+  async sendTaskMany<R = unknown>(items: readonly SendItem[]): Promise<Array<AsyncResult<R>>> {
+    return this.sendMany<R>(
+      list(items, 'sendTaskMany').map((item, i) => {
+        if (typeof item?.name !== 'string' || item.name.length === 0) {
+          throw new ConfigError(`items[${i}]: a task needs a non-empty name`);
+        }
+        return { definition: this.definitionOf(item.name), args: item.args, options: item.options ?? NO_OPTIONS };
+      }),
+    );
   }
 
   /** A handle on a task by id. */
@@ -82,11 +142,7 @@ export class Errand {
   /** A worker that runs this app's tasks; call start() on it. */
   worker(options?: WorkerOptions): Worker {
     this.assertOpen();
-    const worker = new Worker(
-      { backend: this.backend, registry: this.registry, payloadLimitBytes: this.payloadLimitBytes, logger: this.logger },
-      options,
-      () => this.close(),
-    );
+    const worker = new Worker(this.runDependencies(), options, () => this.close());
     this.workers.add(worker);
     return worker;
   }
@@ -101,6 +157,21 @@ export class Errand {
     return [...this.registry.keys()];
   }
 
+  /**
+   * What running a claimed task needs (the registry, limits, logger, clock):
+   * for the engine and errand/testing, not a stable API.
+   * @internal
+   */
+  runDependencies(): RunDependencies {
+    return {
+      backend: this.backend,
+      registry: this.registry,
+      payloadLimitBytes: this.payloadLimitBytes,
+      logger: this.logger,
+      clock: this.clock,
+    };
+  }
+
   /** Stops this app's workers and closes the broker connection it opened. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -109,30 +180,97 @@ export class Errand {
     if (this.ownsBackend) await this.backend.close();
   }
 
-  private async send<R>(
-    definition: Pick<TaskDefinition, 'name' | 'queue'>,
-    args: unknown[],
-    options: ApplyOptions,
-  ): Promise<AsyncResult<R>> {
+  private definitionOf(name: string): Sendable {
+    return this.registry.get(name) ?? { name, queue: 'default' };
+  }
+
+  private async send<R>(definition: Sendable, args: unknown[], options: ApplyOptions): Promise<AsyncResult<R>> {
     this.assertOpen();
-    const enqueuedAt = now();
+    const task = this.newTask(definition, args, options, this.clock.now(), 'args');
+    const outcome = await this.backend.enqueue(task);
+    if (outcome.conflict) this.conflict(definition, task, outcome, options);
+    return new AsyncResult<R>(outcome.id, this.backend);
+  }
+
+  /** Checks every item, then stores them all with one enqueueMany: nothing is stored when an item is bad. */
+  private async sendMany<R>(items: readonly Pending[]): Promise<Array<AsyncResult<R>>> {
+    this.assertOpen();
+    if (items.length === 0) return [];
+    const at = this.clock.now();
+    const tasks = new Array<NewTask>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const { definition, args, options } = items[i]!;
+      try {
+        if (!Array.isArray(args)) throw new ConfigError('args must be an array of arguments');
+        tasks[i] = this.newTask(definition, args, options, at, `items[${i}].args`);
+      } catch (error) {
+        // SerializationError and PayloadTooLargeError name items[i] in their path already
+        throw error instanceof ConfigError ? new ConfigError(`items[${i}]: ${error.message}`, { cause: error }) : error;
+      }
+    }
+    const outcomes = await this.backend.enqueueMany(tasks);
+    if (outcomes.length !== tasks.length) {
+      throw new BrokerError(`the ${this.backend.kind} broker answered ${outcomes.length} outcomes for ${tasks.length} tasks`);
+    }
+    let refused: unknown;
+    const results = outcomes.map((outcome, i) => {
+      if (outcome.conflict) {
+        const item = items[i]!;
+        try {
+          this.conflict(item.definition, tasks[i]!, outcome, item.options, i);
+        } catch (error) {
+          refused ??= error;
+        }
+      }
+      return new AsyncResult<R>(outcome.id, this.backend);
+    });
+    if (refused !== undefined) throw refused;
+    return results;
+  }
+
+  /** Checks and encodes one task; throws ConfigError, SerializationError or PayloadTooLargeError. */
+  private newTask(definition: Sendable, args: unknown[], options: ApplyOptions, enqueuedAt: number, what: string): NewTask {
     const task: NewTask = {
       id: randomUUID(),
       name: definition.name,
       queue: options.queue ?? definition.queue,
-      payload: encodeJson(args, 'args', this.payloadLimitBytes),
+      payload: encodeJson(args, what, this.payloadLimitBytes),
       enqueuedAt,
       runAt: dueTime(options, enqueuedAt),
     };
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
-    const outcome = await this.backend.enqueue(task);
-    return new AsyncResult<R>(outcome.id, this.backend);
+    if (options.idempotency !== undefined) checkIdempotency('idempotency', options.idempotency);
+    return task;
+  }
+
+  /** A known task holds this key with another name or other arguments: warn, or throw. */
+  private conflict(definition: Sendable, task: NewTask, outcome: EnqueueOutcome, options: ApplyOptions, index?: number): void {
+    const policy = options.idempotency?.onConflict ?? definition.idempotency?.onConflict ?? this.onConflict;
+    const key = task.idempotencyKey ?? '';
+    if (policy === 'error') throw new IdempotencyConflictError(key, outcome.id, index);
+    this.logger.warn(
+      { task: task.name, idempotencyKey: key, taskId: outcome.id, ...(index === undefined ? {} : { index }) },
+      'idempotency key reused with other arguments: returning the known task, enqueueing nothing',
+    );
   }
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError();
   }
+}
+
+function list<T>(items: readonly T[], what: string): readonly T[] {
+  if (!Array.isArray(items)) throw new ConfigError(`${what} needs an array`);
+  return items;
+}
+
+function checkIdempotency(what: string, options: IdempotencyOptions | undefined): IdempotencyOptions | undefined {
+  const policy = options?.onConflict;
+  if (policy !== undefined && policy !== 'warn' && policy !== 'error') {
+    throw new ConfigError(`${what}.onConflict must be 'warn' or 'error', got ${String(policy)}`);
+  }
+  return options;
 }
 
 function dueTime(options: ApplyOptions, at: number): number {

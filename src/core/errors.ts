@@ -15,8 +15,10 @@
  * ├─ WorkerLostError        ERR_WORKER_LOST       a task was redelivered too often after worker crashes
  * ├─ MaxRetriesExceededError ERR_MAX_RETRIES     ctx.retry() was called with no retries left
  * ├─ ShutdownError          ERR_SHUTDOWN          the worker stopped before the task finished
+ * ├─ IdempotencyConflictError ERR_IDEMPOTENCY_CONFLICT an idempotency key was reused with other arguments (onConflict: 'error')
  * ├─ BrokerError            ERR_BROKER            the broker failed or answered something unexpected
- * └─ ClosedError            ERR_CLOSED            the app or broker was used after close()
+ * ├─ ClosedError            ERR_CLOSED            the app or broker was used after close()
+ * └─ AuthorizationError     ERR_UNAUTHORIZED      (errand/web) an authorize hook refused a request with 401/403/404
  */
 export class ErrandError extends Error {
   readonly code: string;
@@ -119,6 +121,25 @@ export class ShutdownError extends ErrandError {
   constructor(message = 'the worker is shutting down') {
     super('ERR_SHUTDOWN', message);
   }
+}
+
+export class IdempotencyConflictError extends ErrandError {
+  readonly idempotencyKey: string;
+  /** The id of the task already known under the key (what a plain duplicate would have returned). */
+  readonly taskId: string;
+  /** The item's position, for a bulk enqueue. */
+  readonly index?: number;
+  constructor(key: string, taskId: string, index?: number) {
+    super('ERR_IDEMPOTENCY_CONFLICT', conflictMessage(key, taskId, index));
+    this.idempotencyKey = key;
+    this.taskId = taskId;
+    if (index !== undefined) this.index = index;
+  }
+}
+
+function conflictMessage(key: string, taskId: string, index: number | undefined): string {
+  const message = `idempotency key "${key}" belongs to task ${taskId}, enqueued with another name or other arguments; nothing new was enqueued for it`;
+  return index === undefined ? message : `items[${index}]: ${message} (the batch's other items were enqueued)`;
 }
 
 export class BrokerError extends ErrandError {

@@ -13,9 +13,13 @@ export interface BackoffOptions {
 }
 
 export interface RetryOptions {
-  /** Which errors retry: error classes, or a predicate. Default: none (only ctx.retry() retries). */
+  /**
+   * Which errors retry: error classes (subclasses match too), or a predicate.
+   * Default: every error when `max` is given (`retry: { max: 3 }` retries
+   * whatever the handler throws), else none (only ctx.retry() retries).
+   */
   on?: ErrorClass[] | ((error: unknown) => boolean);
-  /** How many retries at most (default 3). */
+  /** How many retries at most (default 3); giving it without `on` retries every error. */
   max?: number;
   backoff?: BackoffOptions;
 }
@@ -37,8 +41,21 @@ export function createRetryPolicy(options: RetryOptions = {}, random: () => numb
   if (!Number.isInteger(max) || max < 0) throw new ConfigError(`retry.max must be a whole number >= 0, got ${max}`);
   if (!(base >= 0) || !(cap >= 0)) throw new ConfigError('retry.backoff base and cap must be >= 0');
   const on = options.on;
+  if (on !== undefined && typeof on !== 'function' && !Array.isArray(on)) {
+    throw new ConfigError('retry.on must be an array of error classes or a predicate');
+  }
+  const proto = typeof on === 'function' ? (on as { prototype?: unknown }).prototype : undefined;
+  if (typeof on === 'function' && (proto === Error.prototype || proto instanceof Error)) {
+    throw new ConfigError(`retry.on takes an array of error classes: write on: [${on.name}]`);
+  }
   const matches =
-    on === undefined ? () => false : typeof on === 'function' ? on : (error: unknown) => on.some((cls) => error instanceof cls);
+    on === undefined
+      ? options.max !== undefined
+        ? () => true
+        : () => false
+      : typeof on === 'function'
+        ? on
+        : (error: unknown) => on.some((cls) => error instanceof cls);
   return {
     max,
     matches,

@@ -1,8 +1,8 @@
 import type { Backend, ClaimedTask } from './backend.js';
-import { now } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { RetryRequest, type TaskContext } from './context.js';
 import { DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
-import { encodeJson } from './json.js';
+import { decodeJson, encodeJson } from './json.js';
 import type { Logger } from './logger.js';
 import { describeError, type AbortCause, type Outcome } from './outcome.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -14,6 +14,8 @@ export interface RunDependencies {
   registry: ReadonlyMap<string, TaskDefinition>;
   payloadLimitBytes: number;
   logger: Logger;
+  /** Time limits and retry due times (default: the system clock). */
+  clock?: Clock;
 }
 
 /** One attempt in a worker: its delivery and the means to abort it. */
@@ -87,13 +89,15 @@ function decode(
   registry: ReadonlyMap<string, TaskDefinition>,
   task: ClaimedTask,
 ): { definition: TaskDefinition; args: unknown[] } | Error {
+  // the adapter could not read the stored record itself
+  if (task.undecodable !== undefined) return new DecodeError(task.undecodable);
   const definition = registry.get(task.name);
   if (!definition) return new UnknownTaskError(task.name);
   let args: unknown;
   try {
-    args = JSON.parse(task.payload);
-  } catch (cause) {
-    return new DecodeError(`the arguments of task ${task.id} are not valid JSON`, { cause });
+    args = decodeJson(task.payload, `the arguments of task ${task.id}`);
+  } catch (error) {
+    return error as DecodeError;
   }
   if (!Array.isArray(args)) return new DecodeError(`the arguments of task ${task.id} are not an array`);
   return { definition, args };
@@ -129,7 +133,7 @@ async function execute(
   };
   const timer =
     definition.timeoutMs !== undefined
-      ? setTimeout(() => {
+      ? (deps.clock ?? systemClock).setTimer(() => {
           running.abort('timeout', new TimeoutError(`task ${task.name} exceeded its time limit of ${definition.timeoutMs} ms`));
         }, definition.timeoutMs)
       : undefined;
@@ -151,7 +155,7 @@ async function execute(
     if (settled.kind === 'success' || cause === undefined) return settled;
     return outcomeOfAbort(cause, running.abortReason);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) (deps.clock ?? systemClock).clearTimer(timer);
     await reporter.close();
   }
 }
@@ -216,5 +220,5 @@ async function record(deps: RunDependencies, definition: TaskDefinition, task: C
 async function retry(deps: RunDependencies, task: ClaimedTask, error: unknown, delayMs: number): Promise<void> {
   const info = describeError(error ?? new Error('retry requested'));
   deps.logger.info({ taskId: task.id, task: task.name, delayMs, err: info }, 'task will retry');
-  await deps.backend.retryLater(task, info, now() + Math.max(0, delayMs));
+  await deps.backend.retryLater(task, info, (deps.clock ?? systemClock).now() + Math.max(0, delayMs));
 }

@@ -1,8 +1,13 @@
 import type { TaskContext } from './context.js';
 import type { AsyncResult } from './async-result.js';
 import type { RetryOptions, RetryPolicy } from './retry-policy.js';
+import type { JsonValue } from './types.js';
 
-export type TaskHandler<A extends unknown[], R> = (ctx: TaskContext, ...args: A) => R | Promise<R>;
+/** `M` is the progress meta type, inferred from the ctx annotation (`ctx: TaskContext<{ step: string }>`). */
+export type TaskHandler<A extends unknown[], R, M extends JsonValue = JsonValue> = (
+  ctx: TaskContext<M>,
+  ...args: A
+) => R | Promise<R>;
 
 export interface TaskOptions {
   /** Queue the task goes to unless applyAsync says otherwise (default 'default'). */
@@ -12,6 +17,17 @@ export interface TaskOptions {
   retry?: RetryOptions;
   /** How many times a task may be redelivered after its worker died, beyond its retries (default 5). */
   maxRedeliveries?: number;
+  /** What to do when an idempotency key is reused with other arguments (default: the app's, else 'warn'). */
+  idempotency?: IdempotencyOptions;
+}
+
+export interface IdempotencyOptions {
+  /**
+   * A key that matches a known task enqueued with another name or other
+   * arguments: 'warn' logs a warning and returns the known task's id (as a
+   * plain duplicate does); 'error' throws IdempotencyConflictError.
+   */
+  onConflict?: 'warn' | 'error';
 }
 
 export interface ApplyOptions {
@@ -24,15 +40,50 @@ export interface ApplyOptions {
   queue?: string;
   /** Not started by then (ms from now, or a time): REVOKED instead of run. */
   expires?: number | Date;
+  /** Overrides the task's and the app's idempotency options for this call. */
+  idempotency?: IdempotencyOptions;
 }
 
-/** A registered task: what a worker runs and what producers enqueue. */
-export interface Task<A extends unknown[], R> {
+/** One item of applyAsyncMany. */
+export interface BulkItem<A extends unknown[]> {
+  args: A;
+  options?: ApplyOptions;
+}
+
+/** One item of app.sendTaskMany. */
+export interface SendItem {
+  name: string;
+  args: unknown[];
+  options?: ApplyOptions;
+}
+
+/**
+ * The types a task carries for other code to read (`typeof task`), such as
+ * errand/client's `watchTask<typeof task>`. Type-only: no such value exists.
+ */
+export interface TaskTypes<A extends unknown[], R, M> {
+  readonly args: A;
+  readonly result: R;
+  readonly progress: M;
+}
+
+/** A registered task: what a worker runs and what producers enqueue. `M` is its progress meta type. */
+export interface Task<A extends unknown[], R, M extends JsonValue = JsonValue> {
   readonly name: string;
+  /** Type-only (always undefined at run time): the argument, result and progress meta types. */
+  readonly '~types'?: TaskTypes<A, R, M>;
   /** Enqueues the task with these arguments; resolves once it is durably stored. */
   delay(...args: A): Promise<AsyncResult<R>>;
   /** Enqueues with options: countdown, eta, idempotencyKey, queue, expires. */
   applyAsync(args: A, options?: ApplyOptions): Promise<AsyncResult<R>>;
+  /**
+   * Enqueues one task per argument list in one round trip (one transaction),
+   * results in order. Every item is checked before anything is stored: a bad
+   * one throws (naming its index) and stores nothing.
+   */
+  delayMany(argsList: readonly A[]): Promise<Array<AsyncResult<R>>>;
+  /** delayMany with options per item. */
+  applyAsyncMany(items: ReadonlyArray<BulkItem<A>>): Promise<Array<AsyncResult<R>>>;
 }
 
 /** What the worker needs to run a task; internal to the engine. */
@@ -43,4 +94,5 @@ export interface TaskDefinition {
   readonly timeoutMs?: number;
   readonly retry: RetryPolicy;
   readonly maxRedeliveries: number;
+  readonly idempotency?: IdempotencyOptions;
 }

@@ -6,6 +6,7 @@ import { BrokerError, ConfigError, ShutdownError, TaskRevokedError, WorkerLostEr
 import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
 import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
 import { ThreadLeaseKeeper } from './leases/thread-lease-keeper.js';
+import { trackClosed, trackOpened } from './resources.js';
 import { runTask, RunningTask, type RunDependencies } from './run-task.js';
 
 export interface WorkerOptions {
@@ -132,9 +133,13 @@ export class Worker {
   async start(): Promise<void> {
     if (this.currentState !== 'idle') throw new ConfigError(`worker cannot start: it is ${this.currentState}`);
     this.currentState = 'starting';
+    trackOpened(this, `worker ${this.id} (queues ${this.queues.join(', ')})`);
     this.starting = this.connectWithRetry();
     try {
       await this.starting;
+    } catch (error) {
+      if (this.state === 'idle') trackClosed(this); // connecting failed: startable again, not open
+      throw error;
     } finally {
       this.starting = undefined;
     }
@@ -307,6 +312,7 @@ export class Worker {
       this.stopClaiming.abort();
       await this.starting?.catch(() => {});
       this.currentState = 'stopped';
+      trackClosed(this);
       return;
     }
     this.currentState = 'stopping';
@@ -325,6 +331,7 @@ export class Worker {
     process.off('SIGINT', this.signalHandler);
     await this.unsubscribeRevocations?.();
     this.currentState = 'stopped';
+    trackClosed(this);
     this.deps.logger.info({ workerId: this.id }, 'worker stopped');
   }
 }

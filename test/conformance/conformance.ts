@@ -434,6 +434,227 @@ export function describeConformance(target: ConformanceTarget): void {
       });
     });
 
+    describe('bulk enqueue', () => {
+      /** Counts the backend calls the app makes (the seam), leaving them working. */
+      const countCalls = (app: Errand): { enqueue: number; enqueueMany: number; sizes: number[] } => {
+        const counts = { enqueue: 0, enqueueMany: 0, sizes: [] as number[] };
+        const b = app.backend;
+        const one = b.enqueue.bind(b);
+        const many = b.enqueueMany.bind(b);
+        b.enqueue = (task) => {
+          counts.enqueue++;
+          return one(task);
+        };
+        b.enqueueMany = (tasks) => {
+          counts.enqueueMany++;
+          counts.sizes.push(tasks.length);
+          return many(tasks);
+        };
+        return counts;
+      };
+      const nothingQueued = async (env: Env, queues = ['default']): Promise<void> => {
+        const claimed = await env.app.backend.claim({ workerId: 'probe', queues, limit: 100, leaseMs: 1000, waitMs: 0 });
+        expect(claimed).toEqual([]);
+      };
+
+      it('delayMany stores every task in one enqueueMany call, results in order, and a worker runs them all', async () => {
+        const env = await setup();
+        const calls = countCalls(env.app);
+        const argsList = Array.from({ length: 50 }, (_, i): [number, number] => [i, 1000]);
+        const results = await env.tasks.add.delayMany(argsList);
+        expect(calls).toEqual({ enqueue: 0, enqueueMany: 1, sizes: [50] });
+        expect(new Set(results.map((r) => r.id)).size).toBe(50);
+        expect((await env.otherApp().result(results[7]!.id).info())?.state).toBe('PENDING');
+        expect(await env.tasks.add.delayMany([])).toEqual([]);
+        expect(calls.enqueueMany).toBe(1);
+        await env.worker({ concurrency: 10 });
+        expect(await Promise.all(results.map((r) => r.get({ timeout: 10_000 })))).toEqual(argsList.map(([a, b]) => a + b));
+      });
+
+      it('applyAsyncMany: options per item; one key twice in a batch is one task; a known key returns its task', async () => {
+        const env = await setup();
+        const known = await env.tasks.record.applyAsync(['known'], { idempotencyKey: 'bulk-known' });
+        const [a, b, c, d, e] = await env.tasks.record.applyAsyncMany([
+          { args: ['a'], options: { idempotencyKey: 'bulk-1' } },
+          { args: ['a'], options: { idempotencyKey: 'bulk-1' } },
+          { args: ['known'], options: { idempotencyKey: 'bulk-known' } },
+          { args: ['later'], options: { countdown: 300 } },
+          { args: ['plain'] },
+        ]);
+        expect(b!.id).toBe(a!.id);
+        expect(c!.id).toBe(known.id);
+        expect(new Set([a!.id, c!.id, d!.id, e!.id]).size).toBe(4);
+        expect((await d!.info())!.runAt - (await d!.info())!.enqueuedAt).toBe(300);
+        await env.worker();
+        await Promise.all([a, d, e, known].map((r) => r!.get({ timeout: 5000 })));
+        await delay(150);
+        const starts = env.lines().filter((l) => l.startsWith('start '));
+        expect(starts.map((l) => l.split(' ')[1]).sort()).toEqual(['a', 'known', 'later', 'plain']);
+      });
+
+      it('a bad item refuses the whole batch, naming its index, and stores nothing', async () => {
+        const env = await setup({ payloadLimitBytes: 1024 });
+        const calls = countCalls(env.app);
+        const anyTask = env.app.task('conf.bulkany', (_ctx, value: unknown) => value);
+        const serialization = await anyTask.delayMany([[1], [2], [{ when: new Date() }]]).catch((x: unknown) => x);
+        expect(serialization).toBeInstanceOf(SerializationError);
+        expect((serialization as SerializationError).path).toBe('items[2].args[0].when');
+        await expect(anyTask.delayMany([[1], ['x'.repeat(2000)]])).rejects.toThrow(/items\[1\]\.args is \d+ bytes/);
+        const config = await anyTask
+          .applyAsyncMany([{ args: [1] }, { args: [2], options: { countdown: -1 } }])
+          .catch((x: unknown) => x);
+        expect(config).toMatchObject({ code: 'ERR_CONFIG', message: expect.stringMatching(/^items\[1\]: countdown/) });
+        await expect(anyTask.applyAsyncMany([{ args: [1] }, { args: 'nope' as never }])).rejects.toThrow(/items\[1\]: args/);
+        await expect(
+          env.app.sendTaskMany([
+            { name: 'conf.add', args: [1, 2] },
+            { name: '', args: [] },
+          ]),
+        ).rejects.toThrow(/items\[1\]: a task needs a non-empty name/);
+        await expect(anyTask.delayMany('nope' as never)).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+        expect(calls.enqueueMany).toBe(0);
+        await nothingQueued(env);
+      });
+
+      it('sendTaskMany mixes task names and queues in one call', async () => {
+        const env = await setup();
+        const calls = countCalls(env.app);
+        const [x, y, z] = await env.app.sendTaskMany<unknown>([
+          { name: 'conf.add', args: [1, 2] },
+          { name: 'conf.record', args: ['mixed'] },
+          { name: 'conf.add', args: [3, 4], options: { queue: 'other' } },
+        ]);
+        expect(calls.sizes).toEqual([3]);
+        expect((await z!.info())!.queue).toBe('other');
+        await env.worker({ queues: ['default', 'other'] });
+        expect(await x!.get({ timeout: 5000 })).toBe(3);
+        expect(await y!.get({ timeout: 5000 })).toMatchObject({ key: 'mixed' });
+        expect(await z!.get({ timeout: 5000 })).toBe(7);
+      });
+
+      it('a batch larger than a Redis script chunk (2,500) keeps its order and dedupes across chunks', async () => {
+        const env = await setup();
+        const items = Array.from({ length: 2500 }, (_, i) => ({
+          args: [i, 0] as [number, number],
+          // item 1500 repeats item 10's key: a later chunk sees an earlier chunk's task
+          options: i === 10 || i === 1500 ? { idempotencyKey: 'across' } : undefined,
+        }));
+        items[1500]!.args = [10, 0];
+        const results = await env.tasks.add.applyAsyncMany(items);
+        expect(results).toHaveLength(2500);
+        expect(results[1500]!.id).toBe(results[10]!.id);
+        expect(new Set(results.map((r) => r.id)).size).toBe(2499);
+        await env.worker({ concurrency: 50 });
+        const values = await Promise.all(results.map((r) => r.get({ timeout: 20_000 })));
+        expect(values.every((v, i) => v === (i === 1500 ? 10 : i))).toBe(true);
+      });
+    });
+
+    describe('idempotency conflicts', () => {
+      const newTask = (patch: Partial<NewTask> = {}): NewTask => {
+        const at = Date.now();
+        return { id: randomUUID(), name: 'conf.add', queue: 'default', payload: '[1,2]', enqueuedAt: at, runAt: at, ...patch };
+      };
+      const capture = () => {
+        const warnings: Array<{ obj: object; msg?: string }> = [];
+        const noop = (): void => {};
+        return {
+          warnings,
+          logger: { debug: noop, info: noop, error: noop, warn: (obj: object, msg?: string) => warnings.push({ obj, msg }) },
+        };
+      };
+
+      it('the backend reports a key reused with another payload or name, atomically with the lookup', async () => {
+        const b = (await setup()).app.backend;
+        const first = newTask({ idempotencyKey: 'c-1' });
+        expect(await b.enqueue(first)).toEqual({ id: first.id, created: true });
+        expect(await b.enqueue(newTask({ idempotencyKey: 'c-1' }))).toEqual({ id: first.id, created: false });
+        expect(await b.enqueue(newTask({ idempotencyKey: 'c-1', payload: '[9,9]' }))).toEqual({
+          id: first.id,
+          created: false,
+          conflict: true,
+        });
+        expect(await b.enqueue(newTask({ idempotencyKey: 'c-1', name: 'conf.other' }))).toMatchObject({ conflict: true });
+        // a different queue or due time is the same work
+        expect(await b.enqueue(newTask({ idempotencyKey: 'c-1', queue: 'q2', runAt: Date.now() + 5000 }))).toEqual({
+          id: first.id,
+          created: false,
+        });
+        const batch = await b.enqueueMany([
+          newTask({ idempotencyKey: 'c-2' }),
+          newTask({ idempotencyKey: 'c-2' }),
+          newTask({ idempotencyKey: 'c-2', payload: '[3,4]' }),
+          newTask({ idempotencyKey: 'c-1', payload: '[3,4]' }),
+        ]);
+        expect(batch.map((o) => [o.created, o.conflict ?? false])).toEqual([
+          [true, false],
+          [false, false],
+          [false, true],
+          [false, true],
+        ]);
+        expect(batch[2]!.id).toBe(batch[0]!.id);
+        expect(batch[3]!.id).toBe(first.id);
+        expect((await b.getInfo(first.id))!.version).toBe(1);
+      });
+
+      it('the app warns by default and returns the known task', async () => {
+        const { warnings, logger } = capture();
+        const env = await setup({ logger });
+        const a = await env.tasks.add.applyAsync([1, 2], { idempotencyKey: 'order-7' });
+        const same = await env.tasks.add.applyAsync([1, 2], { idempotencyKey: 'order-7' });
+        expect(same.id).toBe(a.id);
+        expect(warnings).toEqual([]);
+        const other = await env.tasks.add.applyAsync([5, 5], { idempotencyKey: 'order-7' });
+        expect(other.id).toBe(a.id);
+        expect(warnings).toEqual([
+          {
+            obj: { task: 'conf.add', idempotencyKey: 'order-7', taskId: a.id },
+            msg: expect.stringMatching(/idempotency key reused with other arguments/),
+          },
+        ]);
+        const [, batched] = await env.tasks.add.applyAsyncMany([
+          { args: [1, 1], options: { idempotencyKey: 'order-8' } },
+          { args: [2, 2], options: { idempotencyKey: 'order-8' } },
+        ]);
+        expect(warnings.at(-1)!.obj).toMatchObject({ idempotencyKey: 'order-8', index: 1, taskId: batched!.id });
+      });
+
+      it("onConflict: 'error' (app, task or call) throws IdempotencyConflictError; the call's option wins", async () => {
+        const env = await setup({ idempotency: { onConflict: 'error' } });
+        const a = await env.tasks.add.applyAsync([1, 2], { idempotencyKey: 'strict' });
+        const refused = await env
+          .otherApp()
+          .sendTask('conf.add', [2, 1], { idempotencyKey: 'strict' })
+          .catch((x: unknown) => x);
+        expect(refused).toMatchObject({
+          name: 'IdempotencyConflictError',
+          code: 'ERR_IDEMPOTENCY_CONFLICT',
+          idempotencyKey: 'strict',
+          taskId: a.id,
+        });
+        expect(
+          (await env.tasks.add.applyAsync([2, 1], { idempotencyKey: 'strict', idempotency: { onConflict: 'warn' } })).id,
+        ).toBe(a.id);
+        const lenient = env.otherApp({ idempotency: { onConflict: 'warn' } });
+        const strictTask = lenient.task('conf.strict', (_ctx, n: number) => n, { idempotency: { onConflict: 'error' } });
+        await strictTask.applyAsync([1], { idempotencyKey: 'strict-task' });
+        await expect(strictTask.applyAsync([2], { idempotencyKey: 'strict-task' })).rejects.toMatchObject({
+          code: 'ERR_IDEMPOTENCY_CONFLICT',
+        });
+        // in a batch: the others are stored, the error names the item
+        const batch = await env.tasks.add
+          .applyAsyncMany([{ args: [7, 7] }, { args: [9, 9], options: { idempotencyKey: 'strict' } }])
+          .catch((x: unknown) => x);
+        expect(batch).toMatchObject({
+          code: 'ERR_IDEMPOTENCY_CONFLICT',
+          index: 1,
+          message: expect.stringMatching(/^items\[1\]:/),
+        });
+        await env.worker();
+        await waitFor(async () => (await env.app.backend.getInfo(a.id))?.state === 'SUCCESS', 5000);
+      });
+    });
+
     describe('result expiry', () => {
       it('forgets finished tasks after resultTtlMs, so storage stays bounded', async () => {
         const env = await setup({ resultTtlMs: 300 });
@@ -505,6 +726,38 @@ export function describeConformance(target: ConformanceTarget): void {
         const r = await badResult.delay();
         const error = (await r.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
         expect(error.error.type).toBe('SerializationError');
+      });
+
+      it('dead-letters arguments nested too deep as a DecodeError, refuses to store or return such values, and goes on', async () => {
+        const env = await setup();
+        const echo = env.app.task('conf.echo', (_ctx, value: unknown) => value);
+        const deepen = env.app.task('conf.deepen', (_ctx, levels: number) => {
+          let value: unknown = 1;
+          for (let i = 0; i < levels; i++) value = [value];
+          return value;
+        });
+        await env.worker();
+        const n = 200_000;
+        const ids = [randomUUID(), randomUUID()];
+        for (const [i, payload] of ['['.repeat(n) + ']'.repeat(n), `[${'{"a":'.repeat(n)}1${'}'.repeat(n)}]`].entries()) {
+          const t = Date.now();
+          await env.app.backend.enqueue({ id: ids[i]!, name: 'conf.echo', queue: 'default', payload, enqueuedAt: t, runAt: t });
+        }
+        const letters = await waitFor(async () => {
+          const l = await env.app.deadLetters();
+          return ids.every((id) => l.some((letter) => letter.id === id)) ? l : undefined;
+        });
+        for (const letter of letters) {
+          expect(letter.error.type).toBe('DecodeError');
+          expect(letter.error.message).toMatch(/nested deeper than \d+ levels/);
+        }
+        // encoding says so clearly, at delay() and for a result
+        let deepValue: unknown = 1;
+        for (let i = 0; i < n; i++) deepValue = [deepValue];
+        await expect(echo.delay(deepValue)).rejects.toThrow(/nested deeper than \d+ levels/);
+        const error = (await (await deepen.delay(n)).get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
+        expect(error.error).toMatchObject({ type: 'SerializationError', message: expect.stringMatching(/nested deeper than/) });
+        expect(await (await echo.delay([[['fine']]])).get({ timeout: 5000 })).toEqual([[['fine']]]);
       });
     });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRetryPolicy } from '../../src/core/retry-policy.js';
 import { ConfigError } from '../../src/index.js';
+import { createTestApp } from '../../src/testing/index.js';
 
 class ProviderError extends Error {}
 
@@ -30,6 +31,47 @@ describe('retry policy', () => {
     const byPredicate = createRetryPolicy({ on: (e) => (e as Error).message === 'again' });
     expect(byPredicate.matches(new Error('again'))).toBe(true);
     expect(createRetryPolicy().matches(new ProviderError())).toBe(false);
+  });
+
+  it('retry: { max } without `on` retries every error; without max, only ctx.retry() retries', () => {
+    const anyError = createRetryPolicy({ max: 3 });
+    expect(anyError.max).toBe(3);
+    for (const error of [new Error('x'), new TypeError('y'), new ProviderError(), 'a string']) {
+      expect(anyError.matches(error)).toBe(true);
+    }
+    expect(createRetryPolicy({ max: 0 }).matches(new Error())).toBe(true); // matches, but no retries are left
+    expect(createRetryPolicy({ max: 2, on: [ProviderError] }).matches(new TypeError())).toBe(false);
+    expect(createRetryPolicy({}).matches(new Error())).toBe(false);
+    expect(createRetryPolicy({ backoff: { base: 10 } }).matches(new Error())).toBe(false);
+    expect(createRetryPolicy({ max: undefined }).matches(new Error())).toBe(false);
+    expect(() => createRetryPolicy({ on: ProviderError as never })).toThrow(ConfigError);
+  });
+
+  it('a task with retry: { max: 3 } and no `on` runs 4 times on an error, then fails with it', async () => {
+    const t = createTestApp({ mode: 'manual' });
+    try {
+      let calls = 0;
+      const task = t.app.task(
+        'always.fails',
+        () => {
+          calls++;
+          throw new TypeError(`call ${calls}`);
+        },
+        { retry: { max: 3, backoff: { base: 1000, jitter: 'none' } } },
+      );
+      const r = await task.delay();
+      await t.drain({ advance: true });
+      expect(calls).toBe(4);
+      expect(await r.info()).toMatchObject({ state: 'FAILURE', retries: 3, error: { type: 'TypeError', message: 'call 4' } });
+      const plain = t.app.task('no.retry.option', () => {
+        throw new TypeError('once');
+      });
+      await plain.delay();
+      await t.drain({ advance: true });
+      expect(t.resultsOf('no.retry.option')).toMatchObject([{ state: 'FAILURE', attempts: 1 }]);
+    } finally {
+      await t.close();
+    }
   });
 
   it('defaults to 3 retries and refuses nonsense', () => {
