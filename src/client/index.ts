@@ -4,9 +4,15 @@ export { TaskWatchError, type TaskWatchErrorCode } from './errors.js';
 export {
   isTerminalState,
   TERMINAL_STATES,
+  type ConnectionChange,
+  type ConnectionState,
+  type ProgressMetaOf,
+  type ResultOf,
   type StatusMessage,
+  type StatusOf,
   type TaskState,
   type TaskWatch,
   type TransportName,
+  type TypedTask,
   type WatchTaskOptions,
 } from './types.js';

@@ -3,7 +3,15 @@ import { TaskWatchError } from './errors.js';
 import { startPoll } from './poll-transport.js';
 import { startSse } from './sse-transport.js';
 import type { StartTransport, TransportEnd, TransportHandle } from './transport.js';
-import { isTerminalState, type StatusMessage, type TaskWatch, type TransportName, type WatchTaskOptions } from './types.js';
+import {
+  isTerminalState,
+  type ConnectionChange,
+  type StatusMessage,
+  type TaskWatch,
+  type TransportName,
+  type TypedTask,
+  type WatchTaskOptions,
+} from './types.js';
 import { endpoints } from './urls.js';
 import { startWs } from './ws-transport.js';
 
@@ -33,8 +41,9 @@ const defaults: WatchDependencies = {
  * (ws → sse → poll) at once; one that worked before is retried with backoff,
  * and given up after MAX_FAILED_CONNECTS failed connects in a row.
  */
-export function watchTask(id: string, options: WatchTaskOptions): TaskWatch {
-  return watchTaskWith(id, options, defaults);
+export function watchTask<T extends TypedTask = TypedTask>(id: string, options: WatchTaskOptions<T>): TaskWatch<T> {
+  // The types are the caller's claim about the server's data: the watcher itself handles plain messages.
+  return watchTaskWith(id, options as WatchTaskOptions, defaults) as TaskWatch<T>;
 }
 
 /** watchTask with its transports and timers handed in (tests drive it with fakes). */
@@ -46,7 +55,7 @@ export function watchTaskWith(id: string, options: WatchTaskOptions, deps: Watch
   let index = 0;
   let failedConnects = 0;
   let attempt = 0;
-  let lastVersion = 0;
+  let lastVersion = options.afterVersion ?? 0;
   let handle: TransportHandle | undefined;
   let timer: unknown;
   let settled = false;
@@ -73,17 +82,26 @@ export function watchTaskWith(id: string, options: WatchTaskOptions, deps: Watch
   };
   const onAbort = (): void => fail(new TaskWatchError('closed', 'watching was stopped'));
 
+  /** Calls the caller's callback; its bug surfaces without breaking the watch. */
+  const call = (callback: () => void): void => {
+    try {
+      callback();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  };
+  const announce = (change: ConnectionChange): void => {
+    const { onConnection } = options;
+    if (onConnection) call(() => onConnection.call(options, change));
+  };
+
   const deliver = (status: StatusMessage): void => {
     if (settled || status.version <= lastVersion) return;
     lastVersion = status.version;
     attempt = 0; // progress was made: the next reconnect may be quick again
-    try {
-      options.onUpdate(status);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error; // surface the caller's bug without breaking the watch
-      });
-    }
+    call(() => options.onUpdate(status));
     if (isTerminalState(status.state)) {
       stop();
       resolveDone(status);
@@ -96,14 +114,18 @@ export function watchTaskWith(id: string, options: WatchTaskOptions, deps: Watch
     let opened = false;
     let ended = false;
     const url = urls[name](id);
+    announce({ state: 'connecting', transport: name });
+    if (settled) return; // the caller closed the watch from onConnection
     handle = deps.transports[name](url, {
       id,
       pollIntervalMs,
       lastVersion: () => lastVersion,
       onOpen: () => {
+        if (opened || ended || settled) return; // polling answers (and so opens) on every request
         opened = true;
         failedConnects = 0;
         everOpened.add(name);
+        announce({ state: 'open', transport: name });
       },
       onStatus: deliver,
       onEnd: (end) => {
@@ -128,6 +150,7 @@ export function watchTaskWith(id: string, options: WatchTaskOptions, deps: Watch
       }
     }
     timer = deps.setTimeout(connect, backoffMs(attempt++));
+    announce({ state: 'reconnecting', transport: order[index]! });
   };
 
   if (options.signal?.aborted) onAbort();
