@@ -59,8 +59,9 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     fastapiFormRoutes(fastify, demo);
 
     // Status endpoints for both flavours: /task_status/, /tasks/:id/events, /ws/task_status/:id/ and the /users twins.
-    await fastify.register(errandWeb, { app: demo.app, prefix: '' });
-    await fastify.register(errandWeb, { app: demo.app, prefix: '/users' });
+    // The demo's result (who subscribed) is no secret, so the pages may show it.
+    await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true });
+    await fastify.register(errandWeb, { app: demo.app, prefix: '/users', exposeResult: true });
 
     await fastify.register(fakeApi, {
       delayMs: config.demoApiDelayMs,

@@ -2,7 +2,9 @@ export { createApp, openBroker, DEFAULT_BROKER, type CreateAppOptions } from './
 export { Errand, DEFAULT_PAYLOAD_LIMIT, type ErrandOptions } from './core/errand.js';
 export { AsyncResult, type GetOptions } from './core/async-result.js';
 export { Worker, type WorkerOptions, type WorkerState } from './core/worker.js';
-export type { Task, TaskHandler, TaskOptions, ApplyOptions } from './core/task.js';
+export type { Task, TaskHandler, TaskOptions, TaskTypes, ApplyOptions } from './core/task.js';
+export type { BulkItem, SendItem, IdempotencyOptions } from './core/task.js';
+export { systemClock, type Clock, type ClockTimer } from './core/clock.js';
 export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
 export type { WatchOptions } from './core/watch.js';
@@ -20,6 +22,6 @@ export type {
 } from './core/backend.js';
 export { TASK_STATES, TERMINAL_STATES, isTerminal, type TaskState } from './core/states.js';
 export * from './core/errors.js';
-export { MemoryBackend } from './backends/memory/memory-backend.js';
+export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { SqliteBackend, type SqliteBackendOptions } from './backends/sqlite/index.js';
 export { RedisBackend, type RedisBackendOptions } from './backends/redis/index.js';

@@ -1,55 +1,30 @@
-import type { FastifyReply } from 'fastify';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
-
-/** Every error body the plugin sends. */
+/** Every error body errand's web routes send. */
 export interface ErrorBody {
-  error: 'bad_request' | 'not_found' | 'forbidden' | 'unavailable' | 'internal';
+  error: 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'unavailable' | 'internal';
   message: string;
   /** The request field at fault, for bad_request. */
   field?: string;
 }
 
-export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
-  return reply.code(status).header('cache-control', 'no-cache').send(body);
-}
-
-/** How long a refused upgrade's socket may linger for the client to read the answer and hang up. */
-const REFUSAL_LINGER_MS = 2000;
-
-/**
- * Answers a refused WebSocket upgrade with a plain HTTP response, then drops the socket.
- * The client may have sent more after its request (frames, a body): that is read and
- * discarded, because closing a socket with unread input resets the connection, and a reset
- * can destroy the answer before the client reads it. The socket goes when the client hangs
- * up too (autoDestroy once both sides ended), or after REFUSAL_LINGER_MS at the latest.
- */
-export function rejectUpgrade(socket: Duplex, status: number, body: ErrorBody, headers: Record<string, string> = {}): void {
-  if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
-  if (!socket.writable || socket.writableEnded) {
-    socket.destroy();
-    return;
-  }
-  const json = JSON.stringify(body);
-  const extra = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
-  linger.unref();
-  socket.once('close', () => clearTimeout(linger));
-  socket.resume();
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
-      'Connection: close\r\n' +
-      'Cache-Control: no-cache\r\n' +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      extra +
-      `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
-  );
+/** An answer that is not the route's: the status, a JSON body, and any extra headers. */
+export interface Refusal {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
 }
 
 export const brokerUnavailable: ErrorBody = { error: 'unavailable', message: 'the task broker is unavailable; try again' };
 
 export function notFound(id: string): ErrorBody {
   return { error: 'not_found', message: `no task with id "${id}" (unknown or expired)` };
+}
+
+/** The error code a status stands for. */
+export function errorCodeFor(status: number): ErrorBody['error'] {
+  if (status === 400) return 'bad_request';
+  if (status === 401) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'internal';
+  return 'forbidden';
 }

@@ -1,4 +1,4 @@
-export { errandWeb, type ErrandWebOptions } from './plugin.js';
-export type { ErrorBody } from './http-errors.js';
-export { statusMessage, type StatusMessage } from '../status/status-message.js';
+// errand/web: the Fastify plugin, and what every adapter shares.
+export { errandWeb } from './fastify/plugin.js';
+export * from './public-api.js';
 export { StatusHub, createStatusHub, type StatusHubOptions } from '../status/status-hub.js';

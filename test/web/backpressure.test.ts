@@ -1,29 +1,32 @@
-import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
 import { StatusHub } from '../../src/status/index.js';
+import type { StatusEvent } from '../../src/status/status-event.js';
+import type { WsPeer } from '../../src/web/core/websocket.js';
+import type { SseWriter } from '../../src/web/core/web-response.js';
+import { streamSseWriter } from '../../src/web/fetch/stream-sse-writer.js';
+import { streamStatus } from '../../src/web/routes/sse-stream.js';
+import { StatusWsSession } from '../../src/web/routes/ws-session.js';
 import { Sessions } from '../../src/web/sessions.js';
-import { streamStatus } from '../../src/web/sse-stream.js';
-import { runWsSession } from '../../src/web/ws-session.js';
 import { waitFor } from '../support/wait.js';
 import { FakeStatusBackend, info } from '../status/fake-backend.js';
 
-/** Just enough of a ws WebSocket to drive a session: the test sets bufferedAmount. */
-class FakeSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
+const encode = (event: StatusEvent): string => event.json;
+
+/** A WsPeer the test drives: it sets bufferedAmount. */
+class FakePeer implements WsPeer {
+  open = true;
   bufferedAmount = 0;
   sent: Array<{ version: number; state: string }> = [];
   closeCode?: number;
+  onClosed?: () => void;
   send(data: string): void {
     this.sent.push(JSON.parse(data));
   }
   close(code: number): void {
-    if (this.readyState !== 1) return;
+    if (!this.open) return;
     this.closeCode = code;
-    this.readyState = 3;
-    this.emit('close', code);
+    this.open = false;
+    this.onClosed?.();
   }
   terminate(): void {
     this.close(1006);
@@ -35,40 +38,48 @@ describe('WebSocket backpressure', () => {
   it('skips intermediate versions while the client is slow, but never the terminal one', async () => {
     const fake = new FakeStatusBackend();
     const hub = new StatusHub(fake.asBackend());
-    const socket = new FakeSocket();
-    socket.bufferedAmount = 1_000_000; // the client reads nothing
-    const session = runWsSession(socket as unknown as WebSocket, 't1', { hub, heartbeatMs: 60_000, track: () => () => {} });
+    const peer = new FakePeer();
+    peer.bufferedAmount = 1_000_000; // the client reads nothing
+    const session = new StatusWsSession(peer, 't1', { hub, heartbeatMs: 60_000, track: () => () => {}, encode, log: () => {} });
+    peer.onClosed = () => session.closed();
     await waitFor(() => fake.subscriptions === 1, 1000, 'subscribe');
     for (let v = 2; v <= 10; v++) fake.push(info(v));
     await new Promise((r) => setTimeout(r, 60));
-    expect(socket.sent).toEqual([]);
-    socket.bufferedAmount = 0; // caught up: gets the newest version, not the backlog
-    await waitFor(() => socket.sent.length === 1, 1000, 'the latest version');
-    expect(socket.sent[0]!.version).toBe(10);
-    socket.bufferedAmount = 1_000_000;
+    expect(peer.sent).toEqual([]);
+    peer.bufferedAmount = 0; // caught up: gets the newest version, not the backlog
+    await waitFor(() => peer.sent.length === 1, 1000, 'the latest version');
+    expect(peer.sent[0]!.version).toBe(10);
+    peer.bufferedAmount = 1_000_000;
     fake.push(info(11, 'SUCCESS'));
-    await session;
-    expect(socket.sent.map((m) => m.version)).toEqual([10, 11]);
-    expect(socket.closeCode).toBe(1000);
+    await session.done;
+    expect(peer.sent.map((m) => m.version)).toEqual([10, 11]);
+    expect(peer.closeCode).toBe(1000);
     await hub.close();
   });
 });
 
-/** Just enough of a ServerResponse: write() reports a full buffer while `full` is set. */
-class FakeResponse extends EventEmitter {
+/** An SseWriter whose buffer is full while `full` is set. */
+class FakeWriter implements SseWriter {
   full = true;
-  writableEnded = false;
-  destroyed = false;
+  closed = false;
   frames: string[] = [];
-  get writableNeedDrain(): boolean {
+  private wake?: () => void;
+  get backedUp(): boolean {
     return this.full;
   }
-  write(chunk: string): boolean {
+  write(chunk: string): void {
     this.frames.push(chunk);
-    return !this.full;
   }
+  drained(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+  drain(): void {
+    this.full = false;
+    this.wake?.();
+  }
+  onClose(): void {}
   end(): void {
-    this.writableEnded = true;
+    this.closed = true;
   }
 }
 
@@ -76,24 +87,48 @@ describe('SSE backpressure', () => {
   it('waits for drain, then sends the newest version; the terminal one is never skipped', async () => {
     const fake = new FakeStatusBackend();
     const hub = new StatusHub(fake.asBackend());
-    const res = new FakeResponse();
+    const writer = new FakeWriter();
     const subscription = await hub.subscribe('t1');
-    const streaming = streamStatus(res as unknown as ServerResponse, subscription, {
-      heartbeatMs: 60_000,
-      sessions: new Sessions(),
-    });
+    const streaming = streamStatus(writer, subscription, { heartbeatMs: 60_000, sessions: new Sessions(), encode });
     for (let v = 2; v <= 10; v++) fake.push(info(v));
     await new Promise((r) => setTimeout(r, 30));
-    expect(res.frames).toEqual([]);
-    res.full = false;
-    res.emit('drain');
-    await waitFor(() => res.frames.length === 1, 1000, 'the latest version');
-    expect(res.frames[0]).toMatch(/^id: 10\n/);
-    res.full = true;
+    expect(writer.frames).toEqual([]);
+    writer.drain();
+    await waitFor(() => writer.frames.length === 1, 1000, 'the latest version');
+    expect(writer.frames[0]).toMatch(/^id: 10\n/);
+    writer.full = true;
     fake.push(info(11, 'SUCCESS'));
     await streaming;
-    expect(res.frames.map((f) => /^id: (\d+)/.exec(f)![1])).toEqual(['10', '11']);
-    expect(res.writableEnded).toBe(true);
+    expect(writer.frames.map((f) => /^id: (\d+)/.exec(f)![1])).toEqual(['10', '11']);
+    expect(writer.closed).toBe(true);
+    await hub.close();
+  });
+
+  it('a Fetch ReadableStream writer backs up while nobody reads, and skips to the newest version', async () => {
+    const fake = new FakeStatusBackend();
+    const hub = new StatusHub(fake.asBackend());
+    const { writer, stream } = streamSseWriter();
+    writer.write(`: ${'x'.repeat(70_000)}\n\n`); // over the 64 KiB queue: backed up until read
+    expect(writer.backedUp).toBe(true);
+    const subscription = await hub.subscribe('t1');
+    const streaming = streamStatus(writer, subscription, { heartbeatMs: 60_000, sessions: new Sessions(), encode });
+    for (let v = 2; v <= 10; v++) fake.push(info(v));
+    await new Promise((r) => setTimeout(r, 30));
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const ids = () => [...text.matchAll(/^id: (\d+)$/gm)].map((m) => m[1]);
+    while (ids().length === 0) text += decoder.decode((await reader.read()).value); // the client reads: room again
+    expect(ids()).toEqual(['10']); // the newest version, not the backlog
+    fake.push(info(11, 'SUCCESS'));
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    await streaming;
+    expect(ids()).toEqual(['10', '11']);
+    expect(writer.closed).toBe(true);
     await hub.close();
   });
 });

@@ -4,15 +4,17 @@ import { WebSocket as NodeWebSocket } from 'ws';
 import { watchTask, type StatusMessage, type TransportName } from '../../src/client/index.js';
 import { createApp, type Errand, type Worker } from '../../src/index.js';
 import { defineWebTasks } from '../fixtures/web/tasks.js';
-import { expectIncreasing, startWeb, states, type WebServer } from './web-support.js';
+import { ADAPTERS, expectIncreasing, startAdapter, states, type AdapterServer } from './web-support.js';
 
-// The browser client run in Node against a real server: fetch is global here,
-// WebSocket is lent from the ws package (Node 20 has none).
-describe('errand/client against a real server', () => {
+// The browser client run in Node against a real server through every adapter: fetch is global
+// here, WebSocket is lent from the ws package (Node 20 has none).
+describe.each(ADAPTERS)('errand/client against a real server (%s)', (adapter) => {
   let app: Errand;
   let worker: Worker;
   let tasks: ReturnType<typeof defineWebTasks>;
-  let web: WebServer;
+  let web: AdapterServer;
+  /** The same adapter without the WebSocket route: what Next.js route handlers and Bun serve. */
+  let noWs: AdapterServer;
   const g = globalThis as { WebSocket?: unknown };
   const original = g.WebSocket;
 
@@ -21,13 +23,15 @@ describe('errand/client against a real server', () => {
     tasks = defineWebTasks(app);
     worker = app.worker({ handleSignals: false, claimWaitMs: 50 });
     await worker.start();
-    web = await startWeb(app, ['', '/users']);
+    web = await startAdapter(adapter, app, ['', '/users'], { exposeResult: true });
+    noWs = await startAdapter(adapter, app, [''], { exposeResult: true }, { noUpgrades: adapter !== 'fastify' });
   });
   afterEach(() => {
     g.WebSocket = original;
   });
   afterAll(async () => {
-    await web.fastify.close();
+    await web.close();
+    await noWs.close();
     await app.close();
   });
 
@@ -56,6 +60,13 @@ describe('errand/client against a real server', () => {
     const { final, updates } = await follow('ws', web.base);
     expect(final.state).toBe('SUCCESS');
     expect(states(updates)).toContain('STARTED'); // pushed, not polled once a second
+  });
+
+  it.skipIf(adapter === 'fastify')('falls back to SSE where the server has no WebSocket route', async () => {
+    g.WebSocket = NodeWebSocket;
+    const { final, updates } = await follow('ws', noWs.base);
+    expect(final).toMatchObject({ state: 'SUCCESS', result: 'done' });
+    expect(states(updates)).toContain('STARTED');
   });
 
   it('rejects with not_found for an unknown task on every transport', async () => {

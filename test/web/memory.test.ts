@@ -1,3 +1,5 @@
+import { ADAPTERS } from './web-support.js';
 import { describeWebSuite } from './web-suite.js';
 
-describeWebSuite({ name: 'memory', makeUrl: () => 'memory://', separateWorker: false });
+// Every adapter on the memory broker; sqlite.test.ts and redis.test.ts run the Fastify adapter on theirs.
+for (const adapter of ADAPTERS) describeWebSuite({ name: 'memory', makeUrl: () => 'memory://', separateWorker: false }, adapter);

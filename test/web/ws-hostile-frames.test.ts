@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from '../../src/web/upgrade-dispatcher.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/web/node/upgrade-dispatcher.js';
 import { closePayload, encodeFrame, firstWsMessage, rawUpgrade, readUntilClosed } from '../fixtures/chaos-web/raw-ws.js';
 import { startWebChild, type WebChild } from '../fixtures/chaos-web/web-child.js';
 

@@ -1,0 +1,42 @@
+import type { Refusal } from '../http-errors.js';
+
+/**
+ * What a session needs of one WebSocket, whatever implementation the adapter
+ * has (ws on node:http today; a runtime's own WebSocket later). Sending text
+ * is enough for errand's routes; `bufferedAmount` is the backpressure signal.
+ */
+export interface WsPeer {
+  /** True while messages can be sent. */
+  readonly open: boolean;
+  /** Bytes queued for the client but not sent yet. */
+  readonly bufferedAmount: number;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+  /** Sends `text` and the close frame together where the implementation can (one write instead of two). */
+  sendAndClose?(text: string, code: number, reason: string): void;
+  /** Drops the connection without a closing handshake. */
+  terminate(): void;
+  /**
+   * Sends a ping; the session then expects `pong()` before the next one. Leave it
+   * out where the implementation keeps the connection alive by itself.
+   */
+  ping?(): void;
+}
+
+/** What the adapter tells a session about its socket. */
+export interface WsSession {
+  message(data: unknown): void;
+  pong(): void;
+  /** The socket closed (either side, or a dropped connection). */
+  closed(): void;
+}
+
+/**
+ * A WebSocket route's decision, taken before the handshake: a refusal, which
+ * the adapter answers as a plain HTTP response (nothing was sent over a
+ * socket), or the session to start once the handshake is done.
+ */
+export type WsAdmission = { ok: false; refusal: Refusal } | { ok: true; open(peer: WsPeer): WsSession };
+
+/** Upper bound on what a client may send in one message (ws's maxPayload): errand's routes ignore incoming messages. */
+export const MAX_PAYLOAD_BYTES = 4096;

@@ -1,0 +1,42 @@
+import type { WsRoute } from '../core/route-table.js';
+import { isOriginAllowed } from '../origin-check.js';
+import { parseTaskId } from '../task-id.js';
+import type { StatusContext } from './status-context.js';
+import { CLOSE_BAD_ID, refusingSession, StatusWsSession } from './ws-session.js';
+
+/**
+ * WS {prefix}/ws/task_status/:id/ (the trailing slash is optional). Before the
+ * handshake: the Origin check (a page from another site gets a plain 403:
+ * cross-site WebSocket hijacking), then authorize (401/403). A malformed id is
+ * accepted and closed with 4400, which tells the client not to retry.
+ */
+export function wsRoute(context: StatusContext): WsRoute {
+  return {
+    path: '/ws/task_status/:id/',
+    optionalTrailingSlash: true,
+    async admit(request, params) {
+      if (!isOriginAllowed(request.headers.origin, request.headers.host, context.allowedOrigins)) {
+        return {
+          ok: false,
+          refusal: { status: 403, body: { error: 'forbidden', message: 'this Origin may not open a WebSocket here' } },
+        };
+      }
+      const parsed = parseTaskId(params.id);
+      if (!parsed.ok) return { ok: true, open: (peer) => refusingSession(peer, CLOSE_BAD_ID, 'bad task id') };
+      const taskId = parsed.value;
+      const refusal = await context.access.check(request, taskId);
+      if (refusal) return { ok: false, refusal };
+      return {
+        ok: true,
+        open: (peer) =>
+          new StatusWsSession(peer, taskId, {
+            hub: context.hub,
+            heartbeatMs: context.heartbeatMs,
+            track: (close) => context.sessions.add(close),
+            encode: (event) => context.access.encode(event, request),
+            log: context.log,
+          }),
+      };
+    },
+  };
+}
