@@ -17,7 +17,6 @@ export class EventLog {
   private readonly sinceStmt;
   private readonly lastStmt;
   private readonly pruneStmt;
-  private readonly forTasksStmt;
 
   /** `origin` marks this backend's own rows, which it has already delivered in-process. */
   constructor(
@@ -31,8 +30,9 @@ export class EventLog {
       'SELECT seq, task_id, revoked, info FROM events WHERE seq > ? AND origin <> ? ORDER BY seq',
     );
     this.lastStmt = db.prepare<[], number | null>('SELECT MAX(seq) FROM events').pluck();
-    this.pruneStmt = db.prepare<[number]>('DELETE FROM events WHERE at < ?');
-    this.forTasksStmt = db.prepare<[string]>('DELETE FROM events WHERE task_id IN (SELECT value FROM json_each(?))');
+    this.pruneStmt = db.prepare<[number, number]>(
+      'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE at < ? LIMIT ?)',
+    );
   }
 
   /** `info` is the TaskInfo JSON text after the transition. */
@@ -49,9 +49,12 @@ export class EventLog {
     return this.lastStmt.get() ?? 0;
   }
 
-  /** Drops events older than `before` and those of deleted tasks. */
-  prune(before: number, deletedTaskIds: string[]): void {
-    this.pruneStmt.run(before);
-    if (deletedTaskIds.length > 0) this.forTasksStmt.run(JSON.stringify(deletedTaskIds));
+  /**
+   * Drops up to `limit` events older than `before`; the number dropped. Events
+   * of deleted tasks go the same way: a process that reads one late only hears
+   * the task's true last state again.
+   */
+  prune(before: number, limit: number): number {
+    return this.pruneStmt.run(before, limit).changes;
   }
 }

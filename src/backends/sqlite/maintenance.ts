@@ -5,11 +5,13 @@ export class MaintenanceQueries {
   private readonly pruneStmt;
 
   constructor(db: Db) {
-    this.pruneStmt = db.prepare<[number], string>('DELETE FROM tasks WHERE purge_at <= ? RETURNING id').pluck();
+    this.pruneStmt = db.prepare<[number, number]>(
+      'DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE purge_at <= ? LIMIT ?)',
+    );
   }
 
-  /** The ids deleted. */
-  pruneTasks(now: number): string[] {
-    return this.pruneStmt.all(now);
+  /** Deletes up to `limit` expired tasks; the number deleted. */
+  pruneTasks(now: number, limit: number): number {
+    return this.pruneStmt.run(now, limit).changes;
   }
 }

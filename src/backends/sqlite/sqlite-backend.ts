@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   Backend,
   BackendOptions,
@@ -38,6 +39,8 @@ export interface SqliteBackendOptions extends BackendOptions {
 
 /** Events are only needed until every process has polled them; a minute is plenty. */
 const EVENT_RETENTION_MS = 60_000;
+/** Rows deleted per prune transaction: a few ms of holding the write lock. */
+const PRUNE_BATCH = 500;
 
 /**
  * Tasks in one SQLite file (WAL mode), shared by any number of processes on
@@ -211,14 +214,26 @@ export class SqliteBackend implements Backend {
     });
   }
 
+  /**
+   * Deletes expired tasks in short transactions with pauses between them at
+   * least as long as each batch took, so other writers (of this and other
+   * processes) get the write lock within a batch's time however much expired.
+   */
   async prune(): Promise<number> {
     this.assertOpen();
-    return this.write(() => {
-      const t = now();
-      const ids = this.maintenance.pruneTasks(t);
-      this.events.prune(t - EVENT_RETENTION_MS, ids);
-      return ids.length;
-    });
+    const t = now();
+    let total = 0;
+    for (;;) {
+      const started = performance.now();
+      const [tasks, events] = this.write(() => [
+        this.maintenance.pruneTasks(t, PRUNE_BATCH),
+        this.events.prune(t - EVENT_RETENTION_MS, PRUNE_BATCH),
+      ]);
+      total += tasks;
+      if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH) || this.closed) return total;
+      await sleep(Math.max(2, performance.now() - started));
+      if (this.closed) return total;
+    }
   }
 
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {

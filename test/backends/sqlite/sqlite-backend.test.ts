@@ -286,6 +286,23 @@ describe('sqlite backend: idempotency, expiry, dead letters', () => {
     expect(await backend.getInfo(running.id)).toMatchObject({ state: 'PENDING' });
   });
 
+  it('prune deletes a large backlog in short transactions that let other writes in between', async () => {
+    const backend = pool.open({ resultTtlMs: 50 });
+    const tasks = Array.from({ length: 1300 }, () => newTask());
+    await backend.enqueueMany(tasks);
+    for (const claimed of await backend.claim(claimRequest({ limit: 1300 }))) await backend.complete(claimed, '1');
+    await delay(80);
+    const order: string[] = [];
+    const pruning = backend.prune().then((count) => (order.push('prune'), count));
+    const late = newTask();
+    await backend.enqueue(late).then(() => order.push('enqueue'));
+    expect(await pruning).toBe(1300);
+    // the enqueue asked after prune began was committed between two of its batches, not after all of them
+    expect(order).toEqual(['enqueue', 'prune']);
+    expect(await backend.getInfo(late.id)).toMatchObject({ state: 'PENDING' });
+    expect(await backend.prune()).toBe(0);
+  });
+
   it('dead letters are kept newest first, capped at deadLetterLimit', async () => {
     const backend = pool.open({ deadLetterLimit: 3 });
     const tasks = Array.from({ length: 5 }, (_, i) => newTask({ payload: `[${i}]` }));
