@@ -162,7 +162,19 @@ await import('errand/web');
 await import('errand/channels');
 await import('errand/status');
 await import('errand/client');
+await import('errand/hono');
+const { createServer } = await import('node:http');
+const { createErrandHandler } = await import('errand/node');
 const app = createApp({ broker: 'memory://', logger: false });
+const errand = createErrandHandler({ app });
+const server = createServer((req, res) => errand(req, res, () => res.writeHead(418).end()));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+const unknown = await fetch(base + '/task_status/?task_id=00000000-0000-4000-8000-000000000000');
+const other = await fetch(base + '/elsewhere');
+console.log(unknown.status, (await unknown.json()).error, other.status);
+await errand.close();
+server.close();
 await app.close();
 try {
   createApp({ broker: 'sqlite://./x.db', logger: false });
@@ -173,7 +185,10 @@ try {
 `,
     );
     const out = await sh(process.execPath, ['no-sqlite.mjs'], project);
-    expect(out.trim()).toBe('true the sqlite broker needs better-sqlite3: npm install better-sqlite3');
+    expect(out.trim().split('\n')).toEqual([
+      '404 not_found 418', // errand/node answers its own route and passes the rest on
+      'true the sqlite broker needs better-sqlite3: npm install better-sqlite3',
+    ]);
   });
 
   it('answers require() by loading the ES module where Node can, else with an error that says what to do', async () => {
