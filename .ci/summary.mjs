@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'test-results/vitest.json';
+const label = process.argv[3] ?? 'tests';
 try {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
-  console.log(`tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+  console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
 } catch (error) {
-  console.log(`tests: no report at ${file} (${error.message})`);
+  console.log(`${label}: no report at ${file} (${error.message})`);
 }

@@ -7,6 +7,7 @@ import { closePayload, encodeFrame, readUntilClosed, type FrameSpec, type HttpHe
 import { startWebChild, type WebChild } from '../fixtures/chaos-web/web-child.js';
 import { startChild, stopChild } from '../support/child.js';
 import { waitFor } from '../support/wait.js';
+import { reportFigures } from './harness.js';
 
 // Property-based fuzzing of every endpoint of the reference app, from raw sockets, against the web
 // process running as a child (a crash is the child exiting). Whatever a client sends, the answer is
@@ -25,6 +26,10 @@ const params = (numRuns = RUNS) => ({
   interruptAfterTimeLimit: BUDGET_MS,
   markInterruptAsFailure: false,
 });
+
+/** Cases each property ran (fast-check stops a property at its time budget), for the report. */
+const cases: Record<string, number> = {};
+const tally = (kind: string): void => void (cases[kind] = (cases[kind] ?? 0) + 1);
 
 /** Every free-text request header value starts with this: finding it in a response header is a reflection. */
 const CANARY = 'rflq7';
@@ -384,6 +389,7 @@ describe('HTTP endpoints under arbitrary requests', () => {
     });
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
+        tally('HTTP requests (method, path, query, headers, body)');
         const headers: (readonly [string, string])[] = [...(r.host === null ? [] : [['host', r.host] as const]), ...r.headers];
         if (r.contentType !== undefined) headers.push(['content-type', r.contentType]);
         const bytes = buildRequest({
@@ -467,6 +473,7 @@ describe('HTTP endpoints under arbitrary requests', () => {
     );
     await fc.assert(
       fc.asyncProperty(valid, async (r) => {
+        tally('valid requests to every endpoint');
         const bytes = buildRequest({ method: r.method, target: r.target, headers: [['host', host], ...r.headers], body: r.body });
         const head = checkAnswer(await exchange(web.port, bytes), bytes)!;
         if (!r.expect.includes(head.status))
@@ -533,6 +540,7 @@ describe('HTTP endpoints under arbitrary requests', () => {
     );
     await fc.assert(
       fc.asyncProperty(raw, async (text) => {
+        tally('malformed HTTP');
         const bytes = Buffer.from(text, 'latin1');
         checkAnswer(await exchange(web.port, bytes, { halfClose: true }), bytes, { allowClosed: true });
       }),
@@ -723,6 +731,7 @@ describe('WebSocket routes under arbitrary handshakes and frames', () => {
     });
     await fc.assert(
       fc.asyncProperty(handshake, async (h) => {
+        tally('WebSocket handshakes');
         const headers: [string, string][] = [['host', `127.0.0.1:${web.port}`]];
         const add = (name: string, value: string | null | undefined): void => {
           if (value !== null && value !== undefined) headers.push([name, value]);
@@ -778,6 +787,7 @@ describe('WebSocket routes under arbitrary handshakes and frames', () => {
     const run = fc.record({ path: wsRouteArb(), frames: fc.array(frameArb(), { minLength: 1, maxLength: 6 }) });
     await fc.assert(
       fc.asyncProperty(run, async ({ path, frames }) => {
+        tally('WebSocket frame sequences');
         const { socket, rest } = await openWs(path);
         socket.write(Buffer.concat([...frames, encodeFrame({ opcode: 0x8, payload: closePayload(1000, 'bye') })]));
         const ending = await readUntilClosed(socket, rest);
@@ -795,6 +805,7 @@ describe('WebSocket routes under arbitrary handshakes and frames', () => {
     const run = fc.record({ path: wsRouteArb(), bytes: fc.uint8Array({ minLength: 1, maxLength: 2048 }) });
     await fc.assert(
       fc.asyncProperty(run, async ({ path, bytes }) => {
+        tally('garbage after a handshake');
         const { socket, rest } = await openWs(path);
         socket.end(Buffer.from(bytes));
         const ending = await readUntilClosed(socket, rest);
@@ -816,5 +827,6 @@ describe('WebSocket routes under arbitrary handshakes and frames', () => {
     const first = frames.find((f) => f.opcode === 0x1);
     expect(first && JSON.parse(first.payload.toString('utf8'))).toMatchObject({ state: 'PENDING' });
     expect(ids.pending).toMatch(UUID_V4);
+    reportFigures('hostile-input', 'sqlite', { cases, total: Object.values(cases).reduce((a, b) => a + b, 0), serverUp: true });
   });
 });

@@ -27,6 +27,9 @@ export function openDatabase(filename: string): Db {
     // an OS crash or power cut may lose the last commits. FULL would cost an
     // fsync per enqueue/finish, capping throughput at the disk's sync rate.
     db.pragma('synchronous = NORMAL');
+    // The WAL grows while readers keep a checkpoint from reaching its end (a
+    // burst of work); without a limit the file keeps that size for ever.
+    db.pragma('journal_size_limit = 67108864');
     retryWhileBusy(() => migrate(db));
   } catch (error) {
     db.close();

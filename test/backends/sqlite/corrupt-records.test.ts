@@ -3,10 +3,9 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, TaskFailedError, type Errand, type Logger } from '../../../src/index.js';
-import { errandWeb } from '../../../src/web/index.js';
+import { createApp, type Errand, type Logger } from '../../../src/index.js';
+import { expectUnreadableReported } from '../../support/unreadable.js';
 import { waitFor } from '../../support/wait.js';
 
 /** One way a task row can be garbage, written straight into it with a raw connection. */
@@ -134,23 +133,7 @@ describe('sqlite: corrupt task rows', () => {
       const env = setup();
       const r = await env.echo.delay('x');
       env.corrupt(r.id, column, value);
-      const info = (await r.info())!;
-      expect(info).toMatchObject({ id: r.id, state: 'FAILURE', error: { type: 'DecodeError' } });
-      expect(info.error!.message).toContain(`column ${column}`);
-      expect(info.error!.message).toContain(r.id);
-      const error = (await r.get({ timeout: 2000 }).catch((e: unknown) => e)) as TaskFailedError;
-      expect(error).toBeInstanceOf(TaskFailedError);
-      expect(error.error.type).toBe('DecodeError');
-      const web = Fastify();
-      try {
-        await web.register(errandWeb, { app: env.app });
-        const res = await web.inject({ url: `/task_status/?task_id=${r.id}` });
-        expect(res.statusCode).toBe(200);
-        expect(res.json()).toMatchObject({ state: 'FAILURE', errorType: 'DecodeError' });
-      } finally {
-        await web.close();
-      }
-      expect((await r.revoke()).error?.type).toBe('DecodeError');
+      await expectUnreadableReported(env.app, r, `column ${column}`);
     },
   );
 });
