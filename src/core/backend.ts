@@ -43,7 +43,7 @@ export interface Backend {
    */
   claim(request: ClaimRequest): Promise<ClaimedTask[]>;
   /** Renews leases; returns the ids whose lease is lost (revoked, finished or taken over). */
-  extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]>;
+  extendLeases(deliveries: readonly Delivery[], leaseMs: number): Promise<string[]>;
 
   recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean>;
   /**
@@ -156,6 +156,9 @@ export interface ClaimRequest {
 }
 
 /** One delivery of a task to a worker. */
+/** Which delivery of a task a lease belongs to: all that lease renewal needs. */
+export type Delivery = Pick<ClaimedTask, 'id' | 'workerId' | 'attempt'>;
+
 export interface ClaimedTask {
   id: string;
   name: string;

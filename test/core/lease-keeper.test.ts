@@ -80,11 +80,46 @@ describe('lease keeper thread', () => {
   it('keeps a lease alive while the event loop is blocked for several lease lengths', async () => {
     const { backend, task, leaseUntil } = await setup(300);
     const k = keeper(backend, {});
-    await k.start();
+    await k.start(); // returns before the thread is ready: it boots while this loop is blocked
     k.add(task);
+    await null; // the worker starts handlers a microtask after add(), as here
     blockFor(1500);
     // Read before any timer of this thread could run: only the lease thread renewed it.
     expect(leaseUntil()).toBeGreaterThan(Date.now());
+  });
+
+  it('posts the leases of a whole claim batch in one message, with the ends since the last one, and none for a delivery that ended at once', async () => {
+    const { backend, task } = await setup(300);
+    const k = keeper(backend, {});
+    await k.start();
+    await k.ready;
+    const posted: unknown[] = [];
+    const thread = (k as unknown as { thread: { postMessage(m: unknown): void } }).thread;
+    const post = thread.postMessage.bind(thread);
+    thread.postMessage = (message) => {
+      posted.push(message);
+      post(message);
+    };
+    const others = [2, 3].map((n) => ({ ...task, id: `${task.id.slice(0, -1)}${n}` }));
+    k.add(task);
+    for (const other of others) k.add(other);
+    k.remove(others[1]!.id); // finished before the batch was posted: the thread never hears of it
+    await null;
+    expect(posted).toEqual([
+      { type: 'leases', add: [task, others[0]!].map(({ id, workerId, attempt }) => ({ id, workerId, attempt })), remove: [] },
+    ]);
+    k.remove(task.id);
+    k.remove(others[0]!.id);
+    await null;
+    expect(posted).toHaveLength(1); // ends ride with the next batch or beat
+    const next = { ...task, id: `${task.id.slice(0, -1)}4` };
+    k.add(next);
+    await null;
+    expect(posted.at(-1)).toEqual({
+      type: 'leases',
+      add: [{ id: next.id, workerId: next.workerId, attempt: next.attempt }],
+      remove: [task.id, others[0]!.id],
+    });
   });
 
   it('stops renewing once the loop has been blocked past the stall limit, and says so', async () => {
@@ -92,7 +127,9 @@ describe('lease keeper thread', () => {
     const lines: LogLine[] = [];
     const k = keeper(backend, { stallLimitMs: 400, logger: recordingLogger(lines) });
     await k.start();
+    await k.ready;
     k.add(task);
+    await null;
     blockFor(1500);
     expect(leaseUntil()).toBeLessThan(Date.now());
     await waitFor(() => lines.some((l) => l.level === 'error' && /event loop is blocked/.test(l.msg ?? '')), 2000, 'stall log');
@@ -115,6 +152,7 @@ describe('lease keeper thread', () => {
     const spec = { module: new URL('./no-such-module.js', import.meta.url).href, options: {} };
     const k = keeper(backend, { spec, logger: recordingLogger(lines) });
     await k.start();
+    await k.ready;
     expect(lines.some((l) => l.level === 'warn' && /renewing leases on the event loop/.test(l.msg ?? ''))).toBe(true);
     k.add(task);
     const before = leaseUntil();

@@ -2,6 +2,7 @@ import type {
   Backend,
   BackendOptions,
   ClaimedTask,
+  Delivery,
   ClaimRequest,
   EnqueueOutcome,
   NewTask,
@@ -127,7 +128,7 @@ export class MemoryBackend implements Backend {
     }
   }
 
-  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+  async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {
     const lost: string[] = [];
     for (const task of tasks) {
       const stored = this.current(task);
@@ -322,7 +323,7 @@ export class MemoryBackend implements Backend {
   }
 
   /** The stored task if `task` is still its live delivery. */
-  private current(task: ClaimedTask): StoredTask | undefined {
+  private current(task: Delivery): StoredTask | undefined {
     this.assertOpen();
     const stored = this.tasks.get(task.id);
     if (!stored || !RUNNING_STATES.has(stored.info.state)) return undefined;

@@ -5,6 +5,7 @@ import type {
   BackendOptions,
   BackendSpec,
   ClaimedTask,
+  Delivery,
   ClaimRequest,
   EnqueueOutcome,
   NewTask,
@@ -319,7 +320,7 @@ export class RedisBackend implements Backend {
     return this.blockingId;
   }
 
-  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+  async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {
     this.assertOpen();
     if (tasks.length === 0) return [];
     const args: ScriptArg[] = [this.keys.base, now(), leaseMs];

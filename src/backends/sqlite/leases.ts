@@ -1,4 +1,4 @@
-import type { ClaimedTask } from '../../core/backend.js';
+import type { Delivery } from '../../core/backend.js';
 import type { Db } from './database.js';
 import { deliveryParams, INFO_JSON, RUNNING_SQL } from './rows.js';
 
@@ -23,7 +23,7 @@ export class LeaseQueries {
   }
 
   /** False when the lease is lost (revoked, finished or taken over). */
-  extend(task: ClaimedTask, until: number): boolean {
+  extend(task: Delivery, until: number): boolean {
     return this.extendStmt.run({ ...deliveryParams(task), until }).changes > 0;
   }
 

@@ -1,4 +1,4 @@
-import type { ClaimedTask } from '../../core/backend.js';
+import type { ClaimedTask, Delivery } from '../../core/backend.js';
 import type { TaskState } from '../../core/states.js';
 import type { TaskInfo } from '../../core/types.js';
 
@@ -108,6 +108,6 @@ export function toClaimed(info: TaskInfo, row: ClaimRow, workerId: string): Clai
 }
 
 /** The identity of a delivery, bound into the stale-delivery check of every worker-side write. */
-export function deliveryParams(task: ClaimedTask): { id: string; owner: string; attempt: number } {
+export function deliveryParams(task: Delivery): { id: string; owner: string; attempt: number } {
   return { id: task.id, owner: task.workerId, attempt: task.attempt };
 }

@@ -6,6 +6,7 @@ import type {
   BackendOptions,
   BackendSpec,
   ClaimedTask,
+  Delivery,
   ClaimRequest,
   EnqueueOutcome,
   NewTask,
@@ -125,7 +126,7 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  async extendLeases(tasks: ClaimedTask[], leaseMs: number): Promise<string[]> {
+  async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {
     this.assertOpen();
     return this.writes.run(() => {
       const until = now() + leaseMs;

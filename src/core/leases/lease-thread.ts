@@ -6,15 +6,16 @@
 //
 // States: opening (import the broker module, open it) → renewing → stopped.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Backend, ClaimedTask } from '../backend.js';
+import type { Backend, Delivery } from '../backend.js';
 import type { FromLeaseThread, LeaseThreadData, ToLeaseThread } from './thread-protocol.js';
 
 const data = workerData as LeaseThreadData;
 const port = parentPort!;
-const tasks = new Map<string, ClaimedTask>();
+const tasks = new Map<string, Delivery>();
 let lastBeat = Date.now();
 let stalled = false;
 let busy = false;
+let stopped = false;
 let backend: Backend | undefined;
 let timer: NodeJS.Timeout | undefined;
 
@@ -22,11 +23,9 @@ const send = (message: FromLeaseThread): void => port.postMessage(message);
 
 port.on('message', (message: ToLeaseThread) => {
   switch (message.type) {
-    case 'add':
-      tasks.set(message.task.id, message.task);
-      return;
-    case 'remove':
-      tasks.delete(message.id);
+    case 'leases':
+      for (const id of message.remove) tasks.delete(id);
+      for (const delivery of message.add) tasks.set(delivery.id, delivery);
       return;
     case 'beat':
       lastBeat = Date.now();
@@ -59,6 +58,7 @@ async function renew(): Promise<void> {
 }
 
 async function stop(): Promise<void> {
+  stopped = true;
   clearInterval(timer);
   tasks.clear();
   await backend?.close().catch(() => {});
@@ -68,9 +68,12 @@ async function stop(): Promise<void> {
 
 try {
   const module = (await import(data.spec.module)) as { openBackend(options: unknown): Backend };
-  backend = module.openBackend(data.spec.options);
-  timer = setInterval(() => void renew(), data.intervalMs);
-  send({ type: 'ready' });
+  // Told to stop while the module loaded: open nothing, so the thread can end.
+  if (!stopped) {
+    backend = module.openBackend(data.spec.options);
+    timer = setInterval(() => void renew(), data.intervalMs);
+    send({ type: 'ready' });
+  }
 } catch (error) {
   send({
     type: 'error',

@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import type { Backend, BackendSpec, ClaimedTask } from '../backend.js';
+import type { Backend, BackendSpec, ClaimedTask, Delivery } from '../backend.js';
 import type { Logger } from '../logger.js';
 import { siblingModule } from '../module-url.js';
 import { renewalIntervalMs, type LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
@@ -20,11 +20,20 @@ const START_TIMEOUT_MS = 15_000;
  * lease-thread.ts); the worker only posts which deliveries run. If the
  * thread cannot start or dies, renewal falls back to the event loop.
  *
- * States: idle → threaded (the thread renews) | looping (fallback) → stopped.
+ * States: idle → starting (thread opening; posts queue up in it) → threaded
+ * (the thread renews) | looping (fallback, all leases on the event loop) → stopped.
  */
 export class ThreadLeaseKeeper implements LeaseKeeper {
   private readonly tasks = new Map<string, ClaimedTask>();
+  /** Changes not posted yet: they go in one message at the end of this turn of the loop. */
+  private readonly added = new Map<string, Delivery>();
+  private readonly removed = new Set<string>();
+  /** Ids the thread holds (posted as added, not yet as removed). */
+  private readonly posted = new Set<string>();
+  private flushQueued = false;
   private thread?: Thread;
+  private isReady = false;
+  private starting: Promise<void> = Promise.resolve();
   private fallback?: LoopLeaseKeeper;
   private beat?: NodeJS.Timeout;
   private stopping = false;
@@ -35,35 +44,84 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     private readonly options: ThreadLeaseKeeperOptions,
   ) {}
 
+  /**
+   * Starts the thread and returns without waiting for it: the thread opens its
+   * own broker connection (a few hundred ms) while the worker already claims.
+   * What is posted meanwhile waits in the thread's queue; a thread that
+   * cannot start hands every lease to the event loop.
+   */
   async start(): Promise<void> {
+    let thread: Thread;
     try {
-      this.thread = await this.spawn();
+      thread = this.spawn();
     } catch (error) {
-      this.options.logger.warn({ err: String(error) }, 'lease thread did not start; renewing leases on the event loop');
-      await this.fallBack();
+      this.onStartFailure(error);
       return;
     }
-    const interval = renewalIntervalMs(this.options.leaseMs);
-    this.beat = setInterval(() => this.post({ type: 'beat' }), interval);
+    this.thread = thread;
+    this.beat = setInterval(() => {
+      this.flush();
+      this.post({ type: 'beat' });
+    }, renewalIntervalMs(this.options.leaseMs));
     this.beat.unref();
+    this.starting = this.whenReady(thread).catch((error: unknown) => {
+      if (this.thread !== thread) return;
+      this.thread = undefined;
+      clearInterval(this.beat);
+      this.onStartFailure(error);
+    });
   }
 
+  /** Settles once the thread renews, or once renewal has fallen back to the event loop (for tests). */
+  get ready(): Promise<void> {
+    return this.starting;
+  }
+
+  /**
+   * The thread hears of it in a microtask: after the claim loop has added the
+   * whole batch, and before any handler of the batch starts (handlers start in
+   * a later microtask), so a handler that blocks at once is covered too.
+   */
   add(task: ClaimedTask): void {
     this.tasks.set(task.id, task);
-    if (this.fallback) this.fallback.add(task);
-    else this.post({ type: 'add', task });
+    if (this.fallback) return this.fallback.add(task);
+    this.removed.delete(task.id);
+    this.added.set(task.id, { id: task.id, workerId: task.workerId, attempt: task.attempt });
+    this.queueFlush();
   }
 
   remove(id: string): void {
     if (!this.tasks.delete(id)) return;
-    if (this.fallback) this.fallback.remove(id);
-    else this.post({ type: 'remove', id });
+    if (this.fallback) return this.fallback.remove(id);
+    this.added.delete(id);
+    // No message of its own: it rides with the next batch or beat. Until then
+    // the thread may renew a finished delivery, which the broker refuses.
+    if (this.posted.has(id)) this.removed.add(id);
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.added.size === 0 && this.removed.size === 0) return;
+    for (const id of this.removed) this.posted.delete(id);
+    for (const id of this.added.keys()) this.posted.add(id);
+    this.post({ type: 'leases', add: [...this.added.values()], remove: [...this.removed] });
+    this.added.clear();
+    this.removed.clear();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.beat);
     this.tasks.clear();
+    this.added.clear();
+    this.removed.clear();
+    this.posted.clear();
     await this.fallback?.stop();
     const thread = this.thread;
     if (!thread) return;
@@ -76,12 +134,11 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     clearTimeout(timer);
   }
 
-  private spawn(): Promise<Thread> {
-    const interval = renewalIntervalMs(this.options.leaseMs);
+  private spawn(): Thread {
     const workerData: LeaseThreadData = {
       spec: this.spec,
       leaseMs: this.options.leaseMs,
-      intervalMs: interval,
+      intervalMs: renewalIntervalMs(this.options.leaseMs),
       stallLimitMs: this.options.stallLimitMs,
     };
     const entry = siblingModule(import.meta.url, 'lease-thread');
@@ -94,28 +151,35 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
         })
       : new Thread(new URL(entry), { workerData });
     thread.unref();
-    let started = false;
+    return thread;
+  }
+
+  /** Resolves at the thread's 'ready'; rejects if it fails, exits or stays silent first. */
+  private whenReady(thread: Thread): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         void thread.terminate();
         reject(new Error(`no answer within ${START_TIMEOUT_MS} ms`));
       }, START_TIMEOUT_MS);
-      const onStartFailure = (error: Error | string): void => {
+      const fail = (error: Error | string): void => {
         clearTimeout(timer);
         void thread.terminate();
         reject(typeof error === 'string' ? new Error(error) : error);
       };
-      thread.once('error', onStartFailure);
+      const exitedEarly = (): void => fail('the lease thread exited before it was ready');
+      thread.once('error', fail);
+      thread.once('exit', exitedEarly);
       thread.on('message', (message: FromLeaseThread) => {
         if (message.type === 'ready') {
-          started = true;
+          this.isReady = true;
           clearTimeout(timer);
-          thread.off('error', onStartFailure);
+          thread.off('error', fail);
+          thread.off('exit', exitedEarly);
           thread.on('error', (error) => this.options.logger.error({ err: String(error) }, 'lease thread failed'));
           thread.once('exit', () => void this.onExit(thread));
-          resolve(thread);
-        } else if (message.type === 'error' && !started) {
-          onStartFailure(message.message);
+          resolve();
+        } else if (message.type === 'error' && !this.isReady) {
+          fail(message.message);
         } else {
           this.onMessage(message);
         }
@@ -123,9 +187,16 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     });
   }
 
+  private onStartFailure(error: unknown): void {
+    if (this.stopping) return;
+    this.options.logger.warn({ err: String(error) }, 'lease thread did not start; renewing leases on the event loop');
+    void this.fallBack();
+  }
+
   private onMessage(message: FromLeaseThread): void {
     switch (message.type) {
       case 'lost': {
+        for (const id of message.ids) this.posted.delete(id); // the thread dropped them
         const lost = message.ids.filter((id) => this.tasks.delete(id));
         if (lost.length > 0) this.options.onLost(lost);
         return;

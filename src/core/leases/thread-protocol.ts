@@ -1,4 +1,4 @@
-import type { BackendSpec, ClaimedTask } from '../backend.js';
+import type { BackendSpec, Delivery } from '../backend.js';
 
 /** What the lease thread is started with. */
 export interface LeaseThreadData {
@@ -9,9 +9,12 @@ export interface LeaseThreadData {
   stallLimitMs: number;
 }
 
-/** Worker → thread. `beat` says the worker's event loop still turns. */
-export type ToLeaseThread =
-  { type: 'add'; task: ClaimedTask } | { type: 'remove'; id: string } | { type: 'beat' } | { type: 'stop' };
+/**
+ * Worker → thread. `leases` carries the deliveries that started and the ids
+ * that ended since the last one (one message per claim batch, not per task);
+ * `beat` says the worker's event loop still turns.
+ */
+export type ToLeaseThread = { type: 'leases'; add: Delivery[]; remove: string[] } | { type: 'beat' } | { type: 'stop' };
 
 /** Thread → worker. */
 export type FromLeaseThread =
