@@ -1,4 +1,4 @@
-/** The four ways the demo page submits and follows a task, after the seed tutorials. */
+/** The four ways the demo page submits and follows a task, after the Celery tutorials (Django, Django Channels, FastAPI). */
 export interface FormVariant {
   /** Page URL; the form POSTs back to it. */
   path: string;

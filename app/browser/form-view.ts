@@ -17,7 +17,7 @@ export class FormView {
     this.bar = required(form.querySelector<HTMLElement>('#progress-bar'), '#progress-bar');
   }
 
-  /** Disables the button while the task runs, as the seed pages do. */
+  /** Disables the button while the task runs, as the Celery tutorials' pages do. */
   busy(): void {
     this.buttonLabel = this.button.textContent ?? 'Submit';
     this.button.disabled = true;

@@ -48,7 +48,7 @@ function wire(form: HTMLFormElement): void {
         if (outcome.kind === 'invalid') return view.showFieldErrors(outcome.fields);
         if (outcome.kind === 'refused') return view.showMessage(outcome.message, 'danger');
         view.showProgress(0, 'queued');
-        // One second between polls, like the seed pages; ws and sse are pushed.
+        // One second between polls, like the Celery tutorials' pages; ws and sse are pushed.
         const watch = watchTask(outcome.taskId, { transport, baseUrl, pollIntervalMs: 1000, onUpdate: showUpdate });
         finish(await watch.done);
       } catch (error) {

@@ -2,7 +2,7 @@ import type { TaskState } from '../core/states.js';
 import type { TaskInfo } from '../core/types.js';
 
 /**
- * What poll, SSE and WebSocket send about a task: the seeds' `{ state, error }`
+ * What poll, SSE and WebSocket send about a task: the Celery tutorials' `{ state, error }`
  * plus the version (for ETag / SSE id / dedupe), progress and the result.
  * src/client/types.ts re-declares it for the browser; keep the two identical.
  */

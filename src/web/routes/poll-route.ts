@@ -6,7 +6,7 @@ import { parsePollQuery } from '../task-id.js';
 import type { StatusContext } from './status-context.js';
 
 /**
- * GET {prefix}/task_status/?task_id=ID — the seeds' polling endpoint.
+ * GET {prefix}/task_status/?task_id=ID — the polling endpoint of the Django + Celery and FastAPI tutorials.
  * ETag is the version, so an unchanged task costs a 304 and no body.
  * An unknown id is a 404, never PENDING (Celery's trap: a typo polls for ever).
  * authorize runs before the task is read, so a refused client cannot tell known ids from unknown ones.

@@ -29,7 +29,7 @@ export interface WsSessionOptions {
 }
 
 /**
- * One socket watching one task, as the seeds' TaskStatusConsumer: the current
+ * One socket watching one task, as the Django Channels tutorial's TaskStatusConsumer: the current
  * state on connect, then every update as a status JSON text message, and a
  * close with 1000 after the terminal one. States: subscribing → streaming →
  * closed (1000 done, 4404 unknown id, 4410 task expired, 1011 broker
