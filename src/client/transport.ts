@@ -7,7 +7,9 @@ export type TransportEnd =
   /** The server knows no such task (404, WebSocket close 4404/4410). */
   | { kind: 'not_found'; message: string }
   /** The server refused the id (400, close 4400). */
-  | { kind: 'bad_request'; message: string };
+  | { kind: 'bad_request'; message: string }
+  /** The server's authorize refused this client (401, 403). Retrying would not help. */
+  | { kind: 'unauthorized' | 'forbidden'; message: string };
 
 export interface TransportContext {
   id: string;
@@ -42,6 +44,8 @@ export async function errorMessage(response: Response): Promise<string> {
 export async function endFor(response: Response): Promise<TransportEnd> {
   if (response.status === 404) return { kind: 'not_found', message: await errorMessage(response) };
   if (response.status === 400) return { kind: 'bad_request', message: await errorMessage(response) };
+  if (response.status === 401) return { kind: 'unauthorized', message: await errorMessage(response) };
+  if (response.status === 403) return { kind: 'forbidden', message: await errorMessage(response) };
   await response.body?.cancel().catch(() => undefined);
   return { kind: 'lost' };
 }

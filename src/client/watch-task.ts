@@ -138,8 +138,7 @@ export function watchTaskWith(id: string, options: WatchTaskOptions, deps: Watch
   };
 
   const onEnd = (name: TransportName, opened: boolean, end: TransportEnd): void => {
-    if (end.kind === 'not_found') return fail(new TaskWatchError('not_found', end.message));
-    if (end.kind === 'bad_request') return fail(new TaskWatchError('bad_request', end.message));
+    if (end.kind !== 'lost') return fail(new TaskWatchError(end.kind, end.message));
     if (!opened) {
       failedConnects++;
       const last = index === order.length - 1;

@@ -33,7 +33,7 @@ export interface TaskStatus<T extends TypedTask = TypedTask> {
   error: string | undefined;
   /** The task's error class name (FAILURE, RETRY). */
   errorType: string | undefined;
-  /** Set when the server refused to serve the id: code 'not_found' or 'bad_request'. */
+  /** Set when the server refused: code 'not_found', 'bad_request', 'unauthorized' or 'forbidden'. */
   watchError: TaskWatchError | undefined;
   connection: TaskConnection;
   /** The transport in use or being tried (undefined before the first connect). */

@@ -69,6 +69,28 @@ describe.each(ADAPTERS)('errand/client against a real server (%s)', (adapter) =>
     expect(states(updates)).toContain('STARTED');
   });
 
+  it('rejects with unauthorized or forbidden when authorize refuses, on every transport, instead of retrying', async () => {
+    g.WebSocket = NodeWebSocket;
+    const signInFirst = await tasks.steps.applyAsync([1, 10]);
+    const notYours = await tasks.steps.applyAsync([1, 10]);
+    const guarded = await startAdapter(adapter, app, [''], {
+      authorize: (_request, taskId) => {
+        if (taskId === signInFirst.id) throw Object.assign(new Error('sign in first'), { status: 401 });
+        return false;
+      },
+    });
+    try {
+      for (const transport of ['ws', 'sse', 'poll'] as const) {
+        const refused = watchTask(signInFirst.id, { transport, baseUrl: guarded.base, onUpdate: () => {} });
+        await expect(refused.done, transport).rejects.toMatchObject({ code: 'unauthorized', message: 'sign in first' });
+        const forbidden = watchTask(notYours.id, { transport, baseUrl: guarded.base, onUpdate: () => {} });
+        await expect(forbidden.done, transport).rejects.toMatchObject({ code: 'forbidden' });
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('rejects with not_found for an unknown task on every transport', async () => {
     g.WebSocket = NodeWebSocket;
     for (const transport of ['ws', 'sse', 'poll'] as const) {

@@ -20,7 +20,8 @@ const START_TIMEOUT_MS = 15_000;
  * lease-thread.ts); the worker only posts which deliveries run. If the
  * thread cannot start or dies, renewal falls back to the event loop.
  *
- * States: idle → starting (thread opening; posts queue up in it) → threaded
+ * States: idle → starting (thread opening; posts queue up in it; the loop
+ * renews meanwhile) → threaded
  * (the thread renews) | looping (fallback, all leases on the event loop) → stopped.
  */
 export class ThreadLeaseKeeper implements LeaseKeeper {
@@ -35,6 +36,8 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
   private isReady = false;
   private starting: Promise<void> = Promise.resolve();
   private fallback?: LoopLeaseKeeper;
+  /** Renews on the event loop while the thread starts. */
+  private interim?: LoopLeaseKeeper;
   private beat?: NodeJS.Timeout;
   private stopping = false;
 
@@ -59,17 +62,24 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
       return;
     }
     this.thread = thread;
+    // Until the thread renews, the event loop does too: a lease shorter than
+    // the thread's boot must not expire meanwhile.
+    this.interim = new LoopLeaseKeeper(this.backend, this.options);
+    await this.interim.start();
     this.beat = setInterval(() => {
       this.flush();
       this.post({ type: 'beat' });
     }, renewalIntervalMs(this.options.leaseMs));
     this.beat.unref();
-    this.starting = this.whenReady(thread).catch((error: unknown) => {
-      if (this.thread !== thread) return;
-      this.thread = undefined;
-      clearInterval(this.beat);
-      this.onStartFailure(error);
-    });
+    this.starting = this.whenReady(thread).then(
+      () => this.endInterim(),
+      (error: unknown) => {
+        if (this.thread !== thread) return;
+        this.thread = undefined;
+        clearInterval(this.beat);
+        this.onStartFailure(error);
+      },
+    );
   }
 
   /** Settles once the thread renews, or once renewal has fallen back to the event loop (for tests). */
@@ -85,6 +95,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
   add(task: ClaimedTask): void {
     this.tasks.set(task.id, task);
     if (this.fallback) return this.fallback.add(task);
+    this.interim?.add(task);
     this.removed.delete(task.id);
     this.added.set(task.id, { id: task.id, workerId: task.workerId, attempt: task.attempt });
     this.queueFlush();
@@ -93,6 +104,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
   remove(id: string): void {
     if (!this.tasks.delete(id)) return;
     if (this.fallback) return this.fallback.remove(id);
+    this.interim?.remove(id);
     this.added.delete(id);
     // No message of its own: it rides with the next batch or beat. Until then
     // the thread may renew a finished delivery, which the broker refuses.
@@ -123,6 +135,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     this.removed.clear();
     this.posted.clear();
     await this.fallback?.stop();
+    await this.endInterim();
     const thread = this.thread;
     if (!thread) return;
     this.thread = undefined;
@@ -190,7 +203,15 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
   private onStartFailure(error: unknown): void {
     if (this.stopping) return;
     this.options.logger.warn({ err: String(error) }, 'lease thread did not start; renewing leases on the event loop');
-    void this.fallBack();
+    // the interim keeper holds every lease already: it stays
+    if (this.interim) [this.fallback, this.interim] = [this.interim, undefined];
+    else void this.fallBack();
+  }
+
+  private async endInterim(): Promise<void> {
+    const interim = this.interim;
+    this.interim = undefined;
+    await interim?.stop();
   }
 
   private onMessage(message: FromLeaseThread): void {
