@@ -61,7 +61,8 @@ export class Errand {
   private readonly registry = new Map<string, TaskDefinition>();
   private readonly workers = new Set<Worker>();
   private readonly payloadLimitBytes: number;
-  private readonly logger: Logger;
+  /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
+  readonly logger: Logger;
   private readonly ownsBackend: boolean;
   private readonly onConflict: 'warn' | 'error';
   /** Where this app takes the time from (see ErrandOptions.clock). */

@@ -25,6 +25,6 @@ export interface ErrandWebOptions {
   expose?: Expose;
   /** Shorthand for the default fields plus the result (the task's return value). */
   exposeResult?: boolean;
-  /** Where broker errors and authorize failures are logged (default: Fastify's logger for errandWeb, none elsewhere). */
+  /** Where broker errors and authorize failures are logged (default: Fastify's logger for errandWeb, the app's logger elsewhere). */
   logger?: Pick<Logger, 'error'>;
 }

@@ -1,10 +1,13 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttp2 } from 'node:http2';
+import { createServer as createHttps } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createApp, type Errand, type Worker } from '../../src/index.js';
+import { ConfigError, createApp, type Errand, type Worker } from '../../src/index.js';
+import { createErrandHandler } from '../../src/web/node/index.js';
 import { defineWebTasks } from '../fixtures/web/tasks.js';
 import {
   ADAPTERS,
@@ -160,5 +163,17 @@ describe.each(ADAPTERS)('beside a plain ws server on the same http.Server (%s)',
     expect(JSON.parse((alone as UpgradeRefused).body)).toMatchObject({ error: 'not_found' });
     attachedEcho(false)(web.server); // now another server takes every other path
     expect((await echo(`${web.wsBase}/nowhere/`)).echoes).toHaveLength(3);
+  });
+});
+
+describe('attach', () => {
+  it('refuses an HTTP/2 server (no upgrades there) with a ConfigError, and takes node:https', async () => {
+    const handler = createErrandHandler({ app });
+    try {
+      expect(() => handler.attach(createHttp2())).toThrow(ConfigError);
+      expect(() => handler.attach(createHttps())).not.toThrow();
+    } finally {
+      await handler.close();
+    }
   });
 });

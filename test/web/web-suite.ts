@@ -143,6 +143,15 @@ export function describeWebSuite(target: WebTarget, adapter: AdapterName = 'fast
         expect(res.headers.get('etag')).toMatch(/^"\d+"$/);
         expect(res.body).toBe('');
       });
+
+      it('answers without the trailing slash too, and SSE with one (frameworks that add or strip it)', async () => {
+        const r = await finished(1, 1);
+        const poll = await request(`${web.base}/users/task_status?task_id=${r.id}`);
+        expect(poll.status).toBe(200);
+        expect(JSON.parse(poll.body)).toMatchObject({ state: 'SUCCESS' });
+        const { events } = await readSse(`${web.base}/tasks/${r.id}/events/`);
+        expect(events.map((e) => JSON.parse(e.data))).toMatchObject([{ state: 'SUCCESS' }]);
+      });
     });
 
     describe('SSE GET /tasks/:id/events', () => {

@@ -26,7 +26,7 @@ export type Expose = readonly ExposedField[] | ((info: TaskInfo, request: WebReq
 export class AuthorizationError extends ErrandError {
   constructor(
     readonly status: 401 | 403 | 404 = 403,
-    message = status === 401 ? 'sign in to watch this task' : 'you may not watch this task',
+    message = status === 401 ? 'sign in to watch this task' : status === 404 ? 'no such task' : 'you may not watch this task',
   ) {
     super('ERR_UNAUTHORIZED', message);
   }

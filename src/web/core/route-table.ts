@@ -9,13 +9,15 @@ export type RouteParams = Readonly<Record<string, string>>;
 export interface HttpRoute {
   methods: readonly string[];
   path: string;
+  /** Also match the path with its trailing slash toggled (frameworks that add or strip one). */
+  optionalTrailingSlash?: boolean;
   handle(request: WebRequest, params: RouteParams): Promise<WebResponse>;
 }
 
 /** A WebSocket route: decides before the handshake (see WsAdmission). */
 export interface WsRoute {
   path: string;
-  /** Also match the path without its trailing slash. */
+  /** Also match the path with its trailing slash toggled. */
   optionalTrailingSlash?: boolean;
   admit(request: WebRequest, params: RouteParams): Promise<WsAdmission>;
 }
@@ -53,7 +55,7 @@ export class RouteTable {
   }
 
   addHttp(route: HttpRoute): this {
-    this.http.push({ route, ...compile(this.prefix + route.path, false) });
+    this.http.push({ route, ...compile(this.prefix + route.path, route.optionalTrailingSlash ?? false) });
     return this;
   }
 
@@ -94,8 +96,13 @@ function compile(path: string, optionalTrailingSlash: boolean): { pattern: RegEx
       return '([^/]+)';
     })
     .join('/');
-  if (optionalTrailingSlash && source.endsWith('/')) source = `${source.slice(0, -1)}/?`;
+  if (optionalTrailingSlash) source = `${source.endsWith('/') ? source.slice(0, -1) : source}/?`;
   return { pattern: new RegExp(`^${source}$`), names };
+}
+
+/** The same path with its trailing slash added or removed. */
+export function toggleTrailingSlash(path: string): string {
+  return path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
 }
 
 function escapeRegExp(text: string): string {

@@ -37,7 +37,7 @@ export class WebCore {
     const heartbeatMs = options.heartbeatMs ?? 25_000;
     if (!(heartbeatMs > 0)) throw new ConfigError(`${adapter}: heartbeatMs must be > 0`);
     let access: AccessPolicy;
-    const logger = options.logger ?? fallbackLogger;
+    const logger = options.logger ?? fallbackLogger ?? app.logger;
     const log = (error: unknown, message: string): void => logger?.error({ err: error }, message);
     this.log = log;
     try {

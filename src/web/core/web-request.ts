@@ -21,9 +21,10 @@ export interface WebRequest {
   /** Reads the body (empty for an upgrade); for routes that take one, such as webhooks. */
   body(): Promise<Uint8Array>;
   /**
-   * The framework's own request: a FastifyRequest, an express Request, a Fetch
-   * Request (hono, Next.js, Bun), or the node:http IncomingMessage (createErrandHandler,
-   * and every WebSocket upgrade, which no framework routes).
+   * The framework's own request: a FastifyRequest, an express Request, Hono's
+   * Context (errandHono), a Fetch Request (createErrandFetch: Next.js, Bun), or
+   * the node:http IncomingMessage (createErrandHandler, and every WebSocket
+   * upgrade, which no framework routes).
    */
   readonly native: unknown;
 }

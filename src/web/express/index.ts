@@ -2,7 +2,7 @@
 import { Router, type Request, type Response, type NextFunction } from 'express';
 import { WebCore } from '../core/web-core.js';
 import { NodeMount, nodeHandler } from '../node/node-handler.js';
-import type { UpgradeServer } from '../node/upgrade-dispatcher.js';
+import type { AttachableServer } from '../node/upgrade-dispatcher.js';
 import type { ErrandWebOptions } from '../options.js';
 
 export * from '../public-api.js';
@@ -10,7 +10,7 @@ export * from '../public-api.js';
 /** An Express Router serving errand's poll and SSE routes, plus the WebSocket attach. */
 export interface ErrandRouter extends Router {
   /** Serves errand's WebSocket route on the server `app.listen()` returned (only its own upgrades). */
-  attach(server: UpgradeServer): void;
+  attach(server: AttachableServer): void;
   /** Ends open SSE streams and WebSockets (1001), detaches and releases the status hub; call it before server.close(). */
   close(): Promise<void>;
 }

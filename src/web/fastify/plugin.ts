@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpRoute, RouteParams } from '../core/route-table.js';
+import { toggleTrailingSlash, type HttpRoute, type RouteParams } from '../core/route-table.js';
 import { WebCore } from '../core/web-core.js';
 import { webRequest, flattenHeaders, type WebRequest } from '../core/web-request.js';
 import { isStream, type WebResponse } from '../core/web-response.js';
@@ -30,10 +30,24 @@ const plugin: FastifyPluginAsync<ErrandWebOptions> = async (fastify, options) =>
 };
 
 function registerRoute(fastify: FastifyInstance, core: WebCore, route: HttpRoute): void {
+  const url = core.prefix + route.path;
+  registerUrl(fastify, core, route, url);
+  // Fastify told to ignore trailing slashes matches the twin already; declaring it would throw.
+  if (route.optionalTrailingSlash && !ignoresTrailingSlash(fastify)) {
+    registerUrl(fastify, core, route, toggleTrailingSlash(url));
+  }
+}
+
+function ignoresTrailingSlash(fastify: FastifyInstance): boolean {
+  const config = fastify.initialConfig as { ignoreTrailingSlash?: boolean; routerOptions?: { ignoreTrailingSlash?: boolean } };
+  return config.ignoreTrailingSlash === true || config.routerOptions?.ignoreTrailingSlash === true;
+}
+
+function registerUrl(fastify: FastifyInstance, core: WebCore, route: HttpRoute, url: string): void {
   fastify.route({
     // Fastify answers HEAD from the GET route by itself (exposeHeadRoutes).
     method: route.methods.filter((method) => method !== 'HEAD'),
-    url: core.prefix + route.path,
+    url,
     handler: async (request, reply) => {
       const response = await core.run(route, fastifyWebRequest(request), request.params as RouteParams);
       return send(reply, response);

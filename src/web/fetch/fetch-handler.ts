@@ -2,7 +2,7 @@ import { WebCore } from '../core/web-core.js';
 import { headersOf, webRequest, type WebRequest } from '../core/web-request.js';
 import { errorReply, isStream, type WebResponse } from '../core/web-response.js';
 import { NodeMount } from '../node/node-handler.js';
-import type { UpgradeServer } from '../node/upgrade-dispatcher.js';
+import type { AttachableServer } from '../node/upgrade-dispatcher.js';
 import type { ErrandWebOptions } from '../options.js';
 import { streamSseWriter } from './stream-sse-writer.js';
 
@@ -13,7 +13,7 @@ export interface ErrandFetch {
   /** The Response for errand's routes, undefined for any other path (to fall through to other handlers). */
   handle(request: Request): Promise<Response | undefined>;
   /** Serves errand's WebSocket route on a node:http server (@hono/node-server's serve() returns one). */
-  attach(server: UpgradeServer): void;
+  attach(server: AttachableServer): void;
   /** Ends open SSE streams and WebSockets, detaches and releases the status hub. */
   close(): Promise<void>;
 }

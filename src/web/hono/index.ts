@@ -1,7 +1,7 @@
 // errand/hono: the Hono adapter (and the Fetch API handler for Next.js, Bun and Deno). Needs no hono import.
 import { WebCore } from '../core/web-core.js';
 import { createErrandFetch, fetchAdapter, type ErrandFetch } from '../fetch/fetch-handler.js';
-import type { UpgradeServer } from '../node/upgrade-dispatcher.js';
+import type { AttachableServer } from '../node/upgrade-dispatcher.js';
 import type { ErrandWebOptions } from '../options.js';
 
 export { createErrandFetch, type ErrandFetch };
@@ -15,7 +15,7 @@ export interface HonoContextLike {
 /** Hono middleware serving errand's poll and SSE routes, plus the WebSocket attach for @hono/node-server. */
 export interface ErrandHonoMiddleware {
   (c: HonoContextLike, next: () => Promise<void>): Promise<Response | void>;
-  attach(server: UpgradeServer): void;
+  attach(server: AttachableServer): void;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import { WebCore } from '../core/web-core.js';
 import { errorReply } from '../core/web-response.js';
 import type { ErrandWebOptions } from '../options.js';
 import { nodeWebRequest, writeNodeResponse } from './node-response.js';
-import { attachUpgrades, type UpgradeServer } from './upgrade-dispatcher.js';
+import { attachUpgrades, upgradeServer, type AttachableServer } from './upgrade-dispatcher.js';
 
 /**
  * errand's routes for a node:http server. Call it as a request listener, or as
@@ -14,7 +14,7 @@ export interface ErrandHandler {
   /** Serves `req` if it is on one of errand's routes; resolves false (nothing written) otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Serves errand's WebSocket route on `server` (only its own upgrades; see attachErrandUpgrades). */
-  attach(server: UpgradeServer): void;
+  attach(server: AttachableServer): void;
   /**
    * Ends open SSE streams and WebSockets (close 1001), detaches from every server
    * and releases the status hub. Call it before server.close(), which would
@@ -39,8 +39,8 @@ export class NodeMount {
     return true;
   }
 
-  attach(server: UpgradeServer): void {
-    const detach = attachUpgrades(server, this.core);
+  attach(server: AttachableServer): void {
+    const detach = attachUpgrades(upgradeServer(server), this.core);
     const forget = (): void => {
       detach();
       this.detaches.delete(forget);
@@ -100,7 +100,7 @@ export interface ErrandUpgrades {
  * only upgrades on its own paths, and answers 404 for other paths only while
  * no other 'upgrade' listener is on the server.
  */
-export function attachErrandUpgrades(server: UpgradeServer, options: ErrandWebOptions): ErrandUpgrades {
+export function attachErrandUpgrades(server: AttachableServer, options: ErrandWebOptions): ErrandUpgrades {
   const mount = new NodeMount(new WebCore(options, 'attachErrandUpgrades'));
   mount.attach(server);
   return { close: () => mount.close() };

@@ -1,5 +1,7 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import { Server as HttpServer, type IncomingMessage } from 'node:http';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
+import { Server as HttpsServer } from 'node:https';
+import { ConfigError } from '../../core/errors.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Refusal } from '../http-errors.js';
@@ -14,6 +16,14 @@ export { MAX_PAYLOAD_BYTES };
 
 /** A server whose WebSocket upgrades errand can serve: node:http or node:https. */
 export type UpgradeServer = HttpServer | HttpsServer;
+
+/** What `attach` takes: any server @hono/node-server's serve() may return (HTTP/2 ones are refused: no upgrades there). */
+export type AttachableServer = UpgradeServer | Http2Server | Http2SecureServer;
+
+export function upgradeServer(server: AttachableServer): UpgradeServer {
+  if (server instanceof HttpServer || server instanceof HttpsServer) return server;
+  throw new ConfigError('attach needs a node:http or node:https server: HTTP/2 has no WebSocket upgrade (browsers then use SSE)');
+}
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 

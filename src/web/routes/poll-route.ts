@@ -15,6 +15,7 @@ export function pollRoute(context: StatusContext): HttpRoute {
   return {
     methods: ['GET', 'HEAD'],
     path: '/task_status/',
+    optionalTrailingSlash: true,
     async handle(request) {
       const parsed = parsePollQuery(request.query);
       if (!parsed.ok) return errorReply(400, parsed.error);

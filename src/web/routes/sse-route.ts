@@ -21,6 +21,7 @@ export function sseRoute(context: StatusContext): HttpRoute {
   return {
     methods: ['GET', 'HEAD'],
     path: '/tasks/:id/events',
+    optionalTrailingSlash: true,
     async handle(request, params) {
       const parsed = parseTaskId(params.id);
       if (!parsed.ok) return errorReply(400, parsed.error);
