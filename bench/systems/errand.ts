@@ -82,7 +82,7 @@ async function prepareWorker(flavour: Flavour, { concurrency, mode, onCompleted 
   };
   // Open the connection now, so that start() measures work, not connecting.
   await backend.getInfo('bench-warm-up');
-  const worker = app.worker({ concurrency, handleSignals: false, ...(process.env.BENCH_NO_LEASE_THREAD ? { leaseThread: false } : {}) });
+  const worker = app.worker({ concurrency, handleSignals: false });
   return {
     start: () => worker.start(),
     close: () => app.close(),
