@@ -403,6 +403,20 @@ export class RedisBackend implements Backend {
     }
   }
 
+  /** The ready list plus the delayed set (RETRY waits there too); see Backend.countWaiting on revoked entries. */
+  async countWaiting(queue: string): Promise<number> {
+    this.assertOpen();
+    try {
+      const replies = await this.redis.multi().llen(this.keys.ready(queue)).zcard(this.keys.delayed(queue)).exec();
+      return (replies ?? []).reduce((sum, [error, n]) => {
+        if (error) throw error;
+        return sum + Number(n);
+      }, 0);
+    } catch (error) {
+      throw this.wrap('countWaiting', error);
+    }
+  }
+
   async getInfo(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
     try {

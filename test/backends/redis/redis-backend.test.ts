@@ -416,3 +416,22 @@ describeRedis('redis backend', () => {
     }
   });
 });
+
+describeRedis('redis backend: leases when the server delays a command', () => {
+  const backends = useBackends();
+
+  it('a claim held up by CLIENT PAUSE still leases for leaseMs from when it ran, not from when it was sent', async () => {
+    const prefix = uniquePrefix();
+    const b = backends.make({ prefix });
+    const task = newTask();
+    await b.enqueue(task);
+    await withClient((c) => c.call('CLIENT', 'PAUSE', '600', 'WRITE'));
+    const sentAt = Date.now();
+    const [claimed] = await b.claim(claimReq('w1', { leaseMs: 300 }));
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(500); // it did wait for the pause
+    const leaseEnd = Number(await withClient((c) => c.zscore(`{${prefix}}:leases`, claimed!.id)));
+    // from the worker's clock alone it would have ended at sentAt + 300, before the claim returned
+    expect(leaseEnd).toBeGreaterThan(Date.now());
+    expect(await b.extendLeases([claimed!], 300)).toEqual([]);
+  });
+});

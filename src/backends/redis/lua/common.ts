@@ -36,6 +36,15 @@ local BASE = ARGV[1]
 local M_PATTERN = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$'
 local STATES = {PENDING = true, STARTED = true, PROGRESS = true, RETRY = true, SUCCESS = true, FAILURE = true, REVOKED = true}
 
+-- A lease ends leaseMs after the later of the worker's clock (ARGV) and the
+-- server's: a command delayed in the server (CLIENT PAUSE, a slow script
+-- ahead of it, a failover) must not hand out a lease that already ended.
+local function lease_end(worker_now, lease_ms)
+  local t = redis.call('TIME')
+  local server_now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return math.max(worker_now, server_now) + lease_ms
+end
+
 local function optional_number(x)
   return x == '' or tonumber(x) ~= nil
 end

@@ -9,7 +9,7 @@ export const EXTEND_LUA = script(
 -- Returns the ids whose lease is lost (revoked, finished or taken over).
 `,
   `
-local lease_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
+local lease_until = lease_end(tonumber(ARGV[2]), tonumber(ARGV[3]))
 local lost = {}
 local renewed = {}
 for i = 4, #ARGV, 3 do
