@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ENTRY = fileURLToPath(new URL('./browser/page.ts', import.meta.url));
+/** The chat and live chart pages' script (Chart.js included), kept out of the form pages' bundle. */
+export const LIVE_ENTRY = fileURLToPath(new URL('./browser/live-page.ts', import.meta.url));
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';
@@ -12,9 +14,9 @@ export class BundleError extends Error {
  * server start: one same-origin file, as `script-src 'self'` demands, and
  * no build step before `npm start`.
  */
-export async function bundleClient(): Promise<string> {
+export async function bundleClient(entry: string = ENTRY): Promise<string> {
   const result = await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'esm',

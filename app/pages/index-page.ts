@@ -15,6 +15,17 @@ export function indexPage(): string {
   A newsletter form whose slow, flaky provider call runs in a background worker.
   Each page shows the same task, followed a different way.
 </p>
-<div class="list-group">${items}</div>`;
+<div class="list-group">${items}</div>
+<h2 class="h5 mt-4">Channels</h2>
+<div class="list-group" id="channel-pages">
+  <a class="list-group-item list-group-item-action" href="/chat/">
+    <div class="fw-semibold">Chat rooms <code class="ms-1">/chat/</code></div>
+    <div class="small text-body-secondary">Pick a room and a name; everyone in the room sees every message (WS /ws/chat/:room/).</div>
+  </a>
+  <a class="list-group-item list-group-item-action" href="/two/">
+    <div class="fw-semibold">Live chart <code class="ms-1">/two/</code></div>
+    <div class="small text-body-secondary">Chart.js plots a value pushed every 2 s over WS /ws/two_url/.</div>
+  </a>
+</div>`;
   return layout({ title: 'Home', body });
 }

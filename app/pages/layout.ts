@@ -5,10 +5,12 @@ export interface LayoutOptions {
   body: SafeHtml;
   /** Pages with a form load the bundled page script. */
   withScript?: boolean;
+  /** Another same-origin page script, e.g. '/static/live.js' for the chat and the chart. */
+  script?: string;
 }
 
 /** The page shell: local Bootstrap, no inline script or style (the CSP forbids both). */
-export function layout({ title, body, withScript = false }: LayoutOptions): string {
+export function layout({ title, body, withScript = false, script }: LayoutOptions): string {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -25,6 +27,7 @@ export function layout({ title, body, withScript = false }: LayoutOptions): stri
 ${body}
 </main>
 ${withScript ? html`<script type="module" src="/static/errand-client.js"></script>` : ''}
+${script ? html`<script type="module" src="${script}"></script>` : ''}
 </body>
 </html>
 `.value;

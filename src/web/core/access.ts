@@ -2,7 +2,8 @@ import { ConfigError, ErrandError } from '../../core/errors.js';
 import type { TaskInfo } from '../../core/types.js';
 import type { StatusEvent } from '../../status/status-event.js';
 import { statusMessage, type StatusMessage } from '../../status/status-message.js';
-import { errorCodeFor, type Refusal } from '../http-errors.js';
+import type { Refusal } from '../http-errors.js';
+import { checkAuthorized } from './authorize-check.js';
 import type { WebRequest } from './web-request.js';
 
 /**
@@ -71,20 +72,9 @@ export class AccessPolicy {
 
   /** undefined when `request` may watch `taskId`; otherwise the refusal to answer with. */
   async check(request: WebRequest, taskId: string): Promise<Refusal | undefined> {
-    if (!this.authorize) return undefined;
-    try {
-      if ((await this.authorize(request, taskId)) === true) return undefined;
-      return { status: 403, body: { error: 'forbidden', message: 'you may not watch this task' } };
-    } catch (error) {
-      const status = statusOf(error);
-      if (status !== undefined) {
-        const message = error instanceof Error && error.message ? error.message : 'refused';
-        return { status, body: { error: errorCodeFor(status), message } };
-      }
-      // A bug in authorize, or a service it needed is down: refuse (fail closed), say nothing about why.
-      this.log(error, 'errand: authorize threw');
-      return { status: 500, body: { error: 'internal', message: 'authorization failed' } };
-    }
+    const authorize = this.authorize;
+    if (!authorize) return undefined;
+    return checkAuthorized(() => authorize(request, taskId), 'you may not watch this task', this.log);
   }
 
   /** The message `request` may see of a task version. */
@@ -142,12 +132,4 @@ function pick(message: StatusMessage, fields: FieldSet): StatusMessage {
   if (message.progress !== undefined && fields.has.has('progress')) out.progress = message.progress;
   if (message.result !== undefined && fields.has.has('result')) out.result = message.result;
   return out;
-}
-
-/** A client-error status carried by a thrown error (`status` or `statusCode`, 400–499). */
-function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 499 ? value : undefined;
 }

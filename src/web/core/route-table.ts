@@ -19,6 +19,8 @@ export interface WsRoute {
   path: string;
   /** Also match the path with its trailing slash toggled. */
   optionalTrailingSlash?: boolean;
+  /** Largest message the client may send, enforced while reading frames (default MAX_PAYLOAD_BYTES). */
+  maxPayloadBytes?: number;
   admit(request: WebRequest, params: RouteParams): Promise<WsAdmission>;
 }
 

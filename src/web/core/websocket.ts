@@ -25,7 +25,8 @@ export interface WsPeer {
 
 /** What the adapter tells a session about its socket. */
 export interface WsSession {
-  message(data: unknown): void;
+  /** A message from the client; `binary` is true for a binary frame. */
+  message(data: unknown, binary?: boolean): void;
   pong(): void;
   /** The socket closed (either side, or a dropped connection). */
   closed(): void;
@@ -36,7 +37,14 @@ export interface WsSession {
  * the adapter answers as a plain HTTP response (nothing was sent over a
  * socket), or the session to start once the handshake is done.
  */
-export type WsAdmission = { ok: false; refusal: Refusal } | { ok: true; open(peer: WsPeer): WsSession };
+export type WsAdmission =
+  | { ok: false; refusal: Refusal }
+  | {
+      ok: true;
+      open(peer: WsPeer): WsSession;
+      /** Called instead of `open` when the handshake never completes (the client left): release what admit took. */
+      abandon?(): void;
+    };
 
 /** Upper bound on what a client may send in one message (ws's maxPayload): errand's routes ignore incoming messages. */
 export const MAX_PAYLOAD_BYTES = 4096;

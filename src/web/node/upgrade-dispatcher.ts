@@ -49,27 +49,14 @@ type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boole
  */
 class UpgradeDispatcher {
   private readonly cores = new Set<WebCore>();
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: MAX_PAYLOAD_BYTES,
-    perMessageDeflate: false,
-    // We speak no subprotocol: never echo the client's Sec-WebSocket-Protocol back as a response header.
-    handleProtocols: () => false,
-  });
+  /** One ws server per message-size limit (ws enforces maxPayload per server); MAX_PAYLOAD_BYTES for the status route. */
+  private readonly servers = new Map<number, WebSocketServer>();
   private readonly originalEmit: Emit;
   private readonly hadOwnEmit: boolean;
   private readonly emit: Emit;
   private listening = false;
 
   constructor(private readonly server: UpgradeServer) {
-    // Handshakes ws itself refuses (a bad Sec-WebSocket-Key or Sec-WebSocket-Protocol): JSON, like every other refusal.
-    this.wss.on('wsClientError', (error: Error, socket: Duplex) =>
-      rejectUpgrade(socket, {
-        status: 400,
-        body: { error: 'bad_request', message: `bad WebSocket handshake: ${error.message}` },
-      }),
-    );
-    this.wss.on('error', () => undefined); // the noServer WebSocketServer never listens, but stay safe
     const target = server as unknown as { emit: Emit };
     this.hadOwnEmit = Object.prototype.hasOwnProperty.call(server, 'emit');
     this.originalEmit = target.emit;
@@ -101,7 +88,8 @@ class UpgradeDispatcher {
     if (target.emit !== this.emit) return false;
     if (this.hadOwnEmit) target.emit = this.originalEmit;
     else delete (target as { emit?: Emit }).emit;
-    this.wss.close();
+    for (const wss of this.servers.values()) wss.close();
+    this.servers.clear();
     return true;
   }
 
@@ -138,17 +126,45 @@ class UpgradeDispatcher {
       .admit(matched, view)
       .then((admission) => {
         if (!admission.ok) return rejectUpgrade(socket, admission.refusal);
-        if (socket.destroyed) return; // the client left while authorize ran
-        this.wss.handleUpgrade(request, socket, head, (ws) => {
-          guard(ws);
-          try {
-            feedSession(ws, admission.open(wsPeer(ws)));
-          } catch {
-            ws.terminate();
-          }
-        });
+        let opened = false;
+        // ws completes (or gives up on) the handshake synchronously when there is no verifyClient.
+        if (!socket.destroyed) {
+          this.serverFor(matched.route.maxPayloadBytes ?? MAX_PAYLOAD_BYTES).handleUpgrade(request, socket, head, (ws) => {
+            opened = true;
+            guard(ws);
+            try {
+              feedSession(ws, admission.open(wsPeer(ws)));
+            } catch {
+              ws.terminate();
+            }
+          });
+        }
+        // The client left while admit ran, or ws refused the handshake: let the route release what it took.
+        if (!opened) admission.abandon?.();
       })
       .catch(() => rejectUpgrade(socket, internalError));
+  }
+
+  private serverFor(maxPayload: number): WebSocketServer {
+    let wss = this.servers.get(maxPayload);
+    if (wss) return wss;
+    wss = new WebSocketServer({
+      noServer: true,
+      maxPayload,
+      perMessageDeflate: false,
+      // We speak no subprotocol: never echo the client's Sec-WebSocket-Protocol back as a response header.
+      handleProtocols: () => false,
+    });
+    // Handshakes ws itself refuses (a bad Sec-WebSocket-Key or Sec-WebSocket-Protocol): JSON, like every other refusal.
+    wss.on('wsClientError', (error: Error, socket: Duplex) =>
+      rejectUpgrade(socket, {
+        status: 400,
+        body: { error: 'bad_request', message: `bad WebSocket handshake: ${error.message}` },
+      }),
+    );
+    wss.on('error', () => undefined); // a noServer WebSocketServer never listens, but stay safe
+    this.servers.set(maxPayload, wss);
+    return wss;
   }
 
   /** Upgrades on paths no mount serves: answered only while errand is the server's sole 'upgrade' listener. */

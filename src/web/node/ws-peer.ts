@@ -32,7 +32,7 @@ export function wsPeer(ws: WebSocket): WsPeer {
 
 /** Feeds a ws WebSocket's events to a session. */
 export function feedSession(ws: WebSocket, session: WsSession): void {
-  ws.on('message', (data) => session.message(data));
+  ws.on('message', (data, isBinary) => session.message(data, isBinary));
   ws.on('pong', () => session.pong());
   ws.once('close', () => session.closed());
 }

@@ -123,7 +123,7 @@ export function refusingSession(peer: WsPeer, code: number, reason: string): WsS
   return { message() {}, pong() {}, closed() {} };
 }
 
-function closeSoon(peer: WsPeer, code: number, reason: string): void {
+export function closeSoon(peer: WsPeer, code: number, reason: string): void {
   peer.close(code, reason);
   setTimeout(() => peer.terminate(), CLOSE_GRACE_MS).unref();
 }
