@@ -12,6 +12,14 @@ export interface DemoConfig {
   demoApiFailureRate: number;
   /** Where the worker reaches the simulated provider. */
   demoApiUrl: string;
+  /** Verifies the deliveries of the webhook routes (Standard Webhooks, "whsec_<base64>"). */
+  webhookSecret: string;
+  /** True when WEBHOOK_SECRET was not set: the published dev secret is in use. */
+  webhookSecretIsDefault: boolean;
+  /** The chat's channel layer: 'memory' (one web process) or a redis:// URL (several); default: Redis when the broker is. */
+  channelLayer?: string;
+  /** How often the live chart (/two/) gets a point. */
+  chartIntervalMs?: number;
 }
 
 export class DemoConfigError extends Error {
@@ -25,7 +33,16 @@ const envSchema = z.object({
   DEMO_API_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   DEMO_API_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.5),
   DEMO_API_URL: z.url().optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{22,}={0,2}$/, 'must be "whsec_" and at least 16 bytes of base64')
+    .optional(),
+  CHANNEL_LAYER: z.union([z.literal('memory'), z.string().regex(/^rediss?:\/\//)]).optional(),
+  CHART_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
 });
+
+/** Published in the docs, so anyone can sign for it: for local runs only (web.ts warns when it is used). */
+export const DEV_WEBHOOK_SECRET = 'whsec_ZXJyYW5kLWRlbW8td2ViaG9vay1zZWNyZXQtZGV2';
 
 /** Reads the demo's settings; throws DemoConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -44,6 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     demoApiDelayMs: e.DEMO_API_DELAY_MS,
     demoApiFailureRate: e.DEMO_API_FAILURE_RATE,
     demoApiUrl: e.DEMO_API_URL ?? `http://${reachableHost(e.HOST)}:${e.PORT}/fake-api/subscribe`,
+    webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+    webhookSecretIsDefault: e.WEBHOOK_SECRET === undefined,
+    channelLayer: e.CHANNEL_LAYER ?? (/^rediss?:\/\//.test(e.ERRAND_BROKER) ? e.ERRAND_BROKER : 'memory'),
+    chartIntervalMs: e.CHART_INTERVAL_MS,
   };
 }
 

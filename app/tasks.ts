@@ -2,6 +2,7 @@ import { createApp } from '../src/create-app.js';
 import type { Errand } from '../src/core/errand.js';
 import type { Task } from '../src/core/task.js';
 import type { Logger } from '../src/core/logger.js';
+import { defineNotificationTask, type NotificationResult } from './webhook-task.js';
 
 export const SUBSCRIBE_TASK = 'newsletter.subscribe';
 
@@ -17,6 +18,8 @@ export interface SubscribeResult {
 export interface DemoApp {
   app: Errand;
   subscribe: Task<[email: string, username: string], SubscribeResult>;
+  /** What /webhook_test_async/ enqueues (see webhook-task.ts). */
+  notification: Task<[email: string, username: string], NotificationResult>;
 }
 
 export interface DemoAppOptions {
@@ -51,5 +54,5 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     await ctx.progress(3, 3, 'subscribed');
     return { subscribed: email };
   });
-  return { app, subscribe };
+  return { app, subscribe, notification: defineNotificationTask(app, options.demoApiUrl) };
 }

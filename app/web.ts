@@ -5,13 +5,18 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { errandWeb } from '../src/web/index.js';
-import { bundleClient } from './client-bundle.js';
+import { bundleClient, LIVE_ENTRY } from './client-bundle.js';
+import { createDemoChannelLayer } from './channel-layer.js';
+import { chatRoute } from './channels/chat-route.js';
+import { liveChartRoute } from './channels/live-chart-route.js';
+import { livePageRoutes } from './routes/live-pages.js';
 import type { DemoConfig } from './config.js';
 import { addErrorReplies } from './error-replies.js';
 import { fakeApi } from './fake-api.js';
 import { indexPage } from './pages/index-page.js';
 import { djangoFormRoutes } from './routes/django-forms.js';
 import { fastapiFormRoutes } from './routes/fastapi-form.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { createDemoApp, type DemoApp } from './tasks.js';
 
@@ -44,6 +49,11 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
   });
   try {
     const clientJs = await bundleClient();
+    const liveJs = await bundleClient(LIVE_ENTRY);
+    const layer = createDemoChannelLayer(config.channelLayer ?? 'memory');
+    // Closed with the server; errandWeb's preClose has already ended the sockets that read from it.
+    fastify.addHook('onClose', async () => layer.close());
+    const channels = { layer, routes: [chatRoute, liveChartRoute({ intervalMs: config.chartIntervalMs ?? 2000 })] };
     addSecurityHeaders(fastify);
     addErrorReplies(fastify);
     await fastify.register(fastifyCookie);
@@ -53,14 +63,20 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     fastify.get('/static/errand-client.js', async (_request, reply) =>
       reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(clientJs),
     );
+    fastify.get('/static/live.js', async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(liveJs),
+    );
+    livePageRoutes(fastify);
     fastify.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
     fastify.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexPage()));
     djangoFormRoutes(fastify, demo);
     fastapiFormRoutes(fastify, demo);
+    await webhookRoutes(fastify, demo, config);
 
     // Status endpoints for both flavours: /task_status/, /tasks/:id/events, /ws/task_status/:id/ and the /users twins.
     // The demo's result (who subscribed) is no secret, so the pages may show it.
-    await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true });
+    // Plus the chat (WS /ws/chat/:room/) and the live chart (WS /ws/two_url/) on the channel layer.
+    await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true, channels });
     await fastify.register(errandWeb, { app: demo.app, prefix: '/users', exposeResult: true });
 
     await fastify.register(fakeApi, {

@@ -70,6 +70,14 @@ export interface Backend {
    */
   revoke(id: string): Promise<TaskInfo | null>;
 
+  /**
+   * How many tasks of `queue` wait to be claimed: PENDING or RETRY, due or
+   * not (for back-pressure, such as a webhook receiver's maxQueueDepth).
+   * Redis may count, until a claim drops it, a task revoked while it waited
+   * in the ready list: an upper bound, never an undercount.
+   */
+  countWaiting(queue: string): Promise<number>;
+
   /** The status record, or null when unknown or expired. */
   getInfo(id: string): Promise<TaskInfo | null>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;

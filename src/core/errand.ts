@@ -102,6 +102,7 @@ export class Errand {
     this.registry.set(name, definition);
     return {
       name,
+      queue: definition.queue,
       delay: (...args: A) => this.send<Awaited<R>>(definition, args, NO_OPTIONS),
       applyAsync: (args: A, applyOptions?: ApplyOptions) => this.send<Awaited<R>>(definition, args, applyOptions ?? NO_OPTIONS),
       delayMany: async (argsList: readonly A[]) =>

@@ -18,7 +18,8 @@
  * ├─ IdempotencyConflictError ERR_IDEMPOTENCY_CONFLICT an idempotency key was reused with other arguments (onConflict: 'error')
  * ├─ BrokerError            ERR_BROKER            the broker failed or answered something unexpected
  * ├─ ClosedError            ERR_CLOSED            the app or broker was used after close()
- * └─ AuthorizationError     ERR_UNAUTHORIZED      (errand/web) an authorize hook refused a request with 401/403/404
+ * ├─ AuthorizationError     ERR_UNAUTHORIZED      (errand/web) an authorize hook refused a request with 401/403/404
+ * └─ WebhookVerificationError ERR_WEBHOOK_VERIFICATION (errand/webhooks) a webhook's signature or timestamp did not check out
  */
 export class ErrandError extends Error {
   readonly code: string;

@@ -70,6 +70,8 @@ export interface TaskTypes<A extends unknown[], R, M> {
 /** A registered task: what a worker runs and what producers enqueue. `M` is its progress meta type. */
 export interface Task<A extends unknown[], R, M extends JsonValue = JsonValue> {
   readonly name: string;
+  /** The queue it goes to unless applyAsync says otherwise (TaskOptions.queue, else 'default'). */
+  readonly queue: string;
   /** Type-only (always undefined at run time): the argument, result and progress meta types. */
   readonly '~types'?: TaskTypes<A, R, M>;
   /** Enqueues the task with these arguments; resolves once it is durably stored. */

@@ -1,6 +1,7 @@
 import type { Errand } from '../core/errand.js';
 import type { Logger } from '../core/logger.js';
 import type { Authorize, Expose } from './core/access.js';
+import type { ChannelRoutesOptions } from './channels/channel-route.js';
 
 /** The options every adapter takes (errandWeb, errandExpress, errandHono, createErrandFetch, createErrandHandler, attachErrandUpgrades). */
 export interface ErrandWebOptions {
@@ -27,4 +28,6 @@ export interface ErrandWebOptions {
   exposeResult?: boolean;
   /** Where broker errors and authorize failures are logged (default: Fastify's logger for errandWeb, the app's logger elsewhere). */
   logger?: Pick<Logger, 'error'>;
+  /** WebSocket routes on a channel layer (chat rooms, live feeds), beside the status routes. See docs/channels.md. */
+  channels?: ChannelRoutesOptions;
 }

@@ -4,3 +4,4 @@ export { AuthorizationError, DEFAULT_EXPOSED, type Authorize, type Expose, type 
 export type { WebRequest } from './core/web-request.js';
 export type { ErrorBody } from './http-errors.js';
 export { statusMessage, type StatusMessage } from '../status/status-message.js';
+export * from './channels/index.js';

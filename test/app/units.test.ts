@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorText, progressOf } from '../../app/browser/task-status-text.js';
-import { DemoConfigError, loadConfig } from '../../app/config.js';
+import { DEV_WEBHOOK_SECRET, DemoConfigError, loadConfig } from '../../app/config.js';
 import { providerFails } from '../../app/fake-api.js';
 import { escapeHtml, html } from '../../app/pages/html.js';
 import { formPage } from '../../app/pages/form-page.js';
@@ -66,6 +66,10 @@ describe('config', () => {
       demoApiDelayMs: 5000,
       demoApiFailureRate: 0.5,
       demoApiUrl: 'http://127.0.0.1:8010/fake-api/subscribe',
+      channelLayer: 'memory',
+      chartIntervalMs: 2000,
+      webhookSecret: DEV_WEBHOOK_SECRET,
+      webhookSecretIsDefault: true,
     });
   });
 
@@ -83,6 +87,12 @@ describe('config', () => {
   it('rejects bad values, naming them', () => {
     expect(() => loadConfig({ PORT: 'http', DEMO_API_FAILURE_RATE: '2' })).toThrow(DemoConfigError);
     expect(() => loadConfig({ DEMO_API_FAILURE_RATE: '2' })).toThrow(/DEMO_API_FAILURE_RATE/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'hunter2' })).toThrow(/WEBHOOK_SECRET/);
+  });
+
+  it('takes the webhook secret from WEBHOOK_SECRET, else the dev default, said to be one', () => {
+    const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+    expect(loadConfig({ WEBHOOK_SECRET: secret })).toMatchObject({ webhookSecret: secret, webhookSecretIsDefault: false });
   });
 });
 

@@ -926,6 +926,27 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(again).toMatchObject({ id: c!.id, attempt: 2, retries: 1 });
         expect(await b.claim(claimRequest())).toEqual([]);
       });
+
+      it('countWaiting counts the PENDING and RETRY tasks of one queue, due or not', async () => {
+        const b = (await setup()).app.backend;
+        expect(await b.countWaiting('default')).toBe(0);
+        const later = Date.now() + 60_000;
+        await b.enqueueMany([newTask(), newTask(), newTask({ runAt: later }), newTask({ queue: 'other' })]);
+        expect(await b.countWaiting('default')).toBe(3);
+        expect(await b.countWaiting('other')).toBe(1);
+        expect(await b.countWaiting('nowhere')).toBe(0);
+        // Claimed tasks no longer wait; a retry waits again, even before it is due.
+        const [c1, c2] = (await b.claim(claimRequest())) as [ClaimedTask, ClaimedTask];
+        expect(await b.countWaiting('default')).toBe(1);
+        expect(await b.retryLater(c1, { type: 'E', message: 'm' }, later)).toBe(true);
+        expect(await b.countWaiting('default')).toBe(2);
+        expect(await b.complete(c2, '1')).toBe(true);
+        expect(await b.countWaiting('default')).toBe(2);
+        // An idempotent duplicate stores nothing, so it adds nothing.
+        await b.enqueue(newTask({ idempotencyKey: 'k' }));
+        await b.enqueue(newTask({ idempotencyKey: 'k' }));
+        expect(await b.countWaiting('default')).toBe(3);
+      });
     });
 
     describe('pickup', () => {

@@ -205,6 +205,15 @@ export class MemoryBackend implements Backend {
     return info;
   }
 
+  async countWaiting(queue: string): Promise<number> {
+    this.assertOpen();
+    let waiting = 0;
+    for (const stored of this.tasks.values()) {
+      if (stored.info.queue === queue && isClaimable(stored.info.state)) waiting++;
+    }
+    return waiting;
+  }
+
   async getInfo(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
     const stored = this.known(id);

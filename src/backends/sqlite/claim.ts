@@ -18,6 +18,7 @@ const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task e
 export class ClaimQueries {
   private readonly takeStmt;
   private readonly nextRunAtStmt;
+  private readonly countStmt;
 
   constructor(db: Db) {
     // Picks the first `limit` due tasks and, in the same statement, leases them
@@ -42,6 +43,13 @@ export class ClaimQueries {
     this.nextRunAtStmt = db
       .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)
       .pluck();
+    // Walks the partial claimable index only: finished tasks cost nothing.
+    this.countStmt = db.prepare<[string], number>(`SELECT COUNT(*) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`).pluck();
+  }
+
+  /** PENDING and RETRY tasks of `queue`, due or not. */
+  countWaiting(queue: string): number {
+    return this.countStmt.get(queue) ?? 0;
   }
 
   /** Leases (or expires) up to `limit` due tasks of one queue, in due order. */

@@ -195,6 +195,11 @@ export class SqliteBackend implements Backend {
     });
   }
 
+  async countWaiting(queue: string): Promise<number> {
+    this.assertOpen();
+    return this.claims.countWaiting(queue);
+  }
+
   async getInfo(id: string): Promise<TaskInfo | null> {
     this.assertOpen();
     const row = this.transitions.get(id);

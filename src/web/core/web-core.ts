@@ -9,6 +9,7 @@ import { sseRoute } from '../routes/sse-route.js';
 import type { StatusContext } from '../routes/status-context.js';
 import { wsRoute } from '../routes/ws-route.js';
 import { Sessions } from '../sessions.js';
+import { channelWsRoutes, type ChannelRouteContext } from '../channels/channel-ws-route.js';
 import { AccessPolicy } from './access.js';
 import { RouteTable, type HttpRoute, type Matched, type RouteParams, type WsRoute } from './route-table.js';
 import type { WebRequest } from './web-request.js';
@@ -47,6 +48,8 @@ export class WebCore {
       throw error;
     }
     const allowedOrigins = normaliseOrigins(options.allowedOrigins);
+    // Checked before the hub is acquired, so a bad route leaks no hold on it.
+    const channelRoutes = channelRoutesOf(options, { sessions: this.sessions, heartbeatMs, allowedOrigins, log }, adapter);
     this.backend = app.backend;
     const context: StatusContext = {
       app,
@@ -58,6 +61,7 @@ export class WebCore {
       log,
     };
     this.routes = new RouteTable(prefix).addHttp(pollRoute(context)).addHttp(sseRoute(context)).addWs(wsRoute(context));
+    for (const route of channelRoutes) this.routes.addWs(route);
   }
 
   get prefix(): string {
@@ -106,6 +110,15 @@ export class WebCore {
     if (this.released) return;
     this.released = true;
     await releaseHub(this.backend);
+  }
+}
+
+function channelRoutesOf(options: ErrandWebOptions, context: ChannelRouteContext, adapter: string): WsRoute[] {
+  try {
+    return channelWsRoutes(options.channels, context);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${adapter}: ${error.message}`);
+    throw error;
   }
 }
 

@@ -1,19 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PayloadTooLargeError } from '../../core/errors.js';
 import { isStream, type WebResponse } from '../core/web-response.js';
 import { flattenHeaders, webRequest, type WebRequest } from '../core/web-request.js';
 import { nodeSseWriter } from './node-sse-writer.js';
 
-/** Largest body `request.body()` reads from a node request (errand's routes read none today). */
+/** Largest body `request.body()` reads from a node request unless told otherwise. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** The neutral view of a node:http request; `native` is what the framework handed us (express's req, or req itself). */
-export function nodeWebRequest(req: IncomingMessage, native: unknown = req): WebRequest {
+/**
+ * The neutral view of a node:http request; `native` is what the framework handed us (express's req, or req itself).
+ * `body()` throws PayloadTooLargeError past `bodyLimit` bytes.
+ */
+export function nodeWebRequest(req: IncomingMessage, native: unknown = req, bodyLimit = BODY_LIMIT_BYTES): WebRequest {
   return webRequest({
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     headers: flattenHeaders(req.headers),
     native,
-    body: () => readBody(req),
+    body: () => readBody(req, bodyLimit),
   });
 }
 
@@ -36,13 +40,13 @@ export function writeNodeResponse(res: ServerResponse, response: WebResponse): v
   void response.stream(nodeSseWriter(res));
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size > BODY_LIMIT_BYTES) throw new Error(`request body over ${BODY_LIMIT_BYTES} bytes`);
+    if (size > limit) throw new PayloadTooLargeError('the request body', size, limit);
     chunks.push(buffer);
   }
   return new Uint8Array(Buffer.concat(chunks));

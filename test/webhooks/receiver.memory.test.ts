@@ -1,0 +1,3 @@
+import { describeReceiver } from './receiver-suite.js';
+
+describeReceiver({ name: 'memory', makeUrl: () => 'memory://' });
