@@ -20,6 +20,8 @@ export interface DemoConfig {
   channelLayer?: string;
   /** How often the live chart (/two/) gets a point. */
   chartIntervalMs?: number;
+  /** How long the /progress/ task spends on each of its items. */
+  progressItemMs?: number;
 }
 
 export class DemoConfigError extends Error {
@@ -39,6 +41,7 @@ const envSchema = z.object({
     .optional(),
   CHANNEL_LAYER: z.union([z.literal('memory'), z.string().regex(/^rediss?:\/\//)]).optional(),
   CHART_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
+  PROGRESS_ITEM_MS: z.coerce.number().int().min(0).max(10_000).default(25),
 });
 
 /** Published in the docs, so anyone can sign for it: for local runs only (web.ts warns when it is used). */
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     webhookSecretIsDefault: e.WEBHOOK_SECRET === undefined,
     channelLayer: e.CHANNEL_LAYER ?? (/^rediss?:\/\//.test(e.ERRAND_BROKER) ? e.ERRAND_BROKER : 'memory'),
     chartIntervalMs: e.CHART_INTERVAL_MS,
+    progressItemMs: e.PROGRESS_ITEM_MS,
   };
 }
 

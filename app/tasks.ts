@@ -2,6 +2,7 @@ import { createApp } from '../src/create-app.js';
 import type { Errand } from '../src/core/errand.js';
 import type { Task } from '../src/core/task.js';
 import type { Logger } from '../src/core/logger.js';
+import { defineProgressTask, type ProgressResult } from './progress-task.js';
 import { defineNotificationTask, type NotificationResult } from './webhook-task.js';
 
 export const SUBSCRIBE_TASK = 'newsletter.subscribe';
@@ -20,12 +21,16 @@ export interface DemoApp {
   subscribe: Task<[email: string, username: string], SubscribeResult>;
   /** What /webhook_test_async/ enqueues (see webhook-task.ts). */
   notification: Task<[email: string, username: string], NotificationResult>;
+  /** What /progress/ starts (see progress-task.ts). */
+  progress: Task<[items: number], ProgressResult>;
 }
 
 export interface DemoAppOptions {
   broker: string;
   /** Where the simulated provider listens (see fake-api.ts). */
   demoApiUrl: string;
+  /** Work per item of the /progress/ task (default 25 ms: 5 s for 200 items). */
+  progressItemMs?: number;
   logger?: Logger | false;
 }
 
@@ -54,5 +59,10 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     await ctx.progress(3, 3, 'subscribed');
     return { subscribed: email };
   });
-  return { app, subscribe, notification: defineNotificationTask(app, options.demoApiUrl) };
+  return {
+    app,
+    subscribe,
+    notification: defineNotificationTask(app, options.demoApiUrl),
+    progress: defineProgressTask(app, options.progressItemMs ?? 25),
+  };
 }

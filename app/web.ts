@@ -10,6 +10,7 @@ import { createDemoChannelLayer } from './channel-layer.js';
 import { chatRoute } from './channels/chat-route.js';
 import { liveChartRoute } from './channels/live-chart-route.js';
 import { livePageRoutes } from './routes/live-pages.js';
+import { progressRoutes } from './routes/progress.js';
 import type { DemoConfig } from './config.js';
 import { addErrorReplies } from './error-replies.js';
 import { fakeApi } from './fake-api.js';
@@ -37,7 +38,9 @@ const bootstrapDist = join(dirname(createRequire(import.meta.url).resolve('boots
 /** The demo's web process: pages, form endpoints, errand's status endpoints and the fake provider. */
 export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const demo = options.demo ?? createDemoApp({ broker: config.broker, demoApiUrl: config.demoApiUrl });
+  const demo =
+    options.demo ??
+    createDemoApp({ broker: config.broker, demoApiUrl: config.demoApiUrl, progressItemMs: config.progressItemMs });
   const ownsDemo = options.demo === undefined;
   const fastify = Fastify({
     logger: options.logger ?? false,
@@ -67,6 +70,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
       reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(liveJs),
     );
     livePageRoutes(fastify);
+    progressRoutes(fastify, demo);
     fastify.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
     fastify.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexPage()));
     djangoFormRoutes(fastify, demo);

@@ -1,10 +1,14 @@
-// The worker process: runs newsletter.subscribe tasks; the web process only enqueues them.
+// The worker process: runs the demo's tasks; the web process only enqueues them.
 import { loadConfig } from './config.js';
 import { onShutdown } from './shutdown.js';
 import { createDemoApp } from './tasks.js';
 
 const config = loadConfig();
-const { app } = createDemoApp({ broker: config.broker, demoApiUrl: config.demoApiUrl });
+const { app } = createDemoApp({
+  broker: config.broker,
+  demoApiUrl: config.demoApiUrl,
+  progressItemMs: config.progressItemMs,
+});
 // The worker's own signal handling stops claiming and gives running tasks
 // graceMs to finish; a second signal releases them at once.
 const worker = app.worker({ concurrency: 10, graceMs: 10_000, handleSignals: true });

@@ -1,6 +1,7 @@
-// Entry of /static/errand-client.js: wires the subscribe form, if the page has one.
+// Entry of /static/errand-client.js: wires the subscribe form or the progress demo, whichever the page has.
 import { watchTask } from '../../src/client/index.js';
 import { FormView } from './form-view.js';
+import { wireProgressPanel } from './progress-panel.js';
 import { submitForm } from './submit-form.js';
 import { errorText, progressOf, type ShownStatus } from './task-status-text.js';
 
@@ -62,3 +63,6 @@ function wire(form: HTMLFormElement): void {
 
 const form = document.querySelector<HTMLFormElement>('#subscribe-form');
 if (form) wire(form);
+
+const progressForm = document.querySelector<HTMLFormElement>('#progress-form');
+if (progressForm) wireProgressPanel(progressForm);

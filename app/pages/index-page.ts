@@ -16,6 +16,13 @@ export function indexPage(): string {
   Each page shows the same task, followed a different way.
 </p>
 <div class="list-group">${items}</div>
+<h2 class="h5 mt-4">Progress</h2>
+<div class="list-group" id="progress-pages">
+  <a class="list-group-item list-group-item-action" href="/progress/">
+    <div class="fw-semibold">Live progress <code class="ms-1">/progress/</code></div>
+    <div class="small text-body-secondary">A 200-item task reports after each item; a Bootstrap bar follows it over WebSocket.</div>
+  </a>
+</div>
 <h2 class="h5 mt-4">Channels</h2>
 <div class="list-group" id="channel-pages">
   <a class="list-group-item list-group-item-action" href="/chat/">

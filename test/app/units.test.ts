@@ -68,6 +68,7 @@ describe('config', () => {
       demoApiUrl: 'http://127.0.0.1:8010/fake-api/subscribe',
       channelLayer: 'memory',
       chartIntervalMs: 2000,
+      progressItemMs: 25,
       webhookSecret: DEV_WEBHOOK_SECRET,
       webhookSecretIsDefault: true,
     });
