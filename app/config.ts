@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_BROKER } from '../src/create-app.js';
+import { DEFAULT_BROKER } from '../src/index.js';
 
 /** Everything the demo reads from the environment, parsed once. */
 export interface DemoConfig {

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Errand } from '../src/core/errand.js';
-import type { Task } from '../src/core/task.js';
+import type { Errand, Task } from '../src/index.js';
 
 export const PROGRESS_TASK = 'demo.process_items';
 /** How many items the /progress/ page's task works through. */

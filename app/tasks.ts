@@ -1,7 +1,4 @@
-import { createApp } from '../src/create-app.js';
-import type { Errand } from '../src/core/errand.js';
-import type { Task } from '../src/core/task.js';
-import type { Logger } from '../src/core/logger.js';
+import { createApp, type Errand, type Task, type Logger } from '../src/index.js';
 import { defineProgressTask, type ProgressResult } from './progress-task.js';
 import { defineNotificationTask, type NotificationResult } from './webhook-task.js';
 

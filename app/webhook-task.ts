@@ -1,6 +1,3 @@
-import type { Errand } from '../src/core/errand.js';
-import type { Task } from '../src/core/task.js';
-
 export const NOTIFICATION_TASK = 'webhooks.process_notification';
 
 /** The provider refused the call; retried, since the sender was told 202 already. */
@@ -51,3 +48,4 @@ export function defineNotificationTask(
     },
   );
 }
+import type { Errand, Task } from '../src/index.js';

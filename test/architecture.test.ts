@@ -54,4 +54,20 @@ describe('dependencies point inward', () => {
       }
     }
   });
+
+  it('the reference app imports errand only through its public entry points, as a user would', () => {
+    const app = fileURLToPath(new URL('../app', import.meta.url));
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, { import: string }>;
+    };
+    // ./dist/web/index.js → web/index.ts: the source of each package entry
+    const entries = new Set(Object.values(pkg.exports).map((e) => e.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')));
+    for (const file of files(app)) {
+      for (const spec of imports(file)) {
+        const to = target(file, spec).replace(/\.js$/, '.ts');
+        if (!spec.startsWith('.') || to.startsWith('..')) continue; // packages, and app's own files
+        expect(entries.has(to), `${relative(app, file)} imports ${spec}`).toBe(true);
+      }
+    }
+  });
 });
