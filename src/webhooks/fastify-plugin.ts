@@ -1,5 +1,5 @@
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { flattenHeaders, webRequest, type WebRequest } from '../web/core/web-request.js';
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import { fastifyWebRequest } from '../web/fastify/plugin.js';
 import type { WebhookReceiver } from './receiver.js';
 import { webhookError } from './webhook-replies.js';
 
@@ -33,17 +33,9 @@ export const webhookFastify: FastifyPluginAsync<WebhookFastifyOptions> = async (
     return reply.code(answer.status).headers(answer.headers).send(answer.body);
   });
   fastify.post(path, { bodyLimit: receiver.maxBodyBytes }, async (request, reply) => {
-    const answer = await receiver(fastifyWebRequest(request));
+    // Inside this plugin every body is the raw Buffer (see the content type parser above).
+    const rawBody = async (): Promise<Uint8Array> => (request.body instanceof Uint8Array ? request.body : new Uint8Array(0));
+    const answer = await receiver(fastifyWebRequest(request, rawBody));
     return reply.code(answer.status).headers(answer.headers).send(answer.body);
   });
 };
-
-function fastifyWebRequest(request: FastifyRequest): WebRequest {
-  return webRequest({
-    method: request.method,
-    url: request.url,
-    headers: flattenHeaders(request.headers),
-    native: request,
-    body: async () => (request.body instanceof Uint8Array ? request.body : new Uint8Array(0)),
-  });
-}

@@ -1,6 +1,6 @@
 import type { ChannelLayer, ChannelMessage } from '../../channels/channel-layer.js';
-import type { WsPeer, WsSession } from '../core/websocket.js';
-import { closeSoon } from '../routes/ws-session.js';
+import { closeSoon, type WsPeer, type WsSession } from '../core/websocket.js';
+import { Heartbeat } from '../core/heartbeat.js';
 import { CHANNEL_CLOSE, type AnyChannelRoute, type ChannelSocket } from './channel-route.js';
 import { decodeInbound } from './inbound.js';
 
@@ -32,8 +32,7 @@ export class ChannelWsSession implements WsSession {
   private readonly stop = new AbortController();
   private readonly socket: ChannelSocket<unknown>;
   private readonly forget: () => void;
-  private readonly heartbeat?: NodeJS.Timeout;
-  private alive = true;
+  private readonly heartbeat: Heartbeat;
   private pending = 0;
   private queue: Promise<void> = Promise.resolve();
 
@@ -43,16 +42,7 @@ export class ChannelWsSession implements WsSession {
   ) {
     this.forget = setup.track(() => this.end(CHANNEL_CLOSE.goingAway, 'server closing'));
     this.socket = this.socketApi();
-    const ping = peer.ping?.bind(peer);
-    if (ping) {
-      // A client that stops answering pings is gone (half-open TCP): drop it.
-      this.heartbeat = setInterval(() => {
-        if (!peer.open) return;
-        if (!this.alive) return peer.terminate();
-        this.alive = false;
-        ping();
-      }, setup.heartbeatMs);
-    }
+    this.heartbeat = new Heartbeat(peer, setup.heartbeatMs);
     if (setup.membership) void this.pump(setup.membership);
     if (setup.route.onConnect) this.guarded(() => setup.route.onConnect!(this.socket), 'onConnect');
   }
@@ -83,13 +73,13 @@ export class ChannelWsSession implements WsSession {
   }
 
   pong(): void {
-    this.alive = true;
+    this.heartbeat.pong();
   }
 
   closed(): void {
     if (this.stop.signal.aborted) return;
     this.stop.abort();
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     this.forget();
     const membership = this.setup.membership;
     if (membership) void membership.layer.closeChannel(membership.channel).catch(() => undefined);

@@ -48,3 +48,12 @@ export type WsAdmission =
 
 /** Upper bound on what a client may send in one message (ws's maxPayload): errand's routes ignore incoming messages. */
 export const MAX_PAYLOAD_BYTES = 4096;
+
+/** How long a closed socket may wait for the client's close frame before it is dropped (ws waits 30 s). */
+const CLOSE_GRACE_MS = 1000;
+
+/** Closes with `code`, and cuts the connection if the client does not finish the closing handshake soon. */
+export function closeSoon(peer: WsPeer, code: number, reason: string): void {
+  peer.close(code, reason);
+  setTimeout(() => peer.terminate(), CLOSE_GRACE_MS).unref();
+}

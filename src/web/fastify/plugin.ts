@@ -55,13 +55,14 @@ function registerUrl(fastify: FastifyInstance, core: WebCore, route: HttpRoute, 
   });
 }
 
-function fastifyWebRequest(request: FastifyRequest): WebRequest {
+/** The neutral view of a Fastify request; `body` reads what Fastify parsed (by default: errand's GET routes have none). */
+export function fastifyWebRequest(request: FastifyRequest, body = async () => encodeBody(request.body)): WebRequest {
   return webRequest({
     method: request.method,
     url: request.url,
     headers: flattenHeaders(request.headers),
     native: request,
-    body: async () => encodeBody(request.body),
+    body,
   });
 }
 

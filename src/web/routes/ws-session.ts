@@ -2,7 +2,8 @@ import { TaskNotFoundError } from '../../core/errors.js';
 import type { StatusEvent } from '../../status/status-event.js';
 import type { StatusHub } from '../../status/status-hub.js';
 import type { StatusSubscription } from '../../status/status-subscription.js';
-import type { WsPeer, WsSession } from '../core/websocket.js';
+import { Heartbeat } from '../core/heartbeat.js';
+import { closeSoon, type WsPeer, type WsSession } from '../core/websocket.js';
 
 /** Close codes the client can act on (4xxx is the application range). */
 export const CLOSE_DONE = 1000;
@@ -15,8 +16,6 @@ export const CLOSE_GONE = 4410;
 /** Above this many unsent bytes a client is slow: intermediate versions are skipped. */
 const HIGH_WATER_BYTES = 64 * 1024;
 const DRAIN_POLL_MS = 25;
-/** How long a closed socket may wait for the client's close frame before it is dropped (ws waits 30 s). */
-const CLOSE_GRACE_MS = 1000;
 
 export interface WsSessionOptions {
   hub: StatusHub;
@@ -38,9 +37,8 @@ export interface WsSessionOptions {
 export class StatusWsSession implements WsSession {
   readonly done: Promise<void>;
   private subscription?: StatusSubscription;
-  private alive = true;
   private ended = false;
-  private readonly heartbeat?: NodeJS.Timeout;
+  private readonly heartbeat: Heartbeat;
   private readonly forget: () => void;
 
   constructor(
@@ -49,16 +47,7 @@ export class StatusWsSession implements WsSession {
     private readonly options: WsSessionOptions,
   ) {
     this.forget = options.track(() => closeSoon(peer, CLOSE_GOING_AWAY, 'server closing'));
-    const ping = peer.ping?.bind(peer);
-    if (ping) {
-      // A client that stops answering pings is gone (half-open TCP): drop it.
-      this.heartbeat = setInterval(() => {
-        if (!peer.open) return;
-        if (!this.alive) return peer.terminate();
-        this.alive = false;
-        ping();
-      }, options.heartbeatMs);
-    }
+    this.heartbeat = new Heartbeat(peer, options.heartbeatMs);
     this.done = this.run(taskId).catch((error: unknown) => {
       options.log(error, 'errand: WebSocket session failed');
       peer.terminate();
@@ -70,13 +59,13 @@ export class StatusWsSession implements WsSession {
   }
 
   pong(): void {
-    this.alive = true;
+    this.heartbeat.pong();
   }
 
   closed(): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     this.forget();
     this.subscription?.close();
   }
@@ -121,11 +110,6 @@ export class StatusWsSession implements WsSession {
 export function refusingSession(peer: WsPeer, code: number, reason: string): WsSession {
   closeSoon(peer, code, reason);
   return { message() {}, pong() {}, closed() {} };
-}
-
-export function closeSoon(peer: WsPeer, code: number, reason: string): void {
-  peer.close(code, reason);
-  setTimeout(() => peer.terminate(), CLOSE_GRACE_MS).unref();
 }
 
 /** Not every WebSocket has a drain event: poll bufferedAmount until the client caught up or left. */
