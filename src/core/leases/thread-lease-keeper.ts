@@ -20,9 +20,9 @@ const START_TIMEOUT_MS = 15_000;
  * lease-thread.ts); the worker only posts which deliveries run. If the
  * thread cannot start or dies, renewal falls back to the event loop.
  *
- * States: idle → starting (thread opening; posts queue up in it; the loop
- * renews meanwhile) → threaded
- * (the thread renews) | looping (fallback, all leases on the event loop) → stopped.
+ * States: idle → starting (the thread boots; posts queue up in it; the loop
+ * renews meanwhile) → threaded (the thread renews) | looping (fallback: all
+ * leases on the event loop) → stopped.
  */
 export class ThreadLeaseKeeper implements LeaseKeeper {
   private readonly tasks = new Map<string, ClaimedTask>();
