@@ -9,11 +9,12 @@ import { MemoryBackend } from './backends/memory/memory-backend.js';
 // dependency, native) is required only when a sqlite:// broker is opened.
 import { RedisBackend } from './backends/redis/index.js';
 import { SqliteBackend } from './backends/sqlite/index.js';
+import { cronPlanner } from './beat/cron-planner.js';
 
 export const DEFAULT_BROKER = 'sqlite://./.errand/errand.db';
 
 // No clock: only the memory broker could follow one (errand/testing builds that app itself).
-export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock'> {
+export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock' | 'cronPlanner'> {
   /**
    * Where tasks live: 'sqlite://./path.db' (relative to the current directory) or 'sqlite:///abs/path.db'
    * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
@@ -48,6 +49,7 @@ export function createApp(options: CreateAppOptions = {}): Errand {
     logger,
     ownsBackend: typeof broker === 'string',
     idempotency: options.idempotency,
+    cronPlanner,
   });
 }
 

@@ -25,3 +25,5 @@ export * from './core/errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { SqliteBackend, type SqliteBackendOptions } from './backends/sqlite/index.js';
 export { RedisBackend, type RedisBackendOptions } from './backends/redis/index.js';
+export type { BeatHandle } from './core/beat/beat-loop.js';
+export type { ScheduleSpec, CronSpec, EverySpec, CatchUp, CronPlanner, TickPlan } from './core/beat/schedule-spec.js';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AsyncResult } from './async-result.js';
+import { BeatLoop, tickKey, type BeatHandle } from './beat/beat-loop.js';
+import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec } from './beat/schedule-spec.js';
 import type { Backend, EnqueueOutcome, NewTask } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
@@ -36,6 +38,8 @@ export interface ErrandOptions {
   clock?: Clock;
   /** What to do when an idempotency key is reused with other arguments (default { onConflict: 'warn' }). */
   idempotency?: IdempotencyOptions;
+  /** How cron schedules are read (createApp and errand/testing pass cron-parser's); without it only { every } schedules work. */
+  cronPlanner?: CronPlanner;
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
@@ -60,6 +64,9 @@ export class Errand {
   readonly backend: Backend;
   private readonly registry = new Map<string, TaskDefinition>();
   private readonly workers = new Set<Worker>();
+  private readonly schedules = new Map<string, ScheduleEntry>();
+  private readonly beats = new Set<BeatHandle>();
+  private readonly cronPlanner?: CronPlanner;
   private readonly payloadLimitBytes: number;
   /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
   readonly logger: Logger;
@@ -76,6 +83,7 @@ export class Errand {
     this.ownsBackend = options.ownsBackend ?? true;
     this.clock = options.clock ?? systemClock;
     this.onConflict = checkIdempotency('idempotency', options.idempotency)?.onConflict ?? 'warn';
+    this.cronPlanner = options.cronPlanner;
   }
 
   /**
@@ -141,12 +149,69 @@ export class Errand {
     return watchTask(this.backend, id, options);
   }
 
-  /** A worker that runs this app's tasks; call start() on it. */
+  /** A worker that runs this app's tasks; call start() on it. With `beat: true` it runs a beat loop too. */
   worker(options?: WorkerOptions): Worker {
     this.assertOpen();
-    const worker = new Worker(this.runDependencies(), options, () => this.close());
+    const worker = new Worker(
+      this.runDependencies(),
+      options,
+      () => this.close(),
+      () => this.beat(),
+    );
     this.workers.add(worker);
     return worker;
+  }
+
+  /**
+   * Runs `task` with `args` at each tick of `spec` ({ cron, tz? } or { every }),
+   * once per tick across every beat process (see docs/beat.md). Register
+   * schedules before beat() or worker({ beat: true }) starts.
+   */
+  schedule<A extends unknown[]>(
+    name: string,
+    spec: ScheduleSpec,
+    task: string | { readonly name: string; readonly '~types'?: { readonly args: A } },
+    args?: NoInfer<A>,
+  ): void {
+    this.assertOpen();
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+      throw new ConfigError('a schedule needs a name of 1 to 200 characters');
+    }
+    if (this.schedules.has(name)) throw new ConfigError(`schedule ${name} is already defined`);
+    const taskName = typeof task === 'string' ? task : task?.name;
+    const definition = this.registry.get(taskName);
+    if (definition === undefined) throw new ConfigError(`schedule ${name}: unknown task ${String(taskName)}`);
+    if (args !== undefined && !Array.isArray(args)) throw new ConfigError(`schedule ${name}: args must be an array`);
+    const { plan, catchUp } = planSchedule(name, spec, this.cronPlanner);
+    // encoded now, so bad arguments fail at startup rather than at the first tick; kept as
+    // decoded JSON, so a later change to the caller's objects cannot change what runs
+    const encoded = encodeJson(args ?? [], `schedule ${name} args`, this.payloadLimitBytes);
+    const stored = JSON.parse(encoded) as unknown[];
+    this.schedules.set(name, { name, task: definition.name, args: stored, spec, plan, catchUp });
+  }
+
+  /** Names of the schedules. */
+  get scheduleNames(): string[] {
+    return [...this.schedules.keys()];
+  }
+
+  /** Starts a beat loop over this app's schedules; stop() it (app.close() does too). */
+  beat(): BeatHandle {
+    this.assertOpen();
+    const loop = new BeatLoop([...this.schedules.values()], {
+      clock: this.clock,
+      logger: this.logger,
+      enqueueTick: (entry, tick) => this.enqueueTick(entry, tick),
+    });
+    const handle: BeatHandle = {
+      stop: async () => {
+        await loop.stop();
+        this.beats.delete(handle);
+      },
+    };
+    this.beats.add(handle);
+    loop.start();
+    return handle;
   }
 
   /** Messages that could not be decoded or named an unknown task, newest first. */
@@ -178,6 +243,7 @@ export class Errand {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.beats].map((b) => b.stop()));
     await Promise.all([...this.workers].map((w) => w.stop()));
     if (this.ownsBackend) await this.backend.close();
   }
@@ -192,6 +258,15 @@ export class Errand {
     const outcome = await this.backend.enqueue(task);
     if (outcome.conflict) this.conflict(definition, task, outcome, options);
     return new AsyncResult<R>(outcome.id, this.backend);
+  }
+
+  private async enqueueTick(entry: ScheduleEntry, tick: number): Promise<EnqueueOutcome> {
+    const definition = this.definitionOf(entry.task);
+    const options: ApplyOptions = { idempotencyKey: tickKey(entry.name, tick) };
+    const task = this.newTask(definition, [...entry.args], options, this.clock.now(), 'args');
+    const outcome = await this.backend.enqueue(task);
+    if (outcome.conflict) this.conflict(definition, task, outcome, options);
+    return outcome;
   }
 
   /** Checks every item, then stores them all with one enqueueMany: nothing is stored when an item is bad. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
+import type { BeatHandle } from './beat/beat-loop.js';
 import { sleep } from './clock.js';
 import { BrokerError, ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
 import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
@@ -44,6 +45,11 @@ export interface WorkerOptions {
   handleSignals?: boolean;
   /** Identifies this worker in leases (default host:pid:random). */
   id?: string;
+  /**
+   * Also run a beat loop over the app's schedules while the worker runs
+   * (default false). Any number of workers may: each tick is enqueued once.
+   */
+  beat?: boolean;
 }
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -79,6 +85,7 @@ export class Worker {
   private stopping?: Promise<void>;
   private starting?: Promise<void>;
   private unsubscribeRevocations?: Unsubscribe;
+  private beatLoop?: BeatHandle;
   private currentState: WorkerState = 'idle';
 
   constructor(
@@ -86,6 +93,8 @@ export class Worker {
     private readonly options: WorkerOptions = {},
     /** Runs after a stop caused by SIGTERM/SIGINT: the app closes its broker connections so the process can exit. */
     private readonly afterSignalStop: () => Promise<void> = async () => {},
+    /** Starts the app's beat loop (for `beat: true`). */
+    private readonly startBeat?: () => BeatHandle,
   ) {
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.concurrency = options.concurrency ?? 10;
@@ -97,6 +106,7 @@ export class Worker {
       throw new ConfigError(`worker concurrency must be a whole number >= 1, got ${this.concurrency}`);
     }
     if (this.queues.length === 0) throw new ConfigError('a worker needs at least one queue');
+    if (options.beat && !startBeat) throw new ConfigError('beat: true needs a worker made by app.worker()');
     if (!(this.leaseMs >= 100)) throw new ConfigError(`leaseMs must be at least 100, got ${this.leaseMs}`);
     const stallLimitMs = options.loopStallLimitMs ?? 120_000;
     if (!(stallLimitMs >= this.leaseMs)) throw new ConfigError(`loopStallLimitMs must be at least leaseMs, got ${stallLimitMs}`);
@@ -151,6 +161,7 @@ export class Worker {
       process.on('SIGINT', this.signalHandler);
     }
     this.loop = this.claimLoop();
+    if (this.options.beat) this.beatLoop = this.startBeat?.();
     this.deps.logger.info({ workerId: this.id, queues: this.queues, concurrency: this.concurrency }, 'worker started');
   }
 
@@ -316,6 +327,7 @@ export class Worker {
       return;
     }
     this.currentState = 'stopping';
+    await this.beatLoop?.stop();
     this.stopClaiming.abort();
     this.freeSlot();
     await this.loop;

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { MemoryBackend } from '../backends/memory/memory-backend.js';
+import { cronPlanner } from '../beat/cron-planner.js';
 import type { ClaimedTask, EnqueueOutcome, NewTask } from '../core/backend.js';
 import { ManualClock } from '../core/clock.js';
 import { Errand, type ErrandOptions } from '../core/errand.js';
@@ -161,6 +162,7 @@ export class TestApp {
       payloadLimitBytes: options.payloadLimitBytes,
       logger: options.logger,
       idempotency: options.idempotency,
+      cronPlanner,
     });
     this.deps = this.app.runDependencies();
     if (this.mode === 'inline') this.backend.onStored = (ids) => this.runInline(ids);
