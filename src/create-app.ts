@@ -49,6 +49,7 @@ export function createApp(options: CreateAppOptions = {}): Errand {
     logger,
     ownsBackend: typeof broker === 'string',
     idempotency: options.idempotency,
+    channels: options.channels,
     cronPlanner,
   });
 }

@@ -25,6 +25,17 @@ export interface TaskContext<Meta extends JsonValue = JsonValue> {
   retry(options?: RetryRequestOptions): never;
   /** Reports progress (state PROGRESS); a burst of calls is coalesced, the latest wins. */
   progress(current: number, total?: number, meta?: Meta): Promise<void>;
+  /**
+   * Sends a message to every member of a channel-layer group (a chat room, a
+   * live chart), from the worker: needs `createApp({ channels })`, else it
+   * throws ConfigError. At most once, like every group message.
+   */
+  groupSend(group: string, message: { [key: string]: JsonValue }): Promise<void>;
+}
+
+/** What ctx.groupSend needs of a channel layer (errand/channels' layers have it). */
+export interface GroupSender {
+  groupSend(group: string, message: { [key: string]: JsonValue }): Promise<void>;
 }
 
 /** Thrown by ctx.retry(); the worker turns it into a retry outcome. */

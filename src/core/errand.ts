@@ -4,6 +4,7 @@ import { BeatLoop, tickKey, type BeatHandle } from './beat/beat-loop.js';
 import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec } from './beat/schedule-spec.js';
 import type { Backend, EnqueueOutcome, NewTask } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
+import type { GroupSender } from './context.js';
 import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
 import { encodeJson } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -40,6 +41,8 @@ export interface ErrandOptions {
   idempotency?: IdempotencyOptions;
   /** How cron schedules are read (createApp and errand/testing pass cron-parser's); without it only { every } schedules work. */
   cronPlanner?: CronPlanner;
+  /** The channel layer ctx.groupSend sends to (e.g. errand/channels' createRedisChannelLayer); the app does not close it. */
+  channels?: GroupSender;
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
@@ -67,6 +70,7 @@ export class Errand {
   private readonly schedules = new Map<string, ScheduleEntry>();
   private readonly beats = new Set<BeatHandle>();
   private readonly cronPlanner?: CronPlanner;
+  private readonly channels?: GroupSender;
   private readonly payloadLimitBytes: number;
   /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
   readonly logger: Logger;
@@ -84,6 +88,7 @@ export class Errand {
     this.clock = options.clock ?? systemClock;
     this.onConflict = checkIdempotency('idempotency', options.idempotency)?.onConflict ?? 'warn';
     this.cronPlanner = options.cronPlanner;
+    this.channels = options.channels;
   }
 
   /**
@@ -236,6 +241,7 @@ export class Errand {
       payloadLimitBytes: this.payloadLimitBytes,
       logger: this.logger,
       clock: this.clock,
+      channels: this.channels,
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Backend, ClaimedTask } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
-import { RetryRequest, type TaskContext } from './context.js';
-import { DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
+import { RetryRequest, type GroupSender, type TaskContext } from './context.js';
+import { ConfigError, DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
 import { decodeJson, encodeJson } from './json.js';
 import type { Logger } from './logger.js';
 import { describeError, type AbortCause, type Outcome } from './outcome.js';
@@ -16,6 +16,8 @@ export interface RunDependencies {
   logger: Logger;
   /** Time limits and retry due times (default: the system clock). */
   clock?: Clock;
+  /** Where ctx.groupSend sends (createApp's `channels`). */
+  channels?: GroupSender;
 }
 
 /** One attempt in a worker: its delivery and the means to abort it. */
@@ -129,6 +131,12 @@ async function execute(
       if (meta !== undefined) encodeJson(meta, 'progress meta', deps.payloadLimitBytes);
       const progress = total === undefined ? { current } : { current, total };
       await reporter.report(meta === undefined ? progress : { ...progress, meta });
+    },
+    async groupSend(group, message) {
+      if (!deps.channels) {
+        throw new ConfigError('ctx.groupSend needs a channel layer: createApp({ channels: createRedisChannelLayer(...) })');
+      }
+      await deps.channels.groupSend(group, message);
     },
   };
   const timer =
