@@ -5,32 +5,19 @@
  * handler that awaits the 5 s call inline.
  */
 import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { clock, sleepUntil } from '../clock.js';
 import { summarize } from '../stats.js';
 import { brokerUrl, HOST, REDIS_DB, REDIS_PORT, redisReadyKey, SQLITE_DIR, type BrokerKind } from './env.js';
 import { BenchChild, freePort, startReferenceWeb, startReferenceWorker } from './servers.js';
+import { autocannon, type CannonResult } from './cannon.js';
 
 const SLOW_CALL_MS = 5000;
 const CONNECTIONS = 50;
 /** The fixed rate of the paced run: well under what the web process can take. */
 const PACED_RATE = 200;
 const BODY = 'email=a%40example.com&username=bench';
-
-/** The part of autocannon's result the bench reads. */
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number; average: number };
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-}
-type Cannon = (options: Record<string, unknown>) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 
 export interface FormRow {
   server: string;

@@ -9,11 +9,11 @@
  *   npx tsx bench/status/webhook-load.ts [--quick] [--broker=sqlite|redis]
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { standardWebhookHeaders } from '../../src/webhooks/index.js';
 import { brokerUrl, HOST, SQLITE_DIR, type BrokerKind } from './env.js';
 import { freePort, startReferenceWeb, startReferenceWorker, stopAllChildren, type BenchChild } from './servers.js';
+import { autocannon, type CannonResult } from './cannon.js';
 
 const SLOW_CALL_MS = 5000;
 const CONNECTIONS = 50;
@@ -25,16 +25,6 @@ interface CannonRequest {
   headers: Record<string, string>;
   body: string;
 }
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  '2xx': number;
-}
-type Cannon = (options: Record<string, unknown>) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 
 /** A fresh signed delivery per request: autocannon calls this before each one. */
 function signed(request: CannonRequest): CannonRequest {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -7,22 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../app/config.js';
 import { createDemoApp, type DemoApp } from '../../app/tasks.js';
 import { buildWebServer } from '../../app/web.js';
+import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 
 // The chat rooms and the live chart in Debian's chromium, against the web process (memory broker and layer).
-const CHROMIUM = '/usr/bin/chromium';
-const inCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
     : `${tmpdir()}/errand-screenshots-`;
 const XSS = '<img src=x onerror=window.__xss=1>';
 
-describe.runIf(inCi && !haveChromium)('browser for the chat and chart tests', () => {
-  it(`is installed at ${CHROMIUM}`, () => {
-    throw new Error(`${CHROMIUM} is missing: CI must install chromium (see .ci/run)`);
-  });
-});
+requireChromiumInCi('the chat and chart tests');
 
 describe.skipIf(!haveChromium)('chat and live chart in a browser', () => {
   let server: FastifyInstance;

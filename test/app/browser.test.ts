@@ -1,15 +1,14 @@
 import { tmpdir } from 'node:os';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FORM_VARIANTS, type FormVariant } from '../../app/variants.js';
 import { startDemo, tempSqliteBroker, type RunningDemo } from '../fixtures/app/demo-env.js';
+import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 
 // End to end: the real app (start.ts → web + worker processes) driven by Debian's chromium.
-const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 // Screenshots for the README are taken into docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -28,11 +27,7 @@ if (!haveChromium && !inCi) {
 }
 
 // In CI a missing browser is a failure, never a silent skip.
-describe.runIf(inCi && !haveChromium)('browser for the end-to-end tests', () => {
-  it(`is installed at ${CHROMIUM}`, () => {
-    throw new Error(`${CHROMIUM} is missing: CI must install chromium (see .ci/run)`);
-  });
-});
+requireChromiumInCi('the end-to-end tests');
 
 describe.skipIf(!haveChromium)('reference app in a browser', () => {
   let broker: ReturnType<typeof tempSqliteBroker> | undefined;

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,10 +6,9 @@ import { PROGRESS_ITEMS } from '../../app/progress-task.js';
 import { createDemoApp, type DemoApp } from '../../app/tasks.js';
 import { buildWebServer } from '../../app/web.js';
 import type { Worker } from '../../src/index.js';
+import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 
 // /progress/: a 200-item task whose progress the page follows live, over HTTP and in Debian's chromium.
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const HOST = '127.0.0.1';
 
 let server: FastifyInstance;
@@ -69,6 +67,8 @@ describe('/progress/ over HTTP', () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 });
+
+requireChromiumInCi('the progress page test');
 
 describe.skipIf(!haveChromium)('/progress/ in a browser', () => {
   let browser: Browser;

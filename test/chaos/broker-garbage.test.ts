@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { createApp, type AsyncResult, type Logger } from '../../src/index.js';
+import { createApp, type AsyncResult } from '../../src/index.js';
+import { messageLogger } from '../support/unreadable.js';
 import { describeChaos, type ChaosNamespace } from './brokers.js';
 import { reportFigures, sleep, until } from './harness.js';
 
@@ -187,13 +188,7 @@ function sqliteGarbage(ns: ChaosNamespace): RawBroker {
 describeChaos('broker-garbage', (broker) => {
   it('garbage written straight into the broker ends as dead letters; good tasks run on without a stall', async () => {
     const ns = await broker.namespace('garbage');
-    const logs: string[] = [];
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      warn: (_o, msg) => logs.push(msg ?? ''),
-      error: (_o, msg) => logs.push(msg ?? ''),
-    };
+    const { logger, messages: logs } = messageLogger();
     const app = createApp({ broker: ns.url, logger, deadLetterLimit: 100_000 });
     const raw = broker.name === 'redis' ? redisGarbage(ns) : sqliteGarbage(ns);
     try {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { FORM_VARIANTS } from '../../app/variants.js';
 import { buildWebServer } from '../../app/web.js';
 import { startDemo, tempSqliteBroker, type RunningDemo } from '../fixtures/app/demo-env.js';
 import { rawUpgrade } from '../fixtures/chaos-web/raw-ws.js';
+import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 
 // Security properties of the reference app, as tests: CSRF and Origin checks on every form post,
 // Origin checks on every WebSocket route (a 403 before the handshake), task ids that cannot be
@@ -292,17 +292,10 @@ describe('reflected input', () => {
 // ---------------------------------------------------------------------------------------------
 // In a browser: the real app (web + worker processes) driven by Debian's chromium.
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
 /** The email carries "fail" (the provider always fails it); the provider's error echoes the username. */
 const MARKUP = 'fail<img src=x onerror=alert(1)>';
 
-describe.runIf(inCi && !haveChromium)('browser for the security tests', () => {
-  it(`is installed at ${CHROMIUM}`, () => {
-    throw new Error(`${CHROMIUM} is missing: CI must install chromium`);
-  });
-});
+requireChromiumInCi('the security tests');
 
 describe.skipIf(!haveChromium)('markup in a task error message, in the browser', () => {
   let broker: ReturnType<typeof tempSqliteBroker> | undefined;

@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReactEnv, type ReactTestEnv } from './react-server.js';
+import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 
 // errand/react in Chromium: a tiny React page (react and react-dom from node_modules, bundled by esbuild)
 // served with the errand routes, POSTing to /form/ and following the task over WebSocket.
-const CHROMIUM = '/usr/bin/chromium';
 const inCi = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
 const ENTRY = fileURLToPath(new URL('./fixtures/page.ts', import.meta.url));
 
 const PAGE = `<!doctype html>
@@ -23,11 +21,7 @@ if (!haveChromium && !inCi) {
 }
 
 // In CI a missing browser is a failure, never a silent skip.
-describe.runIf(inCi && !haveChromium)('browser for the React test', () => {
-  it(`is installed at ${CHROMIUM}`, () => {
-    throw new Error(`${CHROMIUM} is missing: CI must install chromium (see .ci/run)`);
-  });
-});
+requireChromiumInCi('the React test');
 
 async function bundlePage(): Promise<{ code: string; metafile: Metafile }> {
   const result = await build({

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { createApp, type Errand, type Logger } from '../../../src/index.js';
-import { expectUnreadableReported } from '../../support/unreadable.js';
+import { createApp, type Errand } from '../../../src/index.js';
+import { expectCorruptRecordIsolated, expectUnreadableReported, messageLogger } from '../../support/unreadable.js';
 import { describeRedis, uniquePrefix, uniqueRedisUrl } from '../../support/redis.js';
-import { waitFor } from '../../support/wait.js';
 import { claimReq, useBackends, newTask, withClient } from './helpers.js';
 
 /** One way a task record can be garbage; `apply` writes it straight into the task's hash. */
@@ -72,13 +71,7 @@ describeRedis('redis: corrupt task records', () => {
   function setup(): Env {
     const url = uniqueRedisUrl('corrupt');
     const prefix = new URL(url).searchParams.get('prefix')!;
-    const logs: string[] = [];
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      warn: (_o, msg) => logs.push(msg ?? ''),
-      error: (_o, msg) => logs.push(msg ?? ''),
-    };
+    const { logger, messages: logs } = messageLogger();
     const app = createApp({ broker: url, logger });
     apps.push(app);
     return { app, echo: defineEcho(app), key: (id) => `{${prefix}}:t:${id}`, logs };
@@ -93,39 +86,18 @@ describeRedis('redis: corrupt task records', () => {
     async (garbage) => {
       const env = setup();
       try {
-        const before = await Promise.all([0, 1, 2, 3, 4].map((i) => env.echo.delay(`b${i}`)));
-        const bad = await env.echo.delay('bad');
-        const after = await Promise.all([0, 1, 2, 3, 4].map((i) => env.echo.delay(`a${i}`)));
-        await withClient((c) => garbage.apply(c, env.key(bad.id)));
-        // Watched, so that the scripts build (and publish) its status events too.
-        const unwatch = await env.app.backend.subscribeStatus(bad.id, () => {});
-        const worker = env.app.worker({ concurrency: 20, handleSignals: false, claimWaitMs: 200 });
-        await worker.start();
-        const good = [...before, ...after];
-        const values = await Promise.all(good.map((r) => r.get({ timeout: 5000 })));
-        expect(values).toEqual([...before.map((_, i) => `b${i}`), ...after.map((_, i) => `a${i}`)]);
-        const infos = (await Promise.all(good.map((r) => r.info()))).map((info) => info!);
-        // One claim batch (one claim time), each delivered once: no back-off, no lease expiry.
-        expect(new Set(infos.map((info) => info.startedAt)).size).toBe(1);
-        expect(infos.map((info) => info.attempts)).toEqual(good.map(() => 1));
-        const slowest = Math.max(...infos.map((info) => info.finishedAt! - info.startedAt!));
-        expect(slowest).toBeLessThan(100);
-
-        const letter = await waitFor(
-          async () => (await env.app.deadLetters()).find((l) => l.id === bad.id),
-          3000,
-          'the dead letter',
-        );
-        expect(letter.error.type).toBe(garbage.type ?? 'DecodeError');
-        expect(letter.error.message).toMatch(garbage.message);
-        const info = await env.app.result(bad.id).info();
-        expect(info).toMatchObject({ id: bad.id, state: 'FAILURE', error: { type: garbage.type ?? 'DecodeError' } });
-        expect(env.logs).not.toContain('claim failed; backing off');
-        expect(env.logs).not.toContain('could not record task outcome');
-        // and the worker goes on
-        expect(await (await env.echo.delay('later')).get({ timeout: 5000 })).toBe('later');
+        let unwatch = async (): Promise<void> => {};
+        await expectCorruptRecordIsolated({
+          ...env,
+          messages: env.logs,
+          corrupt: async (id) => {
+            await withClient((c) => garbage.apply(c, env.key(id)));
+            // Watched, so that the scripts build (and publish) its status events too.
+            unwatch = await env.app.backend.subscribeStatus(id, () => {});
+          },
+          expected: garbage,
+        });
         await unwatch();
-        await worker.stop();
       } finally {
         await closeAll();
       }

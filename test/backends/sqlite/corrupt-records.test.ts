@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type Errand, type Logger } from '../../../src/index.js';
-import { expectUnreadableReported } from '../../support/unreadable.js';
-import { waitFor } from '../../support/wait.js';
+import { createApp, type Errand } from '../../../src/index.js';
+import { expectCorruptRecordIsolated, expectUnreadableReported, messageLogger } from '../../support/unreadable.js';
 
 /** One way a task row can be garbage, written straight into it with a raw connection. */
 interface Garbage {
@@ -63,13 +62,7 @@ describe('sqlite: corrupt task rows', () => {
 
   function setup(): Env {
     const file = join(tmpdir(), `errand-corrupt-${randomUUID()}`, 'errand.db');
-    const logs: string[] = [];
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      warn: (_o, msg) => logs.push(msg ?? ''),
-      error: (_o, msg) => logs.push(msg ?? ''),
-    };
+    const { logger, messages: logs } = messageLogger();
     const app = createApp({ broker: `sqlite://${file}`, logger });
     cleanups.push(async () => {
       await app.close();
@@ -94,30 +87,12 @@ describe('sqlite: corrupt task rows', () => {
 
   it.each(GARBAGE)('when $what, the task is dead-lettered and its neighbours in the same claim run at once', async (garbage) => {
     const env = setup();
-    const before = await Promise.all([0, 1, 2, 3, 4].map((i) => env.echo.delay(`b${i}`)));
-    const bad = await env.echo.delay('bad');
-    const after = await Promise.all([0, 1, 2, 3, 4].map((i) => env.echo.delay(`a${i}`)));
-    env.corrupt(bad.id, garbage.column, garbage.value);
-    const worker = env.app.worker({ concurrency: 20, handleSignals: false, claimWaitMs: 200 });
-    await worker.start();
-    const good = [...before, ...after];
-    const values = await Promise.all(good.map((r) => r.get({ timeout: 5000 })));
-    expect(values).toEqual([...before.map((_, i) => `b${i}`), ...after.map((_, i) => `a${i}`)]);
-    const infos = (await Promise.all(good.map((r) => r.info()))).map((info) => info!);
-    // One claim (one claim time), each delivered once: no back-off, no lease expiry.
-    expect(new Set(infos.map((info) => info.startedAt)).size).toBe(1);
-    expect(infos.map((info) => info.attempts)).toEqual(good.map(() => 1));
-    const slowest = Math.max(...infos.map((info) => info.finishedAt! - info.startedAt!));
-    expect(slowest).toBeLessThan(100);
-
-    const letter = await waitFor(async () => (await env.app.deadLetters()).find((l) => l.id === bad.id), 3000, 'the dead letter');
-    expect(letter.error.type).toBe(garbage.type ?? 'DecodeError');
-    expect(letter.error.message).toMatch(garbage.message);
-    expect(await bad.info()).toMatchObject({ id: bad.id, state: 'FAILURE', error: { type: garbage.type ?? 'DecodeError' } });
-    expect(env.logs).not.toContain('claim failed; backing off');
-    expect(env.logs).not.toContain('could not record task outcome');
-    expect(await (await env.echo.delay('later')).get({ timeout: 5000 })).toBe('later');
-    await worker.stop();
+    await expectCorruptRecordIsolated({
+      ...env,
+      messages: env.logs,
+      corrupt: (id) => env.corrupt(id, garbage.column, garbage.value),
+      expected: garbage,
+    });
   });
 
   it.each([
