@@ -2,12 +2,14 @@ export { createApp, openBroker, DEFAULT_BROKER, type CreateAppOptions } from './
 export { Errand, DEFAULT_PAYLOAD_LIMIT, type ErrandOptions } from './core/errand.js';
 export { AsyncResult, type GetOptions } from './core/async-result.js';
 export { Worker, type WorkerOptions, type WorkerState } from './core/worker.js';
-export type { Task, TaskHandler, TaskOptions, TaskTypes, ApplyOptions } from './core/task.js';
+export type { Task, TaskHandler, TaskOptions, TaskTypes, ApplyOptions, CallbackTarget } from './core/task.js';
 export type { BulkItem, SendItem, IdempotencyOptions } from './core/task.js';
 export { systemClock, type Clock, type ClockTimer } from './core/clock.js';
 export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
 export type { WatchOptions } from './core/watch.js';
+export type { WatchTagOptions } from './core/watch-tag.js';
+export { MAX_TAGS, MAX_TAG_LENGTH } from './core/tags.js';
 export type { Logger } from './core/logger.js';
 export type { TaskInfo, TaskProgress, TaskErrorInfo, DeadLetter, JsonValue } from './core/types.js';
 export type {
@@ -17,7 +19,10 @@ export type {
   ClaimedTask,
   ClaimRequest,
   EnqueueOutcome,
+  FollowUp,
   NewTask,
+  TagFeedEntry,
+  TagFeedPage,
   Unsubscribe,
 } from './core/backend.js';
 export { TASK_STATES, TERMINAL_STATES, isTerminal, type TaskState } from './core/states.js';

@@ -80,6 +80,22 @@ export interface Backend {
 
   /** The status record, or null when unknown or expired. */
   getInfo(id: string): Promise<TaskInfo | null>;
+
+  /**
+   * The tag feed: tasks carrying `tag` that changed after cursor `after`
+   * (0: from the first kept), oldest change first, at most `limit`. Each
+   * task appears once, with its latest TaskInfo and the cursor of that
+   * change; cursors of one tag only grow, and a change's cursor is the same
+   * here and in subscribeTag. Expired tasks are left out. A page that ends
+   * before the newest change has `more: true`.
+   */
+  readTagFeed(tag: string, after: number, limit: number): Promise<TagFeedPage>;
+  /**
+   * Calls `listener` with every later change of a task carrying `tag`, in
+   * cursor order (a listener that has heard cursor c never hears a smaller
+   * one later, so resuming a feed from c misses nothing). Resolves once listening.
+   */
+  subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<Unsubscribe>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
 
   /** Puts tasks whose lease expired (their worker died) back in their queue. Returns how many. */
@@ -140,6 +156,38 @@ export interface NewTask {
   expiresAt?: number;
   /** While a task with this key is known, enqueue returns its id and stores nothing. */
   idempotencyKey?: string;
+  /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
+  tags?: string[];
+  /**
+   * A task the broker enqueues, in the same atomic step, when this one
+   * reaches a terminal state (SUCCESS, FAILURE or REVOKED, however: a
+   * worker, a dead letter, revoke, expiry): PENDING, due at once, once. An
+   * id that already exists is left alone. Endpoint callbacks are built on it.
+   */
+  followUp?: FollowUp;
+}
+
+/** The task a follow-up creates; see NewTask.followUp. */
+export interface FollowUp {
+  id: string;
+  name: string;
+  queue: string;
+  /** JSON-encoded argument array. */
+  payload: string;
+}
+
+/** One change in a tag feed: the task's TaskInfo after it, and where the feed stood. */
+export interface TagFeedEntry {
+  cursor: number;
+  info: TaskInfo;
+}
+
+export interface TagFeedPage {
+  entries: TagFeedEntry[];
+  /** The last entry's cursor, or `after` when there is none: pass it as the next `after`. */
+  cursor: number;
+  /** True when later changes exist beyond `limit`. */
+  more: boolean;
 }
 
 export interface EnqueueOutcome {
@@ -163,7 +211,6 @@ export interface ClaimRequest {
   signal?: AbortSignal;
 }
 
-/** One delivery of a task to a worker. */
 /** Which delivery of a task a lease belongs to: all that lease renewal needs. */
 export type Delivery = Pick<ClaimedTask, 'id' | 'workerId' | 'attempt'>;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncResult } from './async-result.js';
 import { BeatLoop, tickKey, type BeatHandle } from './beat/beat-loop.js';
 import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec } from './beat/schedule-spec.js';
-import type { Backend, EnqueueOutcome, NewTask } from './backend.js';
+import type { Backend, EnqueueOutcome, NewTask, TagFeedEntry, TagFeedPage } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import type { GroupSender } from './context.js';
 import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
@@ -22,6 +22,8 @@ import type {
 } from './task.js';
 import type { DeadLetter, JsonValue, TaskInfo } from './types.js';
 import { watchTask, type WatchOptions } from './watch.js';
+import { watchTag, type WatchTagOptions } from './watch-tag.js';
+import { checkTag, checkTags } from './tags.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface ErrandOptions {
@@ -152,6 +154,25 @@ export class Errand {
   /** The task's current state, then every later one, ending after the terminal state. */
   watch(id: string, options?: WatchOptions): AsyncGenerator<TaskInfo> {
     return watchTask(this.backend, id, options);
+  }
+
+  /**
+   * Every change of every task tagged `tag` (ApplyOptions.tags): what the
+   * feed holds after `options.after`, then live changes, until the signal aborts.
+   */
+  watchTag(tag: string, options?: WatchTagOptions): AsyncGenerator<TagFeedEntry> {
+    return watchTag(this.backend, tag, options);
+  }
+
+  /** One page of the tag feed after cursor `after` (default 0), at most `limit` tasks (default 100, at most 1000). */
+  async tagFeed(tag: string, options: { after?: number; limit?: number } = {}): Promise<TagFeedPage> {
+    this.assertOpen();
+    const after = options.after ?? 0;
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(after) || after < 0)
+      throw new ConfigError(`after must be a cursor (a whole number >= 0), got ${after}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ConfigError(`limit must be 1 to 1000, got ${limit}`);
+    return this.backend.readTagFeed(checkTag(tag), after, limit);
   }
 
   /** A worker that runs this app's tasks; call start() on it. With `beat: true` it runs a beat loop too. */
@@ -323,6 +344,7 @@ export class Errand {
     };
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
+    if (options.tags !== undefined) task.tags = checkTags(options.tags);
     if (options.idempotency !== undefined) checkIdempotency('idempotency', options.idempotency);
     return task;
   }

@@ -42,6 +42,25 @@ export interface ApplyOptions {
   expires?: number | Date;
   /** Overrides the task's and the app's idempotency options for this call. */
   idempotency?: IdempotencyOptions;
+  /**
+   * Labels (1 to 16, each 1 to 128 characters) whose tag feeds list the task,
+   * e.g. ['user:42']: app.watchTag and errand/web's feed routes follow every
+   * task of a tag (see docs/status.md).
+   */
+  tags?: readonly string[];
+  /**
+   * Where to POST the task's outcome when it ends, signed (Standard
+   * Webhooks) and retried until a 2xx; see docs/callbacks.md.
+   */
+  callback?: CallbackTarget;
+}
+
+/** An endpoint callback: the URL errand POSTs the outcome to, and the secret it signs with. */
+export interface CallbackTarget {
+  /** An http(s) URL; private, loopback and link-local addresses are refused unless the app allows them. */
+  url: string;
+  /** A Standard Webhooks secret ('whsec_…' base64, or any string); default: the app's callbacks.secret. */
+  secret?: string;
 }
 
 /** One item of applyAsyncMany. */

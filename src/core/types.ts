@@ -37,6 +37,8 @@ export interface TaskInfo {
   runAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** The labels given at enqueue (ApplyOptions.tags), when there were any. */
+  tags?: string[];
 }
 
 /** A message that failed to decode or named an unknown task, kept for inspection. */

@@ -11,17 +11,16 @@ import {
   TaskRevokedError,
   TimeoutError,
   type ClaimedTask,
-  type ClaimRequest,
   type CreateAppOptions,
-  type NewTask,
   type Errand,
   type TaskInfo,
-  type Worker,
-  type WorkerOptions,
 } from '../../src/index.js';
 import { startChild, stopChild, type Child } from '../support/child.js';
 import { delay, waitFor } from '../support/wait.js';
 import { defineConformanceTasks, FlakyError } from './tasks.js';
+import { claimRequest, newTask, type Env } from './seam.js';
+import { describeFollowUps } from './follow-ups.js';
+import { describeTagFeeds } from './tag-feeds.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -30,17 +29,6 @@ export interface ConformanceTarget {
   makeUrl(): string | Promise<string>;
   /** Drops what a URL from makeUrl left behind. */
   cleanup?(url: string): Promise<void>;
-}
-
-interface Env {
-  url: string;
-  log: string;
-  app: Errand;
-  tasks: ReturnType<typeof defineConformanceTasks>;
-  worker(options?: WorkerOptions): Promise<Worker>;
-  /** A second app on the same broker, as another process would have. */
-  otherApp(options?: Omit<CreateAppOptions, 'broker'>): Errand;
-  lines(): string[];
 }
 
 /**
@@ -551,10 +539,6 @@ export function describeConformance(target: ConformanceTarget): void {
     });
 
     describe('idempotency conflicts', () => {
-      const newTask = (patch: Partial<NewTask> = {}): NewTask => {
-        const at = Date.now();
-        return { id: randomUUID(), name: 'conf.add', queue: 'default', payload: '[1,2]', enqueuedAt: at, runAt: at, ...patch };
-      };
       const capture = () => {
         const warnings: Array<{ obj: object; msg?: string }> = [];
         const noop = (): void => {};
@@ -822,19 +806,6 @@ export function describeConformance(target: ConformanceTarget): void {
 
     // The seam itself, driven directly: what every adapter does with a delivery.
     describe('the backend seam', () => {
-      const newTask = (patch: Partial<NewTask> = {}): NewTask => {
-        const at = Date.now();
-        return { id: randomUUID(), name: 'conf.add', queue: 'default', payload: '[1,2]', enqueuedAt: at, runAt: at, ...patch };
-      };
-      const claimRequest = (workerId = 'w1', patch: Partial<ClaimRequest> = {}): ClaimRequest => ({
-        workerId,
-        queues: ['default'],
-        limit: 10,
-        leaseMs: 30_000,
-        waitMs: 0,
-        ...patch,
-      });
-
       it('refuses stale deliveries: other worker, other attempt, finished, revoked', async () => {
         const b = (await setup()).app.backend;
         const [t1, t2] = [newTask(), newTask()];
@@ -948,6 +919,9 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(await b.countWaiting('default')).toBe(3);
       });
     });
+
+    describeFollowUps(setup);
+    describeTagFeeds(setup);
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

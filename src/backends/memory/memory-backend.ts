@@ -5,7 +5,10 @@ import type {
   Delivery,
   ClaimRequest,
   EnqueueOutcome,
+  FollowUp,
   NewTask,
+  TagFeedEntry,
+  TagFeedPage,
   Unsubscribe,
 } from '../../core/backend.js';
 import { sleep, systemClock, type Clock, type ClockTimer } from '../../core/clock.js';
@@ -25,6 +28,7 @@ interface StoredTask {
   leaseUntil?: number;
   /** Finished tasks are deleted after this time. */
   purgeAt?: number;
+  followUp?: FollowUp;
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -54,6 +58,10 @@ export class MemoryBackend implements Backend {
   private readonly deadLetters: DeadLetter[] = [];
   private readonly status = new Map<string, Listeners<TaskInfo>>();
   private readonly revocations = new Listeners<string>();
+  /** Per tag: task id -> cursor of its latest change, in cursor order (a change moves the id to the end). */
+  private readonly tagged = new Map<string, Map<string, number>>();
+  private readonly tagListeners = new Map<string, Listeners<TagFeedEntry>>();
+  private feedCursor = 0;
   private readonly wakeups = new Set<() => void>();
   private delayTimer?: ClockTimer;
   private closed = false;
@@ -109,10 +117,13 @@ export class MemoryBackend implements Backend {
       payload: task.payload,
       expiresAt: task.expiresAt,
       idempotencyKey: task.idempotencyKey,
+      followUp: task.followUp,
     };
+    if (task.tags !== undefined && task.tags.length > 0) stored.info.tags = [...task.tags];
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);
+    this.feed(stored);
     return { id: task.id, created: true };
   }
 
@@ -220,6 +231,34 @@ export class MemoryBackend implements Backend {
     return stored ? snapshot(stored) : null;
   }
 
+  async readTagFeed(tag: string, after: number, limit: number): Promise<TagFeedPage> {
+    this.assertOpen();
+    const entries: TagFeedEntry[] = [];
+    let more = false;
+    for (const [id, cursor] of this.tagged.get(tag) ?? []) {
+      if (cursor <= after) continue;
+      const stored = this.known(id);
+      if (!stored) continue;
+      if (entries.length === limit) {
+        more = true;
+        break;
+      }
+      entries.push({ cursor, info: snapshot(stored) });
+    }
+    return { entries, cursor: entries.at(-1)?.cursor ?? after, more };
+  }
+
+  async subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    let set = this.tagListeners.get(tag);
+    if (!set) this.tagListeners.set(tag, (set = new Listeners()));
+    const off = set.add(listener);
+    return async () => {
+      off();
+      if (set.size === 0) this.tagListeners.delete(tag);
+    };
+  }
+
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
     if (limit <= 0) return [];
     return this.deadLetters
@@ -248,6 +287,7 @@ export class MemoryBackend implements Backend {
     for (const [id, stored] of this.tasks) {
       if (stored.purgeAt !== undefined && stored.purgeAt <= t) {
         this.tasks.delete(id);
+        for (const tag of stored.info.tags ?? []) this.tagged.get(tag)?.delete(id);
         if (stored.idempotencyKey !== undefined && this.keys.get(stored.idempotencyKey) === id) {
           this.keys.delete(stored.idempotencyKey);
         }
@@ -462,16 +502,38 @@ export class MemoryBackend implements Backend {
 
   private finish(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
     this.dropLease(stored);
-    stored.purgeAt = this.clock.now() + this.options.resultTtlMs;
-    return this.transition(stored, state, { ...patch, finishedAt: this.clock.now() });
+    const t = this.clock.now();
+    stored.purgeAt = t + this.options.resultTtlMs;
+    const info = this.transition(stored, state, { ...patch, finishedAt: t });
+    const followUp = stored.followUp;
+    if (followUp !== undefined && !this.tasks.has(followUp.id)) {
+      this.store({ ...followUp, enqueuedAt: t, runAt: t });
+    }
+    return info;
   }
 
   private transition(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
     Object.assign(stored.info, patch, { state, version: stored.info.version + 1 });
     const info = snapshot(stored);
     this.status.get(info.id)?.emit(info);
+    this.feed(stored, info);
     this.transitioned(info, stored.payload);
     return info;
+  }
+
+  /** Moves a tagged task to the end of its tags' feeds and tells their listeners. */
+  private feed(stored: StoredTask, info?: TaskInfo): void {
+    const tags = stored.info.tags;
+    if (tags === undefined) return;
+    const cursor = ++this.feedCursor;
+    for (const tag of tags) {
+      let ids = this.tagged.get(tag);
+      if (!ids) this.tagged.set(tag, (ids = new Map()));
+      ids.delete(stored.info.id);
+      ids.set(stored.info.id, cursor);
+      const listeners = this.tagListeners.get(tag);
+      if (listeners !== undefined && listeners.size > 0) listeners.emit({ cursor, info: info ?? snapshot(stored) });
+    }
   }
 }
 
@@ -482,6 +544,7 @@ function isClaimable(state: TaskState): boolean {
 /** A copy the caller may keep or change without touching the stored record. */
 function snapshot(stored: StoredTask): TaskInfo {
   const info: TaskInfo = { ...stored.info };
+  if (info.tags) info.tags = [...info.tags];
   if (info.error) info.error = { ...info.error };
   if (info.progress) info.progress = structuredClone(info.progress);
   if (stored.resultJson !== undefined) info.result = JSON.parse(stored.resultJson);
