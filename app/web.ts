@@ -10,7 +10,9 @@ import { createDemoChannelLayer } from './channel-layer.js';
 import { chatRoute } from './channels/chat-route.js';
 import { liveChartRoute } from './channels/live-chart-route.js';
 import { livePageRoutes } from './routes/live-pages.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { progressRoutes } from './routes/progress.js';
+import { visitorMayFollow } from './visitor.js';
 import type { DemoConfig } from './config.js';
 import { addErrorReplies } from './error-replies.js';
 import { fakeApi } from './fake-api.js';
@@ -71,6 +73,7 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     );
     livePageRoutes(fastify);
     progressRoutes(fastify, demo);
+    notificationRoutes(fastify, demo);
     fastify.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
     fastify.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexPage()));
     djangoFormRoutes(fastify, demo);
@@ -79,8 +82,10 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
 
     // Status endpoints for both flavours: /task_status/, /tasks/:id/events, /ws/task_status/:id/ and the /users twins.
     // The demo's result (who subscribed) is no secret, so the pages may show it.
-    // Plus the chat (WS /ws/chat/:room/) and the live chart (WS /ws/two_url/) on the channel layer.
-    await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true, channels });
+    // Plus the chat (WS /ws/chat/:room/) and the live chart (WS /ws/two_url/) on the channel layer,
+    // and the visitor's tag feed (/feeds/visitor:<id>/ …) for /notifications/.
+    const feeds = { authorize: visitorMayFollow };
+    await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true, channels, feeds });
     await fastify.register(errandWeb, { app: demo.app, prefix: '/users', exposeResult: true });
 
     await fastify.register(fakeApi, {

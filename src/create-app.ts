@@ -10,11 +10,12 @@ import { MemoryBackend } from './backends/memory/memory-backend.js';
 import { RedisBackend } from './backends/redis/index.js';
 import { SqliteBackend } from './backends/sqlite/index.js';
 import { cronPlanner } from './beat/cron-planner.js';
+import { httpCallbackSender } from './callbacks/http-sender.js';
 
 export const DEFAULT_BROKER = 'sqlite://./.errand/errand.db';
 
 // No clock: only the memory broker could follow one (errand/testing builds that app itself).
-export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock' | 'cronPlanner'> {
+export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock' | 'cronPlanner' | 'callbackSender'> {
   /**
    * Where tasks live: 'sqlite://./path.db' (relative to the current directory) or 'sqlite:///abs/path.db'
    * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
@@ -51,6 +52,8 @@ export function createApp(options: CreateAppOptions = {}): Errand {
     idempotency: options.idempotency,
     channels: options.channels,
     cronPlanner,
+    callbacks: options.callbacks,
+    callbackSender: httpCallbackSender({ allow: options.callbacks?.allow }),
   });
 }
 

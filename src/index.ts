@@ -9,6 +9,8 @@ export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
 export type { WatchOptions } from './core/watch.js';
 export type { WatchTagOptions } from './core/watch-tag.js';
+export { CALLBACK_TASK, callbackDeliveryId, type CallbackOptions } from './core/callbacks/callback-options.js';
+export type { CallbackDelivery } from './core/callbacks/callback-delivery.js';
 export { MAX_TAGS, MAX_TAG_LENGTH } from './core/tags.js';
 export type { Logger } from './core/logger.js';
 export type { TaskInfo, TaskProgress, TaskErrorInfo, DeadLetter, JsonValue } from './core/types.js';

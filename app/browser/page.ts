@@ -1,6 +1,7 @@
-// Entry of /static/errand-client.js: wires the subscribe form or the progress demo, whichever the page has.
+// Entry of /static/errand-client.js: wires the subscribe form, the progress demo or the notifications page, whichever the page has.
 import { watchTask } from '../../src/client/index.js';
 import { FormView } from './form-view.js';
+import { wireNotifications } from './notification-toasts.js';
 import { wireProgressPanel } from './progress-panel.js';
 import { submitForm } from './submit-form.js';
 import { errorText, progressOf, type ShownStatus } from './task-status-text.js';
@@ -66,3 +67,6 @@ if (form) wire(form);
 
 const progressForm = document.querySelector<HTMLFormElement>('#progress-form');
 if (progressForm) wireProgressPanel(progressForm);
+
+const notifyForm = document.querySelector<HTMLFormElement>('#notify-form');
+if (notifyForm) wireNotifications(notifyForm);

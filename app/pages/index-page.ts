@@ -22,6 +22,10 @@ export function indexPage(): string {
     <div class="fw-semibold">Live progress <code class="ms-1">/progress/</code></div>
     <div class="small text-body-secondary">A 200-item task reports after each item; a Bootstrap bar follows it over WebSocket.</div>
   </a>
+  <a class="list-group-item list-group-item-action" href="/notifications/">
+    <div class="fw-semibold">Notifications <code class="ms-1">/notifications/</code></div>
+    <div class="small text-body-secondary">A toast per task of yours in every open tab, from your tag feed (seed 003's per-user group).</div>
+  </a>
 </div>
 <h2 class="h5 mt-4">Channels</h2>
 <div class="list-group" id="channel-pages">

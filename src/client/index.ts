@@ -1,5 +1,6 @@
 // errand/client: follow a task from the browser. No framework, no Node imports.
 export { watchTask } from './watch-task.js';
+export { watchFeed, type FeedEntry, type FeedWatch, type WatchFeedOptions } from './watch-feed.js';
 export { TaskWatchError, type TaskWatchErrorCode } from './errors.js';
 export {
   isTerminalState,

@@ -5,7 +5,14 @@ import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec }
 import type { Backend, EnqueueOutcome, NewTask, TagFeedEntry, TagFeedPage } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import type { GroupSender } from './context.js';
-import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
+import {
+  BrokerError,
+  CallbackDeliveryError,
+  ClosedError,
+  ConfigError,
+  DuplicateTaskError,
+  IdempotencyConflictError,
+} from './errors.js';
 import { encodeJson } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createRetryPolicy } from './retry-policy.js';
@@ -24,6 +31,15 @@ import type { DeadLetter, JsonValue, TaskInfo } from './types.js';
 import { watchTask, type WatchOptions } from './watch.js';
 import { watchTag, type WatchTagOptions } from './watch-tag.js';
 import { checkTag, checkTags } from './tags.js';
+import {
+  CALLBACK_TASK,
+  callbackDeliveryId,
+  type CallbackOptions,
+  type CallbackSender,
+  type CallbackTargetArg,
+} from './callbacks/callback-options.js';
+import { deliveryRecord, type AttemptMeta, type CallbackDelivery } from './callbacks/callback-delivery.js';
+import { callbackHandler } from './callbacks/callback-task.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface ErrandOptions {
@@ -45,6 +61,10 @@ export interface ErrandOptions {
   cronPlanner?: CronPlanner;
   /** The channel layer ctx.groupSend sends to (e.g. errand/channels' createRedisChannelLayer); the app does not close it. */
   channels?: GroupSender;
+  /** How endpoint callbacks (ApplyOptions.callback) are signed and delivered; see docs/callbacks.md. */
+  callbacks?: CallbackOptions;
+  /** What POSTs the callbacks (createApp passes errand's HTTP sender); without it ApplyOptions.callback is a ConfigError. */
+  callbackSender?: CallbackSender;
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
@@ -73,6 +93,7 @@ export class Errand {
   private readonly beats = new Set<BeatHandle>();
   private readonly cronPlanner?: CronPlanner;
   private readonly channels?: GroupSender;
+  private readonly callbacks?: { sender: CallbackSender; queue: string; secret?: string };
   private readonly payloadLimitBytes: number;
   /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
   readonly logger: Logger;
@@ -91,6 +112,8 @@ export class Errand {
     this.onConflict = checkIdempotency('idempotency', options.idempotency)?.onConflict ?? 'warn';
     this.cronPlanner = options.cronPlanner;
     this.channels = options.channels;
+    if (options.callbackSender) this.callbacks = this.registerCallbacks(options.callbackSender, options.callbacks ?? {});
+    else if (options.callbacks) throw new ConfigError('callbacks need a sender: createApp sets one up');
   }
 
   /**
@@ -173,6 +196,16 @@ export class Errand {
       throw new ConfigError(`after must be a cursor (a whole number >= 0), got ${after}`);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ConfigError(`limit must be 1 to 1000, got ${limit}`);
     return this.backend.readTagFeed(checkTag(tag), after, limit);
+  }
+
+  /**
+   * Where the endpoint callback of task `taskId` stands (attempts, last
+   * status and error, next try); null until the task has ended, or when it has no callback.
+   */
+  async callbackDelivery(taskId: string): Promise<CallbackDelivery | null> {
+    this.assertOpen();
+    const info = await this.backend.getInfo(callbackDeliveryId(taskId));
+    return info ? deliveryRecord(taskId, info) : null;
   }
 
   /** A worker that runs this app's tasks; call start() on it. With `beat: true` it runs a beat loop too. */
@@ -345,8 +378,61 @@ export class Errand {
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
     if (options.tags !== undefined) task.tags = checkTags(options.tags);
+    if (options.callback !== undefined) {
+      const target = this.checkCallback(options.callback);
+      const cb = this.callbacks!;
+      const payload = encodeJson([task.id, target], 'callback', this.payloadLimitBytes);
+      task.followUp = { id: callbackDeliveryId(task.id), name: CALLBACK_TASK, queue: cb.queue, payload };
+    }
     if (options.idempotency !== undefined) checkIdempotency('idempotency', options.idempotency);
     return task;
+  }
+
+  /** The built-in task that delivers callbacks, retried on CallbackDeliveryError with backoff. */
+  private registerCallbacks(
+    sender: CallbackSender,
+    options: CallbackOptions,
+  ): { sender: CallbackSender; queue: string; secret?: string } {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const maxAttempts = options.maxAttempts ?? 10;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+      throw new ConfigError(`callbacks.timeoutMs must be > 0, got ${timeoutMs}`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new ConfigError(`callbacks.maxAttempts must be a whole number >= 1, got ${maxAttempts}`);
+    }
+    if (options.secret !== undefined) sender.checkSecret(options.secret);
+    const queue = options.queue ?? 'default';
+    this.task<[string, CallbackTargetArg], unknown, AttemptMeta>(
+      CALLBACK_TASK,
+      callbackHandler(this.backend, { sender, secret: options.secret, timeoutMs, maxAttempts }),
+      {
+        queue,
+        // a safety net: the sender's own time limit ends an attempt first
+        timeout: timeoutMs + 1000,
+        retry: {
+          on: [CallbackDeliveryError],
+          max: maxAttempts - 1,
+          backoff: { base: 1000, cap: 3_600_000, jitter: 'full', ...options.backoff },
+        },
+      },
+    );
+    return { sender, queue, secret: options.secret };
+  }
+
+  private checkCallback(callback: unknown): CallbackTargetArg {
+    if (!this.callbacks) throw new ConfigError('callback: endpoint callbacks need an app from createApp');
+    const { url, secret } = (callback ?? {}) as Partial<CallbackTargetArg>;
+    if (typeof url !== 'string') throw new ConfigError('callback.url must be a string');
+    this.callbacks.sender.checkUrl(url);
+    if (secret !== undefined) {
+      if (typeof secret !== 'string') throw new ConfigError('callback.secret must be a string');
+      this.callbacks.sender.checkSecret(secret);
+      return { url, secret };
+    }
+    if (this.callbacks.secret === undefined) {
+      throw new ConfigError('callback: give callback.secret or createApp({ callbacks: { secret } }) to sign it with');
+    }
+    return { url };
   }
 
   /** A known task holds this key with another name or other arguments: warn, or throw. */

@@ -18,6 +18,9 @@
  * ├─ IdempotencyConflictError ERR_IDEMPOTENCY_CONFLICT an idempotency key was reused with other arguments (onConflict: 'error')
  * ├─ BrokerError            ERR_BROKER            the broker failed or answered something unexpected
  * ├─ ClosedError            ERR_CLOSED            the app or broker was used after close()
+ * ├─ CallbackDeliveryError ERR_CALLBACK_DELIVERY an endpoint callback's POST failed or got no 2xx (retried)
+ * ├─ CallbackGoneError     ERR_CALLBACK_GONE     the callback endpoint answered 410 Gone (not retried)
+ * ├─ CallbackRefusedError  ERR_CALLBACK_REFUSED  a callback URL is not allowed: not http(s), or a private address off the allow-list
  * ├─ AuthorizationError     ERR_UNAUTHORIZED      (errand/web) an authorize hook refused a request with 401/403/404
  * └─ WebhookVerificationError ERR_WEBHOOK_VERIFICATION (errand/webhooks) a webhook's signature or timestamp did not check out
  */
@@ -152,5 +155,26 @@ export class BrokerError extends ErrandError {
 export class ClosedError extends ErrandError {
   constructor(what = 'app') {
     super('ERR_CLOSED', `the ${what} is closed`);
+  }
+}
+
+export class CallbackDeliveryError extends ErrandError {
+  /** The HTTP status of the answer, when there was one. */
+  readonly status?: number;
+  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+    super('ERR_CALLBACK_DELIVERY', message, options);
+    if (status !== undefined) this.status = status;
+  }
+}
+
+export class CallbackGoneError extends ErrandError {
+  constructor(message: string) {
+    super('ERR_CALLBACK_GONE', message);
+  }
+}
+
+export class CallbackRefusedError extends ErrandError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CALLBACK_REFUSED', message, options);
   }
 }

@@ -2,6 +2,7 @@ import type { Errand } from '../core/errand.js';
 import type { Logger } from '../core/logger.js';
 import type { Authorize, Expose } from './core/access.js';
 import type { ChannelRoutesOptions } from './channels/channel-route.js';
+import type { FeedRoutesOptions } from './feeds/feed-context.js';
 
 /** The options every adapter takes (errandWeb, errandExpress, errandHono, createErrandFetch, createErrandHandler, attachErrandUpgrades). */
 export interface ErrandWebOptions {
@@ -30,4 +31,10 @@ export interface ErrandWebOptions {
   logger?: Pick<Logger, 'error'>;
   /** WebSocket routes on a channel layer (chat rooms, live feeds), beside the status routes. See docs/channels.md. */
   channels?: ChannelRoutesOptions;
+  /**
+   * Tag feeds: every task enqueued with a tag (ApplyOptions.tags, e.g.
+   * 'user:42') over poll, SSE and WebSocket. Mounted only with an
+   * `authorize(request, tag)`; see docs/status.md, "Feeds per user".
+   */
+  feeds?: FeedRoutesOptions;
 }

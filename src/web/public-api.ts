@@ -5,3 +5,4 @@ export type { WebRequest } from './core/web-request.js';
 export type { ErrorBody } from './http-errors.js';
 export { statusMessage, type StatusMessage } from '../status/status-message.js';
 export * from './channels/index.js';
+export type { AuthorizeFeed, FeedRoutesOptions } from './feeds/feed-context.js';

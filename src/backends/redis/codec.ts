@@ -1,5 +1,5 @@
 import { BrokerError, DecodeError } from '../../core/errors.js';
-import type { NewTask } from '../../core/backend.js';
+import type { FollowUp, NewTask } from '../../core/backend.js';
 import { decodeJson, MAX_JSON_DEPTH } from '../../core/json.js';
 import { TASK_STATES, type TaskState } from '../../core/states.js';
 import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
@@ -12,6 +12,8 @@ export interface StaticInfo {
   name: string;
   queue: string;
   enqueuedAt: number;
+  /** Last in the fragment, and only when there are any: scripts see a tagged task by its closing ']'. */
+  tags?: string[];
 }
 
 /** What each task hash field holds, for error messages. */
@@ -20,6 +22,7 @@ const FIELD_NAMES: Record<string, string> = {
   j: 'name, queue and enqueue time',
   p: 'arguments',
   x: 'expiry time',
+  u: 'follow-up',
   E: 'error',
   P: 'progress',
   R: 'result',
@@ -35,8 +38,16 @@ function fieldLabel(id: string, field: string): string {
 }
 
 export function encodeStatic(task: NewTask): string {
-  const json = JSON.stringify({ name: task.name, queue: task.queue, enqueuedAt: task.enqueuedAt } satisfies StaticInfo);
-  return json.slice(1, -1);
+  const fixed: StaticInfo = { name: task.name, queue: task.queue, enqueuedAt: task.enqueuedAt };
+  if (task.tags !== undefined && task.tags.length > 0) fixed.tags = task.tags;
+  return JSON.stringify(fixed).slice(1, -1);
+}
+
+/** Field u: the task a terminal state enqueues (see lua/common.ts follow_up); '' for none. */
+export function encodeFollowUp(task: NewTask): string {
+  const f = task.followUp;
+  if (f === undefined) return '';
+  return JSON.stringify({ id: f.id, name: f.name, queue: f.queue, payload: f.payload } satisfies FollowUp);
 }
 
 /** Decodes field j; a DecodeError naming the task and the field when it is missing or not such a fragment. */
@@ -45,6 +56,9 @@ export function decodeStatic(id: string, fragment: string | null | undefined): S
   const value = decodeJson(`{${fragment}}`, fieldLabel(id, 'j')) as Partial<StaticInfo>;
   if (typeof value.name !== 'string' || typeof value.queue !== 'string' || !Number.isFinite(value.enqueuedAt)) {
     throw new DecodeError(unreadableField(id, 'j', 'lacks a string name and queue and a numeric enqueuedAt'));
+  }
+  if (value.tags !== undefined && !(Array.isArray(value.tags) && value.tags.every((t) => typeof t === 'string'))) {
+    throw new DecodeError(unreadableField(id, 'j', 'has tags that are not an array of strings'));
   }
   return value as StaticInfo;
 }

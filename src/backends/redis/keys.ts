@@ -6,6 +6,9 @@ export class RedisKeys {
   readonly dead: string;
   readonly revokedChannel: string;
   readonly statusChannelPrefix: string;
+  readonly tagChannelPrefix: string;
+  /** The tag-feed cursor, shared by every tag. */
+  readonly tagCursor: string;
 
   constructor(prefix: string) {
     this.base = `{${prefix}}:`;
@@ -13,6 +16,8 @@ export class RedisKeys {
     this.dead = `${this.base}dead`;
     this.revokedChannel = `${this.base}revoked`;
     this.statusChannelPrefix = `${this.base}status:`;
+    this.tagChannelPrefix = `${this.base}tag:`;
+    this.tagCursor = `${this.base}tagc`;
   }
 
   task(id: string): string {
@@ -32,6 +37,13 @@ export class RedisKeys {
   }
   status(id: string): string {
     return `${this.statusChannelPrefix}${id}`;
+  }
+  /** A tag's feed: zset of task id -> cursor of its latest change. */
+  tagFeed(tag: string): string {
+    return `${this.base}tz:${tag}`;
+  }
+  tagChannel(tag: string): string {
+    return `${this.tagChannelPrefix}${tag}`;
   }
   /** The three per-queue keys, as the scripts expect them. */
   queueKeys(queue: string): [string, string, string] {

@@ -9,6 +9,8 @@ import type {
   ClaimRequest,
   EnqueueOutcome,
   NewTask,
+  TagFeedEntry,
+  TagFeedPage,
   Unsubscribe,
 } from '../../core/backend.js';
 import { now } from '../../core/clock.js';
@@ -18,13 +20,24 @@ import { Listeners } from '../../core/listeners.js';
 import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
 import { GroupCommit } from './group-commit.js';
-import { decodeStatic, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo, type StaticInfo, unreadableField } from './codec.js';
+import {
+  decodeStatic,
+  encodeFollowUp,
+  encodeStatic,
+  INFO_FIELDS,
+  infoFromFields,
+  parseInfo,
+  type StaticInfo,
+  unreadableField,
+} from './codec.js';
 import { RedisKeys } from './keys.js';
+import { TagFeeds } from './tag-feed.js';
 import { CLAIM_LUA } from './lua/claim.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { EXTEND_LUA } from './lua/extend.js';
 import { FINISH_LUA } from './lua/finish.js';
 import { PROGRESS_LUA } from './lua/progress.js';
+import { READ_TAG_FEED_LUA } from './lua/read-tag-feed.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { RESCUE_LUA } from './lua/rescue.js';
 import { RETRY_LUA } from './lua/retry.js';
@@ -48,6 +61,7 @@ const SCRIPTS = {
   errandRevoke: REVOKE_LUA,
   errandExtend: EXTEND_LUA,
   errandRescue: RESCUE_LUA,
+  errandReadTagFeed: READ_TAG_FEED_LUA,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 type ScriptArg = string | number;
@@ -75,7 +89,7 @@ interface StatusEntry {
  *
  * Connections: one for commands (scripts, reads), one for blocking claims
  * (BZPOPMIN on per-queue wake tokens; interrupted with CLIENT UNBLOCK from the
- * command connection, or dropped), one subscriber for status and revocation
+ * command connection, or dropped), one subscriber for status, tag and revocation
  * channels. The last two are opened on first use.
  *
  * Round trips on the busy path: enqueueMany is one script call per 1000
@@ -99,6 +113,7 @@ export class RedisBackend implements Backend {
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
+  private readonly tags: TagFeeds;
   private readonly enqueues = new GroupCommit<NewTask, EnqueueOutcome>((tasks) => this.store(tasks), ENQUEUE_CHUNK);
   private readonly finishes = new GroupCommit<ScriptArg[], boolean>((ops) => this.runFinish(ops), FINISH_CHUNK);
   private readonly inflight = new Set<Promise<unknown>>();
@@ -118,6 +133,15 @@ export class RedisBackend implements Backend {
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     this.redis = this.connect('cmd', {});
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
+    this.tags = new TagFeeds({
+      keys: this.keys,
+      redis: this.redis,
+      subscriber: () => this.subscriberConnection(),
+      readPage: (tag, after, limit) =>
+        this.call('readTagFeed', 'errandReadTagFeed', [this.keys.tagFeed(tag)], [this.keys.base, after, limit]),
+      wrap: (what, error) => this.wrap(what, error),
+      isClosed: () => this.closed,
+    });
     trackOpened(this, `redis backend prefix ${prefix} (connections errand:*:${this.instanceId})`);
   }
 
@@ -160,7 +184,7 @@ export class RedisBackend implements Backend {
     const fragments: ScriptArg[] = [];
     const perTask: ScriptArg[] = [];
     for (const t of tasks) {
-      const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}`;
+      const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}${t.tags?.length ? `\u0000${JSON.stringify(t.tags)}` : ''}`;
       let fi = fragmentIndex.get(shared);
       if (fi === undefined) {
         let qi = queueIndex.get(t.queue);
@@ -173,9 +197,11 @@ export class RedisBackend implements Backend {
         fragmentIndex.set(shared, fi);
         fragments.push(encodeStatic(t), qi);
       }
-      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`);
+      const key = t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
+      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t));
     }
-    const args: ScriptArg[] = [this.keys.base, now(), fragmentIndex.size, ...fragments, ...perTask];
+    const ttl = this.options.resultTtlMs;
+    const args: ScriptArg[] = [this.keys.base, now(), ttl, fragmentIndex.size, ...fragments, ...perTask];
     const reply = (await this.call('enqueue', 'errandEnqueue', keys, args)) as unknown[];
     const outcomes = String(reply[0] ?? '');
     if (outcomes.length !== tasks.length) {
@@ -333,7 +359,7 @@ export class RedisBackend implements Backend {
 
   async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     this.assertOpen();
-    const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress)];
+    const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress), this.options.resultTtlMs];
     return (await this.call('recordProgress', 'errandProgress', [], args)) !== null;
   }
 
@@ -360,14 +386,14 @@ export class RedisBackend implements Backend {
   async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, errorJson(error), runAt];
+    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, errorJson(error), runAt, this.options.resultTtlMs];
     return (await this.call('retryLater', 'errandRetry', keys, args)) !== null;
   }
 
   async release(task: ClaimedTask): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt];
+    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs];
     return (await this.call('release', 'errandRelease', keys, args)) !== null;
   }
 
@@ -424,6 +450,16 @@ export class RedisBackend implements Backend {
     } catch (error) {
       throw this.wrap('getInfo', error);
     }
+  }
+
+  async readTagFeed(tag: string, after: number, limit: number): Promise<TagFeedPage> {
+    this.assertOpen();
+    return this.tags.read(tag, after, limit);
+  }
+
+  async subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    return this.tags.subscribe(tag, listener);
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
@@ -550,6 +586,7 @@ export class RedisBackend implements Backend {
       this.revocations.emit(message);
       return;
     }
+    if (this.tags.handle(channel, message)) return;
     if (!channel.startsWith(this.keys.statusChannelPrefix)) return;
     const entry = this.status.get(channel.slice(this.keys.statusChannelPrefix.length));
     if (!entry) return;
@@ -565,7 +602,8 @@ export class RedisBackend implements Backend {
   /**
    * After a reconnect: subscribe again, then deliver the current TaskInfo of
    * every subscribed id, since events published while disconnected are lost
-   * (consumers order by version and ignore duplicates). Revocations missed
+   * (consumers order by version and ignore duplicates); tag listeners get
+   * what their feeds list after the last cursor they heard. Revocations missed
    * meanwhile are caught by the worker's lease renewal (extendLeases reports
    * revoked tasks as lost).
    */
@@ -573,18 +611,20 @@ export class RedisBackend implements Backend {
     const ids = [...this.status.keys()];
     const channels = ids.map((id) => this.keys.status(id));
     if (this.revocationsReady) channels.push(this.keys.revokedChannel);
+    channels.push(...this.tags.channels());
     if (channels.length === 0 || this.closed) return;
     try {
       await sub.subscribe(...channels);
     } catch {
       return; // the next 'ready' tries again
     }
-    await Promise.all(
-      ids.map(async (id) => {
+    await Promise.all([
+      ...ids.map(async (id) => {
         const info = await this.getInfo(id).catch(() => null);
         if (info) this.status.get(id)?.listeners.emit(info);
       }),
-    );
+      this.tags.replay(),
+    ]);
   }
 
   // --- lifecycle ---------------------------------------------------------------
@@ -604,6 +644,7 @@ export class RedisBackend implements Backend {
     await Promise.all([this.enqueues.drain(), this.finishes.drain()]);
     await Promise.allSettled([...this.inflight]);
     this.status.clear();
+    this.tags.clear();
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.redis.disconnect();
     trackClosed(this);

@@ -1,3 +1,4 @@
+import type { TagFeedEntry } from '../../core/backend.js';
 import { sleep } from '../../core/clock.js';
 import type { TaskInfo } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
@@ -14,15 +15,21 @@ interface StatusEntry {
  * - our own commits are delivered at once by the backend (deliver/wake);
  * - other processes' commits are noticed by polling PRAGMA data_version
  *   (a counter read, no I/O) and read from the events table after `lastSeq`.
+ * - tag listeners hear every tagged change from the events table, our own
+ *   included (read right after our commit: tagged()), so they hear them in
+ *   seq (cursor) order: an own change never overtakes another process's older one.
  * One unref'd timer, running only while someone listens or a claim waits.
  */
 export class ChangeFeed {
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
+  private readonly tags = new Map<string, Listeners<TagFeedEntry>>();
   private readonly wakeups = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private lastSeq = 0;
   private lastDataVersion = -1;
+  /** Events not read yet (a read failed): the next poll reads them even without a new commit. */
+  private behind = false;
   private closed = false;
 
   constructor(
@@ -49,6 +56,31 @@ export class ChangeFeed {
       if (entry.listeners.size === 0 && this.status.get(id) === entry) this.status.delete(id);
       this.updateTimer();
     };
+  }
+
+  subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): () => void {
+    // like subscribeStatus: the new listener only hears changes committed from now on
+    this.catchUp();
+    let listeners = this.tags.get(tag);
+    if (!listeners) this.tags.set(tag, (listeners = new Listeners()));
+    const off = listeners.add(listener);
+    this.updateTimer();
+    return () => {
+      off();
+      if (listeners.size === 0 && this.tags.get(tag) === listeners) this.tags.delete(tag);
+      this.updateTimer();
+    };
+  }
+
+  /** This backend just committed tagged changes: tag listeners read them now, in seq order. */
+  tagged(): void {
+    if (this.tags.size === 0 || this.closed) return;
+    try {
+      this.catchUp();
+    } catch {
+      // a failed read: the next poll reads them
+      this.behind = true;
+    }
   }
 
   subscribeRevocations(listener: (id: string) => void): () => void {
@@ -87,7 +119,7 @@ export class ChangeFeed {
   }
 
   private get listening(): boolean {
-    return this.status.size > 0 || this.revocations.size > 0;
+    return this.status.size > 0 || this.revocations.size > 0 || this.tags.size > 0;
   }
 
   private updateTimer(): void {
@@ -105,30 +137,43 @@ export class ChangeFeed {
     if (this.closed) return;
     try {
       const version = this.dataVersion();
-      if (version === this.lastDataVersion) return;
-      this.lastDataVersion = version;
+      if (version === this.lastDataVersion && !this.behind) return;
+      this.behind = true; // until the read succeeds: a failed one is retried on the next tick
       this.catchUp();
+      this.lastDataVersion = version;
+      this.behind = false;
     } catch {
       // a busy or failing read: try again on the next tick
     }
     this.wake();
   }
 
-  /** Delivers other processes' events after lastSeq (or just skips them when nobody listens). */
+  /** Delivers events after lastSeq (or just skips them when nobody listens). */
   private catchUp(): void {
     if (!this.listening) {
       this.lastSeq = this.events.lastSeq();
       return;
     }
-    for (const row of this.events.since(this.lastSeq)) {
+    for (const row of this.events.since(this.lastSeq, this.tags.size > 0)) {
+      // a listener that subscribes from a listener catches up itself: skip what it delivered
+      if (row.seq <= this.lastSeq) continue;
       this.lastSeq = row.seq;
       this.dispatch(row);
     }
   }
 
   private dispatch(row: EventRow): void {
-    if (this.status.has(row.task_id)) this.emitStatus(JSON.parse(row.info) as TaskInfo);
-    if (row.revoked) this.revocations.emit(row.task_id);
+    let info: TaskInfo | undefined;
+    const parsed = (): TaskInfo => (info ??= JSON.parse(row.info) as TaskInfo);
+    if (!row.own) {
+      if (this.status.has(row.task_id)) this.emitStatus(parsed());
+      if (row.revoked) this.revocations.emit(row.task_id);
+    }
+    if (row.tags === null) return;
+    for (const tag of JSON.parse(row.tags) as string[]) {
+      const listeners = this.tags.get(tag);
+      if (listeners !== undefined && listeners.size > 0) listeners.emit({ cursor: row.seq, info: parsed() });
+    }
   }
 
   private emitStatus(info: TaskInfo): void {

@@ -22,7 +22,8 @@ export class ClaimQueries {
 
   constructor(db: Db) {
     // Picks the first `limit` due tasks and, in the same statement, leases them
-    // (STARTED) or, when they expired before starting, ends them REVOKED.
+    // (STARTED) or, when they expired before starting, ends them REVOKED (the
+    // caller then enqueues their follow-ups).
     this.takeStmt = db.prepare<[TakeParams & { expiredError: string }], ClaimRow>(
       `UPDATE tasks SET
          state       = CASE WHEN ${EXPIRED} THEN 'REVOKED' ELSE 'STARTED' END,
@@ -38,7 +39,8 @@ export class ClaimQueries {
          SELECT seq FROM tasks
          WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now
          ORDER BY run_at, seq LIMIT @limit)
-       RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem`,
+       RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem,
+         follow_up`,
     );
     this.nextRunAtStmt = db
       .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)

@@ -1,37 +1,58 @@
 import type { EnqueueOutcome, NewTask } from '../../core/backend.js';
 import type { Db } from './database.js';
+import { INFO_JSON } from './rows.js';
+
+export interface Inserted {
+  outcome: EnqueueOutcome;
+  /** A created tagged task's TaskInfo JSON (PENDING, version 1): its tag feeds' first change. */
+  info?: string;
+}
 
 /** Inserting new tasks, honouring idempotency keys. Run inside a write transaction. */
 export class EnqueueQueries {
   private readonly byKeyStmt;
   private readonly dropStmt;
   private readonly insertStmt;
+  private readonly insertTaggedStmt;
+  private readonly followUpStmt;
 
   constructor(db: Db) {
     this.byKeyStmt = db.prepare<[string], { id: string; name: string; payload: string; purge_at: number | null }>(
       'SELECT id, name, payload, purge_at FROM tasks WHERE idempotency_key = ?',
     );
     this.dropStmt = db.prepare<[string]>('DELETE FROM tasks WHERE id = ?');
-    this.insertStmt = db.prepare<[Record<string, unknown>]>(
-      `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key)
-       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey)`,
+    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up)
+       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp)`;
+    this.insertStmt = db.prepare<[Record<string, unknown>]>(insert);
+    // a tagged task's enqueue is a change of its tag feeds: it needs its TaskInfo for the event
+    this.insertTaggedStmt = db.prepare<[Record<string, unknown>], string>(`${insert} RETURNING ${INFO_JSON}`).pluck();
+    // OR IGNORE: an existing id is left alone (and a follow-up a raw client garbled is dropped, not a failed transition)
+    this.followUpStmt = db.prepare<[{ followUp: string; at: number }]>(
+      `INSERT OR IGNORE INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at)
+       SELECT json_extract(@followUp, '$.id'), json_extract(@followUp, '$.name'), json_extract(@followUp, '$.queue'),
+              'PENDING', 1, json_extract(@followUp, '$.payload'), @at, @at
+       WHERE json_valid(@followUp)`,
     );
   }
 
   /** Inside one transaction, a later task with an earlier one's key sees that one (a batch dedupes itself). */
-  insert(task: NewTask, now: number): EnqueueOutcome {
+  insert(task: NewTask, now: number): Inserted {
     if (task.idempotencyKey !== undefined) {
       const existing = this.byKeyStmt.get(task.idempotencyKey);
       if (existing && (existing.purge_at === null || existing.purge_at > now)) {
         // the key reused for other work: reported, not merged silently
-        return existing.payload === task.payload && existing.name === task.name
-          ? { id: existing.id, created: false }
-          : { id: existing.id, created: false, conflict: true };
+        const outcome: EnqueueOutcome =
+          existing.payload === task.payload && existing.name === task.name
+            ? { id: existing.id, created: false }
+            : { id: existing.id, created: false, conflict: true };
+        return { outcome };
       }
       // its result expired: the task is unknown already, only prune has not run yet
       if (existing) this.dropStmt.run(existing.id);
     }
-    this.insertStmt.run({
+    const tagged = task.tags !== undefined && task.tags.length > 0;
+    const { followUp } = task;
+    const row = {
       id: task.id,
       name: task.name,
       queue: task.queue,
@@ -40,7 +61,23 @@ export class EnqueueQueries {
       runAt: task.runAt,
       expiresAt: task.expiresAt ?? null,
       idempotencyKey: task.idempotencyKey ?? null,
-    });
-    return { id: task.id, created: true };
+      tags: tagged ? JSON.stringify(task.tags) : null,
+      // only the four fields insertFollowUp reads
+      followUp:
+        followUp === undefined
+          ? null
+          : JSON.stringify({ id: followUp.id, name: followUp.name, queue: followUp.queue, payload: followUp.payload }),
+    };
+    const outcome = { id: task.id, created: true };
+    if (!tagged) {
+      this.insertStmt.run(row);
+      return { outcome };
+    }
+    return { outcome, info: this.insertTaggedStmt.get(row)! };
+  }
+
+  /** The follow-up (tasks.follow_up JSON) of a task that just ended at `at`: PENDING, due at once; true when created. */
+  insertFollowUp(followUp: string, at: number): boolean {
+    return this.followUpStmt.run({ followUp, at }).changes > 0;
   }
 }

@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 
-/** Deleting tasks whose result expired; their idempotency key goes with the row. */
+/** Deleting tasks whose result expired; their idempotency key goes with the row, their tag rows with the tasks_untag trigger (same statement). */
 export class MaintenanceQueries {
   private readonly pruneStmt;
 

@@ -8,6 +8,9 @@ export const RUNNING_SQL = `state IN ('STARTED', 'PROGRESS')`;
 
 const TIME_OK = (column: string) => `typeof(${column}) IN ('integer', 'real') AND abs(${column}) < 1e300`;
 const OPTIONAL_TIME_OK = (column: string) => `(${column} IS NULL OR ${TIME_OK(column)})`;
+/** 1 when the (non-null) tags column is a JSON array of strings; a CASE, so json_type never sees invalid JSON. */
+const TAGS_OK = `(CASE WHEN typeof(tags) <> 'text' OR NOT json_valid(tags) THEN 0 WHEN json_type(tags) <> 'array' THEN 0
+  WHEN EXISTS (SELECT 1 FROM json_each(tags) WHERE type <> 'text') THEN 0 ELSE 1 END)`;
 
 /**
  * Why a task row cannot be read as a TaskInfo, as "<what> (column <name>)",
@@ -34,6 +37,7 @@ export const PROBLEM_SQL = `(CASE
   WHEN progress_json IS NOT NULL AND NOT json_valid(progress_json) THEN 'progress (column progress_json)'
   WHEN progress_json IS NOT NULL AND ifnull(json_type(progress_json, '$.current'), '') NOT IN ('integer', 'real')
     THEN 'progress (column progress_json)'
+  WHEN tags IS NOT NULL AND NOT ${TAGS_OK} THEN 'tags (column tags)'
 END)`;
 
 /** The DecodeError message of a row PROBLEM_SQL found unreadable. */
@@ -50,7 +54,8 @@ const NUMBER_OR_ZERO = (column: string) => `(CASE WHEN ${TIME_OK(column)} THEN $
  * spliced in verbatim. Statements return this one column (building row
  * objects costs more than the query) and the same text becomes the event.
  * A row PROBLEM_SQL finds unreadable is a FAILURE with a DecodeError naming
- * the column (whatever its stored state), so the text is always valid JSON.
+ * the column (whatever its stored state), so the text is always valid JSON;
+ * it keeps readable tags, so the task stays in its tag feeds.
  */
 export const INFO_JSON = `(CASE WHEN ${PROBLEM_SQL} IS NULL
   THEN '{"id":' || json_quote(id) || ',"name":' || json_quote(name) || ',"queue":' || json_quote(queue)
@@ -58,14 +63,14 @@ export const INFO_JSON = `(CASE WHEN ${PROBLEM_SQL} IS NULL
   || ',"enqueuedAt":' || enqueued_at || ',"runAt":' || run_at
   || ifnull(',"result":' || result_json, '') || ifnull(',"error":' || error_json, '')
   || ifnull(',"progress":' || progress_json, '') || ifnull(',"startedAt":' || started_at, '')
-  || ifnull(',"finishedAt":' || finished_at, '') || '}'
+  || ifnull(',"finishedAt":' || finished_at, '') || ifnull(',"tags":' || tags, '') || '}'
   ELSE '{"id":' || json_quote(CAST(id AS TEXT)) || ',"name":' || json_quote(CAST(name AS TEXT))
   || ',"queue":' || json_quote(CAST(queue AS TEXT))
   || ',"state":"FAILURE","version":' || (CASE WHEN typeof(version) = 'integer' AND version > 0 THEN version ELSE 1 END)
   || ',"attempts":' || ${NUMBER_OR_ZERO('attempts')} || ',"retries":' || ${NUMBER_OR_ZERO('retries')}
   || ',"enqueuedAt":' || ${NUMBER_OR_ZERO('enqueued_at')} || ',"runAt":' || ${NUMBER_OR_ZERO('run_at')}
   || ',"error":' || json_object('type', 'DecodeError', 'message', 'the stored ' || ${PROBLEM_SQL} || ' of task ' || CAST(id AS TEXT) || ' cannot be read')
-  || '}'
+  || ifnull(',"tags":' || (CASE WHEN tags IS NOT NULL AND ${TAGS_OK} THEN tags END), '') || '}'
 END)`;
 
 /** What getInfo and revoke read. */
@@ -85,6 +90,8 @@ export interface ClaimRow {
   info: string;
   /** PROBLEM_SQL: why the row cannot be read, or null. */
   problem: string | null;
+  /** The task's follow-up as JSON, or null: an expired one's is enqueued in the same transaction. */
+  follow_up: string | null;
 }
 
 export function parseInfo(text: string): TaskInfo {

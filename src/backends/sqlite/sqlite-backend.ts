@@ -10,6 +10,8 @@ import type {
   ClaimRequest,
   EnqueueOutcome,
   NewTask,
+  TagFeedEntry,
+  TagFeedPage,
   Unsubscribe,
 } from '../../core/backend.js';
 import { now } from '../../core/clock.js';
@@ -28,7 +30,8 @@ import { EventLog } from './events.js';
 import { LeaseQueries } from './leases.js';
 import { MaintenanceQueries } from './maintenance.js';
 import { type InfoRow, parseInfo, toClaimed } from './rows.js';
-import { TransitionQueries } from './transitions.js';
+import { TagFeedQueries } from './tag-feed.js';
+import { type Finished, TransitionQueries } from './transitions.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface SqliteBackendOptions extends BackendOptions {
@@ -64,10 +67,13 @@ export class SqliteBackend implements Backend {
   private readonly leases: LeaseQueries;
   private readonly deadLetters: DeadLetterQueries;
   private readonly maintenance: MaintenanceQueries;
+  private readonly tagFeeds: TagFeedQueries;
   private readonly feed: ChangeFeed;
   private readonly writes: WriteBatch;
   /** Work to do once the running transaction commits (in-process delivery, waking claims). */
   private afterCommit: Array<() => void> | undefined;
+  /** The running transaction wrote tagged events: tag listeners read them after the commit. */
+  private tagsChanged = false;
   private closed = false;
 
   constructor(private readonly options: SqliteBackendOptions) {
@@ -87,6 +93,7 @@ export class SqliteBackend implements Backend {
     this.leases = new LeaseQueries(db);
     this.deadLetters = new DeadLetterQueries(db);
     this.maintenance = new MaintenanceQueries(db);
+    this.tagFeeds = new TagFeedQueries(db);
     const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.feed = new ChangeFeed(this.events, () => dataVersion.get()!, options.pollIntervalMs ?? 5);
     this.writes = new WriteBatch((fn) => this.write(fn));
@@ -144,7 +151,7 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     return this.writes.run(() => {
       const t = now();
-      return this.publish(this.transitions.complete(task, resultJson, t, this.purgeAt(t))) !== null;
+      return this.finish(this.transitions.complete(task, resultJson, t, this.purgeAt(t)), t) !== null;
     });
   }
 
@@ -153,7 +160,7 @@ export class SqliteBackend implements Backend {
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
-      return this.publish(this.transitions.fail(task, errorJson, t, this.purgeAt(t))) !== null;
+      return this.finish(this.transitions.fail(task, errorJson, t, this.purgeAt(t)), t) !== null;
     });
   }
 
@@ -173,11 +180,11 @@ export class SqliteBackend implements Backend {
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
-      const info = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
-      if (info === undefined) return false;
+      const failed = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
+      if (failed === undefined) return false;
       const { id, name, queue, payload } = task;
       this.deadLetters.add({ id, name, queue, payload, error, at: t }, this.options.deadLetterLimit);
-      return this.publish(info) !== null;
+      return this.finish(failed, t) !== null;
     });
   }
 
@@ -191,7 +198,7 @@ export class SqliteBackend implements Backend {
       // finished, or a corrupt row (reported as a FAILURE, left as it is)
       if (isTerminal(info.state)) return info;
       const wasRunning = RUNNING_STATES.has(row.state);
-      return this.publish(this.transitions.revoke(id, t, this.purgeAt(t)), { revoked: wasRunning });
+      return this.finish(this.transitions.revoke(id, t, this.purgeAt(t)), t, wasRunning);
     });
   }
 
@@ -204,6 +211,18 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     const row = this.transitions.get(id);
     return row && !isExpired(row, now()) ? parseInfo(row.info) : null;
+  }
+
+  async readTagFeed(tag: string, after: number, limit: number): Promise<TagFeedPage> {
+    this.assertOpen();
+    // one statement: cursors and infos from the same snapshot
+    return this.tagFeeds.page(tag, after, limit, now());
+  }
+
+  async subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = this.feed.subscribeTag(tag, listener);
+    return async () => off();
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
@@ -273,6 +292,7 @@ export class SqliteBackend implements Backend {
   private write<T>(fn: () => T): T {
     const effects: Array<() => void> = [];
     this.afterCommit = effects;
+    this.tagsChanged = false;
     let result: T;
     try {
       result = this.immediate(fn) as T;
@@ -282,11 +302,13 @@ export class SqliteBackend implements Backend {
       this.afterCommit = undefined;
     }
     for (const effect of effects) effect();
+    if (this.tagsChanged) this.feed.tagged();
     return result;
   }
 
   private insert(task: NewTask): EnqueueOutcome {
-    const outcome = this.enqueues.insert(task, now());
+    const { outcome, info } = this.enqueues.insert(task, now());
+    if (info !== undefined) this.publish(info);
     if (outcome.created) this.afterCommit?.push(() => this.feed.wake());
     return outcome;
   }
@@ -303,7 +325,9 @@ export class SqliteBackend implements Backend {
           const ask = request.limit - claimed.length;
           const rows = this.claims.take({ ...params, queue, limit: ask });
           for (const row of rows) {
-            const info = this.publish(row.info)!;
+            // an expired task's follow-up comes in this transaction too
+            const next = row.state === 'REVOKED' ? row.follow_up : null;
+            const info = this.publish(row.info, { wake: next !== null && this.enqueues.insertFollowUp(next, t) })!;
             if (row.state === 'STARTED') claimed.push(toClaimed(info, row, request.workerId));
             else expired++;
           }
@@ -314,12 +338,27 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  /** Records a transition in the events table; its listeners here hear it once the transaction commits. */
+  /** A terminal transition at `at`: its follow-up enqueued in the same transaction, and the change published. */
+  private finish(finished: Finished | undefined, at: number, revoked = false): TaskInfo | null {
+    if (finished === undefined) return null;
+    const woke = finished.followUp !== null && this.enqueues.insertFollowUp(finished.followUp, at);
+    return this.publish(finished.info, { revoked, wake: woke });
+  }
+
+  /**
+   * Records a change in the events table (a tagged task's seq there becomes
+   * its tag feeds' cursor); its listeners here hear it once the transaction commits.
+   */
   private publish(infoJson: string | undefined, how: { revoked?: boolean; wake?: boolean } = {}): TaskInfo | null {
     if (infoJson === undefined) return null;
     const info = parseInfo(infoJson);
     const revoked = how.revoked ?? false;
-    this.events.append(info.id, infoJson, revoked, now());
+    const tags = info.tags === undefined ? null : JSON.stringify(info.tags);
+    const seq = this.events.append(info.id, infoJson, revoked, now(), tags);
+    if (tags !== null) {
+      this.tagFeeds.move(info.id, tags, seq);
+      this.tagsChanged = true;
+    }
     this.afterCommit?.push(() => {
       this.feed.deliver(info, revoked);
       if (how.wake) this.feed.wake();

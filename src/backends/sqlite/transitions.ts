@@ -13,10 +13,17 @@ const FINISH = `finished_at = @now, purge_at = @purgeAt, ${DROP_LEASE}`;
 type Live = ReturnType<typeof deliveryParams>;
 type Finish = { now: number; purgeAt: number };
 
+/** A terminal transition: the new TaskInfo JSON, and the task's follow-up (JSON) for the caller to enqueue. */
+export interface Finished {
+  info: string;
+  followUp: string | null;
+}
+
 /**
  * Single-task state changes. Each is one UPDATE … RETURNING that bumps the
  * version and yields the new TaskInfo JSON; undefined means the row did not
- * qualify (a stale delivery, or an unknown or finished task).
+ * qualify (a stale delivery, or an unknown or finished task). Terminal ones
+ * only match unfinished rows, so the follow-up they return comes once.
  */
 export class TransitionQueries {
   private readonly getStmt;
@@ -30,18 +37,25 @@ export class TransitionQueries {
   constructor(db: Db) {
     const update = <P extends object>(set: string, where = LIVE_DELIVERY) =>
       db.prepare<[P], string>(`UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}`).pluck();
+    // raw rows (arrays): the one extra column costs no row object
+    const finish = <P extends object>(set: string, where = LIVE_DELIVERY) =>
+      db
+        .prepare<[P], [string, string | null]>(
+          `UPDATE tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${INFO_JSON}, follow_up`,
+        )
+        .raw();
     this.getStmt = db.prepare<[string], InfoRow>(`SELECT state, purge_at, ${INFO_JSON} AS info FROM tasks WHERE id = ?`);
     this.progressStmt = update<Live & { progress: string }>(`state = 'PROGRESS', progress_json = @progress`);
-    this.completeStmt = update<Live & Finish & { result: string }>(
+    this.completeStmt = finish<Live & Finish & { result: string }>(
       `state = 'SUCCESS', result_json = @result, ${FINISH}`,
       MAY_SUCCEED,
     );
-    this.failStmt = update<Live & Finish & { error: string }>(`state = 'FAILURE', error_json = @error, ${FINISH}`);
+    this.failStmt = finish<Live & Finish & { error: string }>(`state = 'FAILURE', error_json = @error, ${FINISH}`);
     this.retryStmt = update<Live & { error: string; runAt: number }>(
       `state = 'RETRY', error_json = @error, run_at = @runAt, retries = retries + 1, ${DROP_LEASE}`,
     );
     this.releaseStmt = update<Live & { now: number }>(`state = 'PENDING', attempts = attempts - 1, run_at = @now, ${DROP_LEASE}`);
-    this.revokeStmt = update<{ id: string } & Finish>(
+    this.revokeStmt = finish<{ id: string } & Finish>(
       `state = 'REVOKED', ${FINISH}`,
       `id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`,
     );
@@ -55,12 +69,12 @@ export class TransitionQueries {
     return this.progressStmt.get({ ...deliveryParams(task), progress: progressJson });
   }
 
-  complete(task: ClaimedTask, resultJson: string, now: number, purgeAt: number): string | undefined {
-    return this.completeStmt.get({ ...deliveryParams(task), result: resultJson, now, purgeAt });
+  complete(task: ClaimedTask, resultJson: string, now: number, purgeAt: number): Finished | undefined {
+    return finished(this.completeStmt.get({ ...deliveryParams(task), result: resultJson, now, purgeAt }));
   }
 
-  fail(task: ClaimedTask, errorJson: string, now: number, purgeAt: number): string | undefined {
-    return this.failStmt.get({ ...deliveryParams(task), error: errorJson, now, purgeAt });
+  fail(task: ClaimedTask, errorJson: string, now: number, purgeAt: number): Finished | undefined {
+    return finished(this.failStmt.get({ ...deliveryParams(task), error: errorJson, now, purgeAt }));
   }
 
   retry(task: ClaimedTask, errorJson: string, runAt: number): string | undefined {
@@ -72,7 +86,11 @@ export class TransitionQueries {
   }
 
   /** REVOKED unless already finished. */
-  revoke(id: string, now: number, purgeAt: number): string | undefined {
-    return this.revokeStmt.get({ id, now, purgeAt });
+  revoke(id: string, now: number, purgeAt: number): Finished | undefined {
+    return finished(this.revokeStmt.get({ id, now, purgeAt }));
   }
+}
+
+function finished(row: [string, string | null] | undefined): Finished | undefined {
+  return row && { info: row[0], followUp: row[1] };
 }

@@ -10,6 +10,7 @@ import type { StatusContext } from '../routes/status-context.js';
 import { wsRoute } from '../routes/ws-route.js';
 import { Sessions } from '../sessions.js';
 import { channelWsRoutes, type ChannelRouteContext } from '../channels/channel-ws-route.js';
+import { feedRoutes } from '../feeds/index.js';
 import { AccessPolicy } from './access.js';
 import { RouteTable, type HttpRoute, type Matched, type RouteParams, type WsRoute } from './route-table.js';
 import type { WebRequest } from './web-request.js';
@@ -50,6 +51,9 @@ export class WebCore {
     const allowedOrigins = normaliseOrigins(options.allowedOrigins);
     // Checked before the hub is acquired, so a bad route leaks no hold on it.
     const channelRoutes = channelRoutesOf(options, { sessions: this.sessions, heartbeatMs, allowedOrigins, log }, adapter);
+    const feeds = configured(adapter, () =>
+      feedRoutes(options.feeds, { app, access, sessions: this.sessions, heartbeatMs, allowedOrigins, log }),
+    );
     this.backend = app.backend;
     const context: StatusContext = {
       app,
@@ -62,6 +66,8 @@ export class WebCore {
     };
     this.routes = new RouteTable(prefix).addHttp(pollRoute(context)).addHttp(sseRoute(context)).addWs(wsRoute(context));
     for (const route of channelRoutes) this.routes.addWs(route);
+    for (const route of feeds.http) this.routes.addHttp(route);
+    for (const route of feeds.ws) this.routes.addWs(route);
   }
 
   get prefix(): string {
@@ -114,8 +120,13 @@ export class WebCore {
 }
 
 function channelRoutesOf(options: ErrandWebOptions, context: ChannelRouteContext, adapter: string): WsRoute[] {
+  return configured(adapter, () => channelWsRoutes(options.channels, context));
+}
+
+/** Runs `build`, naming the adapter in its ConfigError. */
+function configured<T>(adapter: string, build: () => T): T {
   try {
-    return channelWsRoutes(options.channels, context);
+    return build();
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(`${adapter}: ${error.message}`);
     throw error;

@@ -31,7 +31,7 @@ describe('sqlite backend: storage', () => {
     });
     expect(await second.getInfo(randomUUID())).toBeNull();
     const raw = new Database(filename, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });

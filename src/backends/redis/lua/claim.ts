@@ -8,7 +8,8 @@ export const CLAIM_LUA = script(
 --       KEYS[3j+3] = BASE d:<queue> (delayed zset), KEYS[3j+4] = BASE w:<queue> (wake token)
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
 -- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
--- Touches BASE t:<id>, BASE i:<key> of popped tasks (built here, see common.ts).
+-- Touches BASE t:<id>, BASE i:<key> of popped tasks, the tag keys of tagged ones and
+-- the keys of an expired task's follow-up (built here, see common.ts).
 -- Moves due delayed tasks to the ready list first (a delayed task is never in
 -- the ready list before it is due). Expired tasks end REVOKED (TaskExpired).
 -- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
@@ -90,17 +91,24 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
           elseif h[4] and tonumber(h[4]) <= now then
             v = v + 1
             redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
-            expire_finished(key, redis.call('HGET', key, 'k'), ttl)
-            publish_if_watched(id, function()
+            -- the rare path reads the fields the hot one does not need
+            local ku = redis.call('HMGET', key, 'k', 'u')
+            expire_finished(key, ku[1], ttl)
+            local function build()
               return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
-            end)
+            end
+            publish_if_watched(id, build)
+            feed(id, h[2], ttl, now, now, build)
+            follow_up(ku[2], now_s)
           else
             v = tostring(v + 1)
             a = tostring(a + 1)
             hand_out(key, id, h, v, a, r, t, f, '')
-            publish_if_watched(id, function()
+            local function build()
               return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
-            end)
+            end
+            publish_if_watched(id, build)
+            feed(id, h[2], ttl, now, now, build)
           end
         end
         -- other states: a stale entry (revoked or finished task): dropped

@@ -13,20 +13,36 @@
  *                      blocked claim waits for (BZPOPMIN); a set, so it never piles up
  *   BASE leases        zset, leased (running) task ids scored by lease end
  *   BASE dead          list, dead letters (JSON), newest first, capped
+ *   BASE tagc          string, the tag-feed cursor: INCR'd once per change of
+ *                      a tagged task (one counter for all tags, never expires,
+ *                      so a tag's cursors only grow even after its zset expired)
+ *   BASE tz:<tag>      zset, task id -> cursor of its latest change (ZADD moves
+ *                      it). Bounded: the oldest beyond TAG_FEED_CAP (10,000) are
+ *                      trimmed (once per script call, so a batch may overshoot
+ *                      until the next call), and each call PEXPIREs it to at least
+ *                      resultTtlMs (plus the wait of a task due later): a tag
+ *                      nobody changes for that long drops out of its feed
  *   channel BASE status:<id>  TaskInfo JSON after every transition
  *   channel BASE revoked      ids of running tasks that were revoked
+ *   channel BASE tag:<tag>    '<cursor> <TaskInfo JSON>' after every change of
+ *                      a task carrying the tag (only while someone listens)
  *
  * Task hash fields (few and short: Redis pays per field read and written):
  *   j  the static part of the TaskInfo as a JSON fragment, encoded once at
- *      enqueue: "name":…,"queue":…,"enqueuedAt":…
+ *      enqueue: "name":…,"queue":…,"enqueuedAt":…[,"tags":[…]]. The tags come
+ *      last and only when there are any, so a fragment ending in ']' is how a
+ *      script knows a task is tagged without reading another field
  *   p  payload
  *   m  the mutable part, packed: state|version|attempts|retries|runAt|
  *      startedAt|finishedAt|leaseUntil|workerId (empty = unset; workerId last,
  *      so it may contain '|')
  *   x  expiresAt, k  idempotency key (only when set)
+ *   u  the follow-up (JSON {id,name,queue,payload}), only when set; read by
+ *      the terminal paths, which enqueue it (see follow_up below)
  *   R  result JSON, E  error JSON, P  progress JSON (once set)
  *
- * Per-task keys (t:, i:) and, in rescue/revoke, the queue keys of a task are
+ * Per-task keys (t:, i:), tag keys (tagc, tz:, tag:), a follow-up's keys
+ * (its t: and queue keys) and, in rescue/revoke, the queue keys of a task are
  * built inside the scripts from BASE instead of being passed in KEYS: they are
  * only known once the task is read. They share BASE's hash tag, so every key a
  * script touches is in the same cluster slot.
@@ -141,10 +157,79 @@ local function push_delayed(delayed, wake, pairs_, earliest)
   if first[2] == nil or earliest < tonumber(first[2]) then redis.call('ZADD', wake, 0, 'w') end
 end
 
+-- The tags of a tagged task (its j ends with the tags array), else nil; a
+-- garbage fragment counts as untagged. Cheap for untagged tasks: one byte read.
+local function tags_of(j)
+  if not j or string.byte(j, -1) ~= 93 then return nil end
+  local ok, fixed = pcall(cjson.decode, '{' .. j .. '}')
+  if not (ok and type(fixed) == 'table' and type(fixed.tags) == 'table') then return nil end
+  local tags = {}
+  for _, tag in ipairs(fixed.tags) do
+    if type(tag) == 'string' then tags[#tags + 1] = tag end
+  end
+  if #tags == 0 then return nil end
+  return tags
+end
+
+local TAG_FEED_CAP = 10000
+-- Per tag, what this script call already did: trimmed, the expiry it set,
+-- whether anyone listens (no subscription changes while a script runs).
+-- A batch pays those once per tag, and two commands per change after that.
+local fed = {}
+
+-- Records a change of a tagged task in each of its tags' feeds (one new
+-- cursor for all of them) and publishes it to their listeners; build()
+-- returns the TaskInfo JSON and runs only when someone listens. The feed is
+-- kept at least ttl ms, or until ttl ms after run_at for a task due later.
+local function feed(id, j, ttl, run_at, now, build)
+  local tags = tags_of(j)
+  if not tags then return end
+  local cursor = redis.call('INCR', BASE .. 'tagc')
+  local keep = tonumber(ttl) + math.max(0, (tonumber(run_at) or 0) - tonumber(now))
+  local json
+  for _, tag in ipairs(tags) do
+    local zset = BASE .. 'tz:' .. tag
+    local channel = BASE .. 'tag:' .. tag
+    redis.call('ZADD', zset, cursor, id)
+    local done = fed[tag]
+    if not done then
+      -- trimmed once per call: a feed may exceed the cap by one batch until the next call
+      redis.call('ZREMRANGEBYRANK', zset, 0, -TAG_FEED_CAP - 1)
+      done = {keep = 0, watched = redis.call('PUBSUB', 'NUMSUB', channel)[2] > 0}
+      fed[tag] = done
+    end
+    if keep > done.keep then
+      if redis.call('PTTL', zset) < keep then redis.call('PEXPIRE', zset, keep) end
+      done.keep = keep
+    end
+    if done.watched then
+      json = json or build()
+      redis.call('PUBLISH', channel, cursor .. ' ' .. json)
+    end
+  end
+end
+
 -- Puts one task where claim finds it when due.
 local function schedule(ready, delayed, wake, id, run_at, now)
   if run_at <= now then push_ready(ready, wake, {id})
   else push_delayed(delayed, wake, {run_at, id}, run_at) end
+end
+
+-- Enqueues a finished task's follow-up (field u): PENDING, version 1, due
+-- now, pushed with the wake token; an id that exists is left alone, and a
+-- garbage u is ignored (a corrupt record must not stall the script).
+local function follow_up(u, now)
+  if not u then return end
+  local ok, f = pcall(cjson.decode, u)
+  if not (ok and type(f) == 'table' and type(f.id) == 'string' and type(f.name) == 'string'
+    and type(f.queue) == 'string' and type(f.payload) == 'string') then
+    return
+  end
+  local key = BASE .. 't:' .. f.id
+  if redis.call('EXISTS', key) == 1 then return end
+  local j = '"name":' .. json_string(f.name) .. ',"queue":' .. json_string(f.queue) .. ',"enqueuedAt":' .. now
+  redis.call('HSET', key, 'j', j, 'p', f.payload, 'm', pack_m('PENDING', 1, 0, 0, now, '', '', '', ''))
+  push_ready(BASE .. 'q:' .. f.queue, BASE .. 'w:' .. f.queue, {f.id})
 end
 `;
 

@@ -3,31 +3,36 @@ import { script } from './common.js';
 /**
  * Stores new tasks (PENDING, version 1) and makes them claimable: due ones
  * appended to their queue's ready list, the others into its delayed zset.
- * The PENDING event is not published: nobody can subscribe to an id before
- * enqueue has returned it (a watcher reads the snapshot first).
+ * The PENDING event is not published on the task's status channel: nobody
+ * can subscribe to an id before enqueue has returned it (a watcher reads the
+ * snapshot first). A tagged task's enqueue is a change of its tag feeds.
  */
 export const ENQUEUE_LUA = script(
   `
 -- enqueue.lua: store a batch of new tasks atomically.
 -- KEYS: for each distinct queue q of the batch (0-based), KEYS[3q+1] = BASE q:<queue> (ready list),
 --       KEYS[3q+2] = BASE d:<queue> (delayed zset), KEYS[3q+3] = BASE w:<queue> (wake token)
--- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] F: how many distinct static fragments follow
--- ARGV[4 .. 3+2F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt) and
+-- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] resultTtlMs (tag feeds),
+-- ARGV[4] F: how many distinct static fragments follow
+-- ARGV[5 .. 4+2F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags) and
 --           its queue index q+1 (tasks of a batch share a few: each is sent once)
--- then 6 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
---           '=' .. idempotency key or '' (the '=' marks a key, which may be empty)
--- Touches per task BASE t:<id> and BASE i:<key> (built here, see common.ts).
+-- then 7 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
+--           '=' .. idempotency key or '' (the '=' marks a key, which may be empty),
+--           follow-up JSON (field u) or ''
+-- Touches per task BASE t:<id>, BASE i:<key> and, for a tagged task, its tag keys (built here, see common.ts).
 -- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
 -- '0' the key's known task (same name and payload), '2' the key's known task, enqueued with
 -- another name or payload; then the id of that known task for each task not created, in order.
 `,
   `
 local now = tonumber(ARGV[2])
-local nf = tonumber(ARGV[3])
-local fragments, fragment_queue = {}, {}
+local ttl = ARGV[3]
+local nf = tonumber(ARGV[4])
+local fragments, fragment_queue, fragment_tagged = {}, {}, {}
 for f = 1, nf do
-  fragments[f] = ARGV[2 + 2 * f]
-  fragment_queue[f] = tonumber(ARGV[3 + 2 * f])
+  fragments[f] = ARGV[3 + 2 * f]
+  fragment_queue[f] = tonumber(ARGV[4 + 2 * f])
+  fragment_tagged[f] = tags_of(fragments[f]) ~= nil
 end
 -- the task name in a fragment; false when it cannot be read (a corrupt record differs from anything)
 local function name_of(fragment)
@@ -40,9 +45,9 @@ local known_ids = {}
 local ready = {}
 local delayed = {}
 local earliest = {}
-for i = 4 + 2 * nf, #ARGV, 6 do
+for i = 5 + 2 * nf, #ARGV, 7 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local expires, ikey = ARGV[i + 4], ARGV[i + 5]
+  local expires, ikey, u = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local j, qi = fragments[fi], fragment_queue[fi]
   local has_key = ikey ~= ''
   if has_key then ikey = string.sub(ikey, 2) end
@@ -65,16 +70,22 @@ for i = 4 + 2 * nf, #ARGV, 6 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key then
+    if expires == '' and not has_key and u == '' then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
       if expires ~= '' then fields[#fields + 1] = 'x'; fields[#fields + 1] = expires end
+      if u ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = u end
       if has_key then
         fields[#fields + 1] = 'k'; fields[#fields + 1] = ikey
         redis.call('SET', BASE .. 'i:' .. ikey, id)
       end
       redis.call('HSET', BASE .. 't:' .. id, unpack(fields))
+    end
+    if fragment_tagged[fi] then
+      feed(id, j, ttl, run_at, now, function()
+        return info_json(id, j, 'PENDING', '1', '0', '0', run_at, '', '', false, false, false)
+      end)
     end
     local at = tonumber(run_at)
     if at <= now then

@@ -7,7 +7,8 @@ export const FINISH_LUA = script(
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] deadLetterLimit
 -- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
 --           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
--- Touches BASE t:<id>, BASE i:<key> (built here, see common.ts).
+-- Touches BASE t:<id>, BASE i:<key>, the tag keys of a tagged task and the keys of
+-- its follow-up (built here, see common.ts): the follow-up is enqueued in the same step.
 -- A stale delivery (not running, other owner or attempt) is refused, except
 -- that a success from an earlier delivery counts while the task has not
 -- finished (its lease expired and the task was given out again): first
@@ -29,7 +30,7 @@ local dead = {}
 for i = 5, #ARGV, 6 do
   local kind, id, worker, attempt, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k')
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k', 'u')
   local recorded = 0
   if h[1] then
     local s, v, a, r, t, S, f, l, w = parse_m(h[1])
@@ -39,17 +40,22 @@ for i = 5, #ARGV, 6 do
       v = tostring(v + 1)
       if kind == 'S' then
         redis.call('HSET', key, 'm', pack_m('SUCCESS', v, a, r, t, S, now, '', ''), 'R', data)
-        publish_if_watched(id, function()
+        local function build()
           return info_json(id, h[2], 'SUCCESS', v, a, r, t, S, now, h[3], h[4], data)
-        end)
+        end
+        publish_if_watched(id, build)
+        feed(id, h[2], ttl, now, now, build)
       else
         redis.call('HSET', key, 'm', pack_m('FAILURE', v, a, r, t, S, now, '', ''), 'E', data)
-        publish_if_watched(id, function()
+        local function build()
           return info_json(id, h[2], 'FAILURE', v, a, r, t, S, now, data, h[4], false)
-        end)
+        end
+        publish_if_watched(id, build)
+        feed(id, h[2], ttl, now, now, build)
         if kind == 'D' then dead[#dead + 1] = ARGV[i + 5] end
       end
       expire_finished(key, h[5], ttl)
+      follow_up(h[6], now)
       done[#done + 1] = id
       recorded = 1
     end

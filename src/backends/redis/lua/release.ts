@@ -5,8 +5,9 @@ export const RELEASE_LUA = script(
 -- release.lua: graceful stop; a running delivery goes back to PENDING, due now,
 -- and its attempt does not count (attempts - 1).
 -- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>
--- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt
--- Touches BASE t:<id> (built here, see common.ts).
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt,
+-- ARGV[6] resultTtlMs (tag feeds)
+-- Touches BASE t:<id> and a tagged task's tag keys (built here, see common.ts).
 -- Returns 1, or false for a stale delivery.
 `,
   `
@@ -22,9 +23,11 @@ a = a - 1
 redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
 redis.call('ZREM', KEYS[1], id)
 push_ready(KEYS[2], KEYS[4], {id})
-publish_if_watched(id, function()
+local function build()
   return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
-end)
+end
+publish_if_watched(id, build)
+feed(id, h[2], ARGV[6], now, now, build)
 return 1
 `,
 );

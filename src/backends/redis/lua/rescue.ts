@@ -5,8 +5,9 @@ export const RESCUE_LUA = script(
 -- rescue.lua: put tasks whose lease expired (their worker died) back in their queue, due now.
 -- KEYS[1] BASE leases
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] at most this many lease entries per call, ARGV[4] resultTtlMs
--- Touches BASE t:<id> and the task's BASE q:<queue> / BASE w:<queue> (known only
--- once the task is read; built here, see common.ts).
+-- Touches BASE t:<id>, the task's BASE q:<queue> / BASE w:<queue>, its tag keys and,
+-- when it ends FAILURE, its follow-up's keys (known only once the task is read; built
+-- here, see common.ts).
 -- Returns {rescued, lease entries examined}.
 `,
   `
@@ -28,9 +29,11 @@ for _, id in ipairs(ids) do
       v = v + 1
       redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
       push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
-      publish_if_watched(id, function()
+      local function build()
         return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
-      end)
+      end
+      publish_if_watched(id, build)
+      feed(id, h[2], ARGV[4], now, now, build)
       rescued = rescued + 1
     elseif is_running(s) then
       -- j unreadable (a corrupt record): no queue to put it back in, so it ends FAILURE
@@ -39,7 +42,10 @@ for _, id in ipairs(ids) do
         type = 'DecodeError',
         message = 'the stored name, queue and enqueue time (field j) of task ' .. id .. ' cannot be read',
       }))
-      expire_finished(key, redis.call('HGET', key, 'k'), ARGV[4])
+      -- a terminal state (its tags are in the unreadable j: no feed)
+      local ku = redis.call('HMGET', key, 'k', 'u')
+      expire_finished(key, ku[1], ARGV[4])
+      follow_up(ku[2], ARGV[2])
     elseif not s and h[1] and queue then
       -- m unreadable (a corrupt record): back to its queue, where a claim hands it out to be dead-lettered
       push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})

@@ -5,8 +5,8 @@ export const RETRY_LUA = script(
 -- retry.lua: a running delivery failed and is due again at runAt (state RETRY, retries + 1).
 -- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt,
--- ARGV[6] error JSON, ARGV[7] runAt
--- Touches BASE t:<id> (built here, see common.ts).
+-- ARGV[6] error JSON, ARGV[7] runAt, ARGV[8] resultTtlMs (tag feeds)
+-- Touches BASE t:<id> and a tagged task's tag keys (built here, see common.ts).
 -- A future runAt goes to the delayed zset, never to the ready list.
 -- Returns 1, or false for a stale delivery.
 `,
@@ -24,9 +24,11 @@ t = ARGV[7]
 redis.call('HSET', key, 'm', pack_m('RETRY', v, a, r, t, S, f, '', ''), 'E', ARGV[6])
 redis.call('ZREM', KEYS[1], id)
 schedule(KEYS[2], KEYS[3], KEYS[4], id, tonumber(t), now)
-publish_if_watched(id, function()
+local function build()
   return info_json(id, h[2], 'RETRY', v, a, r, t, S, f, ARGV[6], h[3], false)
-end)
+end
+publish_if_watched(id, build)
+feed(id, h[2], ARGV[8], t, now, build)
 return 1
 `,
 );

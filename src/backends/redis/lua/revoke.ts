@@ -5,8 +5,8 @@ export const REVOKE_LUA = script(
 -- revoke.lua: REVOKED; a pending task never runs, a running one is announced on BASE revoked.
 -- KEYS[1] BASE leases
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] resultTtlMs
--- Touches BASE t:<id>, BASE i:<key> and the task's BASE d:<queue> (known only
--- once the task is read; built here, see common.ts). A ready-list entry of a
+-- Touches BASE t:<id>, BASE i:<key>, the task's BASE d:<queue>, its tag keys and its
+-- follow-up's keys (known only once the task is read; built here, see common.ts). A ready-list entry of a
 -- revoked task stays and is dropped by the claim that pops it.
 -- Returns false for an unknown id, else {TaskInfo JSON, changed (1|0)}:
 -- a finished task is returned unchanged; {false, 0} for a corrupt record (m
@@ -16,7 +16,7 @@ export const REVOKE_LUA = script(
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k')
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u')
 if not h[1] and not h[2] then return false end
 local s, v, a, r, t, S, f = parse_m(h[1])
 -- a corrupt record: left as it is; the caller reports it as getInfo does
@@ -36,6 +36,8 @@ else
 end
 local json = publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
 if was_running then redis.call('PUBLISH', BASE .. 'revoked', id) end
+feed(id, h[2], ARGV[4], now, now, function() return json end)
+follow_up(h[7], now)
 return {json, 1}
 `,
 );
