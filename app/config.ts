@@ -22,6 +22,10 @@ export interface DemoConfig {
   chartIntervalMs?: number;
   /** How long the /progress/ task spends on each of its items. */
   progressItemMs?: number;
+  /** The period of the beat schedule /beat/ shows. */
+  beatEveryMs?: number;
+  /** Where /callback_test/'s callbacks go unless the request names a URL: this web process's /callback_receiver/. */
+  callbackReceiverUrl: string;
 }
 
 export class DemoConfigError extends Error {
@@ -42,6 +46,7 @@ const envSchema = z.object({
   CHANNEL_LAYER: z.union([z.literal('memory'), z.string().regex(/^rediss?:\/\//)]).optional(),
   CHART_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
   PROGRESS_ITEM_MS: z.coerce.number().int().min(0).max(10_000).default(25),
+  BEAT_EVERY_MS: z.coerce.number().int().min(100).max(86_400_000).default(10_000),
 });
 
 /** Published in the docs, so anyone can sign for it: for local runs only (web.ts warns when it is used). */
@@ -69,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     channelLayer: e.CHANNEL_LAYER ?? (/^rediss?:\/\//.test(e.ERRAND_BROKER) ? e.ERRAND_BROKER : 'memory'),
     chartIntervalMs: e.CHART_INTERVAL_MS,
     progressItemMs: e.PROGRESS_ITEM_MS,
+    beatEveryMs: e.BEAT_EVERY_MS,
+    callbackReceiverUrl: `http://${reachableHost(e.HOST)}:${e.PORT}/callback_receiver/`,
   };
 }
 

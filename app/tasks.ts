@@ -1,4 +1,5 @@
 import { createApp, type Errand, type Task, type Logger } from '../src/index.js';
+import type { DemoConfig } from './config.js';
 import { defineProgressTask, type ProgressResult } from './progress-task.js';
 import { defineNotificationTask, type NotificationResult } from './webhook-task.js';
 
@@ -20,15 +21,36 @@ export interface DemoApp {
   notification: Task<[email: string, username: string], NotificationResult>;
   /** What /progress/ starts (see progress-task.ts). */
   progress: Task<[items: number], ProgressResult>;
+  /** What the /beat/ schedule runs at every tick. */
+  tick: Task<[], { ranAt: string }>;
 }
+
+/** The tag of every tick of the demo's schedule: anyone may follow it (/beat/). */
+export const BEAT_TAG = 'public:beat';
+export const BEAT_SCHEDULE = 'demo.clock';
 
 export interface DemoAppOptions {
   broker: string;
+  /** Signs the endpoint callbacks of /callback_test/ (Standard Webhooks; the demo's webhook secret). */
+  callbackSecret?: string;
+  /** The beat schedule behind /beat/ (default every 10 s). */
+  beatEveryMs?: number;
   /** Where the simulated provider listens (see fake-api.ts). */
   demoApiUrl: string;
   /** Work per item of the /progress/ task (default 25 ms: 5 s for 200 items). */
   progressItemMs?: number;
   logger?: Logger | false;
+}
+
+/** The demo app's options as the web and worker processes read them from their config. */
+export function demoOptionsFrom(config: DemoConfig): DemoAppOptions {
+  return {
+    broker: config.broker,
+    demoApiUrl: config.demoApiUrl,
+    progressItemMs: config.progressItemMs,
+    beatEveryMs: config.beatEveryMs,
+    callbackSecret: config.webhookSecret,
+  };
 }
 
 /**
@@ -37,7 +59,12 @@ export interface DemoAppOptions {
  * the task's name and argument types.
  */
 export function createDemoApp(options: DemoAppOptions): DemoApp {
-  const app = createApp({ broker: options.broker, logger: options.logger });
+  const app = createApp({
+    broker: options.broker,
+    logger: options.logger,
+    // the demo calls back to itself (/callback_receiver/): loopback is allowed here, and only loopback
+    callbacks: options.callbackSecret ? { secret: options.callbackSecret, allow: ['127.0.0.1', '::1'] } : undefined,
+  });
   const subscribe = app.task(SUBSCRIBE_TASK, async (ctx, email: string, username: string): Promise<SubscribeResult> => {
     await ctx.progress(1, 3, 'calling provider');
     const response = await fetch(options.demoApiUrl, {
@@ -56,8 +83,12 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     await ctx.progress(3, 3, 'subscribed');
     return { subscribed: email };
   });
+  const tick = app.task('demo.tick', () => ({ ranAt: new Date().toISOString() }));
+  // Run by every worker's beat loop (app/worker.ts); each tick runs once however many there are.
+  app.schedule(BEAT_SCHEDULE, { every: options.beatEveryMs ?? 10_000, catchUp: 'none', tags: [BEAT_TAG] }, tick);
   return {
     app,
+    tick,
     subscribe,
     notification: defineNotificationTask(app, options.demoApiUrl),
     progress: defineProgressTask(app, options.progressItemMs ?? 25),

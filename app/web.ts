@@ -4,12 +4,14 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { errandWeb } from '../src/web/index.js';
+import { errandWeb, type WebRequest } from '../src/web/index.js';
 import { bundleClient, LIVE_ENTRY } from './client-bundle.js';
 import { createDemoChannelLayer } from './channel-layer.js';
 import { chatRoute } from './channels/chat-route.js';
 import { liveChartRoute } from './channels/live-chart-route.js';
 import { livePageRoutes } from './routes/live-pages.js';
+import { beatRoutes } from './routes/beat.js';
+import { callbackRoutes } from './routes/callbacks.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { progressRoutes } from './routes/progress.js';
 import { visitorMayFollow } from './visitor.js';
@@ -21,7 +23,7 @@ import { djangoFormRoutes } from './routes/django-forms.js';
 import { fastapiFormRoutes } from './routes/fastapi-form.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { addSecurityHeaders } from './security-headers.js';
-import { createDemoApp, type DemoApp } from './tasks.js';
+import { BEAT_TAG, createDemoApp, demoOptionsFrom, type DemoApp } from './tasks.js';
 
 /** The form is two short fields: anything bigger is not a real submission. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -40,9 +42,7 @@ const bootstrapDist = join(dirname(createRequire(import.meta.url).resolve('boots
 /** The demo's web process: pages, form endpoints, errand's status endpoints and the fake provider. */
 export async function buildWebServer(options: WebServerOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const demo =
-    options.demo ??
-    createDemoApp({ broker: config.broker, demoApiUrl: config.demoApiUrl, progressItemMs: config.progressItemMs });
+  const demo = options.demo ?? createDemoApp(demoOptionsFrom(config));
   const ownsDemo = options.demo === undefined;
   const fastify = Fastify({
     logger: options.logger ?? false,
@@ -74,17 +74,19 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     livePageRoutes(fastify);
     progressRoutes(fastify, demo);
     notificationRoutes(fastify, demo);
+    beatRoutes(fastify, config.beatEveryMs ?? 10_000);
     fastify.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
     fastify.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(indexPage()));
     djangoFormRoutes(fastify, demo);
     fastapiFormRoutes(fastify, demo);
     await webhookRoutes(fastify, demo, config);
+    await callbackRoutes(fastify, demo, config);
 
     // Status endpoints for both flavours: /task_status/, /tasks/:id/events, /ws/task_status/:id/ and the /users twins.
     // The demo's result (who subscribed) is no secret, so the pages may show it.
     // Plus the chat (WS /ws/chat/:room/) and the live chart (WS /ws/two_url/) on the channel layer,
-    // and the visitor's tag feed (/feeds/visitor:<id>/ …) for /notifications/.
-    const feeds = { authorize: visitorMayFollow };
+    // and tag feeds (/feeds/:tag/ …): the visitor's own for /notifications/, the beat schedule's for anyone.
+    const feeds = { authorize: (request: WebRequest, tag: string) => tag === BEAT_TAG || visitorMayFollow(request, tag) };
     await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true, channels, feeds });
     await fastify.register(errandWeb, { app: demo.app, prefix: '/users', exposeResult: true });
 

@@ -33,4 +33,12 @@ export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memo
 export { SqliteBackend, type SqliteBackendOptions } from './backends/sqlite/index.js';
 export { RedisBackend, type RedisBackendOptions } from './backends/redis/index.js';
 export type { BeatHandle } from './core/beat/beat-loop.js';
-export type { ScheduleSpec, CronSpec, EverySpec, CatchUp, CronPlanner, TickPlan } from './core/beat/schedule-spec.js';
+export type {
+  ScheduleSpec,
+  ScheduleOptions,
+  CronSpec,
+  EverySpec,
+  CatchUp,
+  CronPlanner,
+  TickPlan,
+} from './core/beat/schedule-spec.js';

@@ -60,29 +60,18 @@ export function wireNotifications(form: HTMLFormElement): void {
   const state = document.querySelector<HTMLElement>('#feed-state');
   if (!tag || !container || !state) throw new Error('the notifications page lacks its tag, #toasts or #feed-state');
   const toasts = new Toasts(container);
-  // Only tasks that change from now on: after the newest cursor the feed holds when the page opens.
-  void (async () => {
-    const first = await fetch(`/feeds/${encodeURIComponent(tag)}/?limit=500`, { cache: 'no-store' }).catch(() => undefined);
-    let after = 0;
-    for (let page = first; page?.ok;) {
-      const body = (await page.json()) as { cursor: number; more: boolean };
-      after = body.cursor;
-      page = body.more
-        ? await fetch(`/feeds/${encodeURIComponent(tag)}/?limit=500&after=${after}`, { cache: 'no-store' })
-        : undefined;
-    }
-    watchFeed(tag, {
-      after,
-      transport: 'ws',
-      onEntry: (entry) => {
-        toasts.show(entry);
-        if (TERMINAL.has(entry.state))
-          state.textContent = `last update: task ${entry.task_id.slice(0, 8)} ${entry.state.toLowerCase()}`;
-      },
-      onError: (error) => (state.textContent = `feed stopped: ${error.message}`),
-    });
-    state.textContent = 'following your tasks';
-  })();
+  // Only tasks that change from now on: a new tab shows no toasts for old tasks.
+  watchFeed(tag, {
+    after: 'now',
+    transport: 'ws',
+    onEntry: (entry) => {
+      toasts.show(entry);
+      if (TERMINAL.has(entry.state))
+        state.textContent = `last update: task ${entry.task_id.slice(0, 8)} ${entry.state.toLowerCase()}`;
+    },
+    onError: (error) => (state.textContent = `feed stopped: ${error.message}`),
+  });
+  state.textContent = 'following your tasks';
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void fetch(form.dataset.action ?? location.pathname, {

@@ -1,6 +1,7 @@
-// Entry of /static/errand-client.js: wires the subscribe form, the progress demo or the notifications page, whichever the page has.
+// Entry of /static/errand-client.js: wires the subscribe form, the progress demo, the notifications or the beat page, whichever the page has.
 import { watchTask } from '../../src/client/index.js';
 import { FormView } from './form-view.js';
+import { wireBeatTicks } from './beat-ticks.js';
 import { wireNotifications } from './notification-toasts.js';
 import { wireProgressPanel } from './progress-panel.js';
 import { submitForm } from './submit-form.js';
@@ -70,3 +71,6 @@ if (progressForm) wireProgressPanel(progressForm);
 
 const notifyForm = document.querySelector<HTMLFormElement>('#notify-form');
 if (notifyForm) wireNotifications(notifyForm);
+
+const ticks = document.querySelector<HTMLElement>('#ticks');
+if (ticks) wireBeatTicks(ticks);

@@ -27,6 +27,21 @@ export function indexPage(): string {
     <div class="small text-body-secondary">A toast per task of yours in every open tab, from your tag feed (seed 003's per-user group).</div>
   </a>
 </div>
+<h2 class="h5 mt-4">Periodic tasks and webhooks</h2>
+<div class="list-group" id="server-pages">
+  <a class="list-group-item list-group-item-action" href="/beat/">
+    <div class="fw-semibold">Beat <code class="ms-1">/beat/</code></div>
+    <div class="small text-body-secondary">A schedule every 10 s run by the workers' beat loops: each tick once, shown live.</div>
+  </a>
+  <div class="list-group-item">
+    <div class="fw-semibold">Webhooks in <code class="ms-1">POST /webhook_test/</code> <code>POST /webhook_test_async/</code></div>
+    <div class="small text-body-secondary">A signed provider event handled in the request, or verified, enqueued and answered 202 at once (also under /users/).</div>
+  </div>
+  <div class="list-group-item">
+    <div class="fw-semibold">Callbacks out <code class="ms-1">POST /callback_test/</code> <code>GET /callback_receiver/</code></div>
+    <div class="small text-body-secondary">The task's outcome POSTed, signed, to a callback URL when it ends (here: this app's own receiver).</div>
+  </div>
+</div>
 <h2 class="h5 mt-4">Channels</h2>
 <div class="list-group" id="channel-pages">
   <a class="list-group-item list-group-item-action" href="/chat/">

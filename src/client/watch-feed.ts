@@ -21,8 +21,11 @@ export interface WatchFeedOptions {
   onError?(error: TaskWatchError): void;
   /** The first transport to try (default 'ws'); each that cannot connect hands over to the next: ws → sse → poll. */
   transport?: TransportName;
-  /** Start after this cursor (default 0: every task the feed holds). */
-  after?: number;
+  /**
+   * Start after this cursor (default 0: every task the feed holds), or
+   * 'now': only changes from now on (the feed is paged to its end first).
+   */
+  after?: number | 'now';
   pollIntervalMs?: number;
   signal?: AbortSignal;
 }
@@ -49,7 +52,7 @@ export function watchFeed(tag: string, options: WatchFeedOptions): FeedWatch {
     : `${location?.protocol === 'https:' ? 'wss' : 'ws'}://${location?.host ?? 'localhost'}${trimmed}`;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   let index = Math.max(0, FALLBACK.indexOf(options.transport ?? 'ws'));
-  let cursor = options.after ?? 0;
+  let cursor = typeof options.after === 'number' ? options.after : 0;
   let attempt = 0;
   let closed = false;
   let stopCurrent: (() => void) | undefined;
@@ -100,7 +103,12 @@ export function watchFeed(tag: string, options: WatchFeedOptions): FeedWatch {
   if (options.signal?.aborted) closed = true;
   else {
     options.signal?.addEventListener('abort', close);
-    connect();
+    if (options.after === 'now') {
+      void feedEnd(`${trimmed}${feedPath}`).then((end) => {
+        cursor = Math.max(cursor, end);
+        connect();
+      });
+    } else connect();
   }
   return {
     get cursor() {
@@ -108,6 +116,23 @@ export function watchFeed(tag: string, options: WatchFeedOptions): FeedWatch {
     },
     close,
   };
+}
+
+/** The newest cursor a feed holds, paging through it (0 when it cannot be read: the feed then starts at the beginning). */
+async function feedEnd(url: string): Promise<number> {
+  let after = 0;
+  try {
+    for (;;) {
+      const response = await fetch(`${url}?limit=500&after=${after}`, { cache: 'no-store' });
+      if (!response.ok) return after;
+      const page = (await response.json()) as { cursor?: unknown; more?: unknown };
+      if (typeof page.cursor !== 'number') return after;
+      after = page.cursor;
+      if (page.more !== true) return after;
+    }
+  } catch {
+    return after;
+  }
 }
 
 type Deliver = (entry: FeedEntry) => void;

@@ -246,7 +246,13 @@ export class Errand {
     // decoded JSON, so a later change to the caller's objects cannot change what runs
     const encoded = encodeJson(args ?? [], `schedule ${name} args`, this.payloadLimitBytes);
     const stored = JSON.parse(encoded) as unknown[];
-    this.schedules.set(name, { name, task: definition.name, args: stored, spec, plan, catchUp });
+    let tags: string[] | undefined;
+    try {
+      tags = spec.tags === undefined ? undefined : checkTags(spec.tags);
+    } catch (error) {
+      throw new ConfigError(`schedule ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    this.schedules.set(name, { name, task: definition.name, args: stored, spec, plan, catchUp, tags });
   }
 
   /** Names of the schedules. */
@@ -322,7 +328,7 @@ export class Errand {
 
   private async enqueueTick(entry: ScheduleEntry, tick: number): Promise<EnqueueOutcome> {
     const definition = this.definitionOf(entry.task);
-    const options: ApplyOptions = { idempotencyKey: tickKey(entry.name, tick) };
+    const options: ApplyOptions = { idempotencyKey: tickKey(entry.name, tick), tags: entry.tags };
     const task = this.newTask(definition, [...entry.args], options, this.clock.now(), 'args');
     const outcome = await this.backend.enqueue(task);
     if (outcome.conflict) this.conflict(definition, task, outcome, options);

@@ -69,6 +69,8 @@ describe('config', () => {
       channelLayer: 'memory',
       chartIntervalMs: 2000,
       progressItemMs: 25,
+      beatEveryMs: 10_000,
+      callbackReceiverUrl: 'http://127.0.0.1:8010/callback_receiver/',
       webhookSecret: DEV_WEBHOOK_SECRET,
       webhookSecretIsDefault: true,
     });
@@ -83,6 +85,7 @@ describe('config', () => {
     });
     expect(config).toMatchObject({ port: 9000, broker: 'redis://127.0.0.1:6379/0', demoApiFailureRate: 0 });
     expect(config.demoApiUrl).toBe('http://127.0.0.1:9000/fake-api/subscribe');
+    expect(config.callbackReceiverUrl).toBe('http://127.0.0.1:9000/callback_receiver/');
   });
 
   it('rejects bad values, naming them', () => {

@@ -3,18 +3,23 @@ import { ConfigError } from '../errors.js';
 /** What a beat loop does after downtime or a stall: run the most recent missed tick, or none. */
 export type CatchUp = 'latest' | 'none';
 
+/** What every schedule may add to its timing. */
+export interface ScheduleOptions {
+  catchUp?: CatchUp;
+  /** Tags of every task the schedule enqueues (ApplyOptions.tags): follow its runs with app.watchTag. */
+  tags?: readonly string[];
+}
+
 /** A cron expression (5 fields, or 6 with seconds first), read in `tz` (default UTC). */
-export interface CronSpec {
+export interface CronSpec extends ScheduleOptions {
   cron: string;
   /** An IANA time zone such as 'Europe/Berlin' (default 'UTC'). */
   tz?: string;
-  catchUp?: CatchUp;
 }
 
 /** Every `every` ms, on multiples of `every` since the Unix epoch (so every process computes the same ticks). */
-export interface EverySpec {
+export interface EverySpec extends ScheduleOptions {
   every: number;
-  catchUp?: CatchUp;
 }
 
 export type ScheduleSpec = CronSpec | EverySpec;
@@ -38,6 +43,7 @@ export interface ScheduleEntry {
   readonly spec: ScheduleSpec;
   readonly plan: TickPlan;
   readonly catchUp: CatchUp;
+  readonly tags?: readonly string[];
 }
 
 /** Ticks on multiples of `every` since the epoch: the same in every process, whenever it started. */
