@@ -20,6 +20,7 @@ export type {
   BackendOptions,
   ClaimedTask,
   ClaimRequest,
+  EnqueueContext,
   EnqueueOutcome,
   FollowUp,
   NewTask,

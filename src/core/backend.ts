@@ -24,8 +24,15 @@ export interface Backend {
   readonly kind: string;
   readonly capabilities: BackendCapabilities;
 
-  /** Stores a new task durably (state PENDING, version 1); a duplicate id is a BrokerError. */
-  enqueue(task: NewTask): Promise<EnqueueOutcome>;
+  /**
+   * Stores a new task durably (state PENDING, version 1); a duplicate id is a
+   * BrokerError. With `context.db` (capabilities.transactionalEnqueue), the
+   * task is written through the caller's own database client, inside the
+   * caller's open transaction: a rollback means it never existed, a commit
+   * makes it visible (and wakes workers) at once. Other brokers throw
+   * ConfigError for a `db`.
+   */
+  enqueue(task: NewTask, context?: EnqueueContext): Promise<EnqueueOutcome>;
   /**
    * Same as enqueue for many tasks, outcomes in order: one round trip or
    * transaction per batch (Redis: one script call per 1000 tasks, each
@@ -133,6 +140,14 @@ export interface BackendCapabilities {
   crossProcess: boolean;
   /** Tasks survive a restart of every process. */
   durable: boolean;
+  /** enqueue takes the caller's database client (EnqueueContext.db) and writes inside its transaction. */
+  transactionalEnqueue?: boolean;
+}
+
+/** Where an enqueue writes: by default the broker's own connection. */
+export interface EnqueueContext {
+  /** The app's own database client (for PostgreSQL a pg Client or PoolClient) with a transaction open on it. */
+  db?: unknown;
 }
 
 /** Settings every adapter receives from the app. */
@@ -158,6 +173,13 @@ export interface NewTask {
   idempotencyKey?: string;
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
+  /**
+   * The W3C trace context (traceparent, optionally ' ' + tracestate) of the
+   * enqueuing span, at most 1024 characters: stored with the task and handed
+   * back on every delivery (ClaimedTask.trace) and dead letter, so the
+   * worker's spans join the producer's trace.
+   */
+  trace?: string;
   /**
    * A task the broker enqueues, in the same atomic step, when this one
    * reaches a terminal state (SUCCESS, FAILURE or REVOKED, however: a
@@ -225,6 +247,8 @@ export interface ClaimedTask {
   retries: number;
   enqueuedAt: number;
   workerId: string;
+  /** NewTask.trace as stored, when the task has one. */
+  trace?: string;
   /**
    * Set by the adapter when the stored record cannot be read (the reason,
    * naming the task and the field); name, queue or payload may then be

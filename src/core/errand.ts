@@ -321,9 +321,18 @@ export class Errand {
   private async send<R>(definition: Sendable, args: unknown[], options: ApplyOptions): Promise<AsyncResult<R>> {
     this.assertOpen();
     const task = this.newTask(definition, args, options, this.clock.now(), 'args');
-    const outcome = await this.backend.enqueue(task);
+    const outcome = await (options.db === undefined ? this.backend.enqueue(task) : this.enqueueIn(options.db, task));
     if (outcome.conflict) this.conflict(definition, task, outcome, options);
     return new AsyncResult<R>(outcome.id, this.backend);
+  }
+
+  private enqueueIn(db: unknown, task: NewTask): Promise<EnqueueOutcome> {
+    if (!this.backend.capabilities.transactionalEnqueue) {
+      throw new ConfigError(`the ${this.backend.kind} broker cannot enqueue inside your transaction (db): use PostgreSQL`);
+    }
+    if (typeof db !== 'object' || db === null)
+      throw new ConfigError('db must be your database client (a pg Client or PoolClient)');
+    return this.backend.enqueue(task, { db });
   }
 
   private async enqueueTick(entry: ScheduleEntry, tick: number): Promise<EnqueueOutcome> {
@@ -345,6 +354,7 @@ export class Errand {
       const { definition, args, options } = items[i]!;
       try {
         if (!Array.isArray(args)) throw new ConfigError('args must be an array of arguments');
+        if (options.db !== undefined) throw new ConfigError('db: enqueue inside a transaction one task at a time (applyAsync)');
         tasks[i] = this.newTask(definition, args, options, at, `items[${i}].args`);
       } catch (error) {
         // SerializationError and PayloadTooLargeError name items[i] in their path already

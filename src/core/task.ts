@@ -49,6 +49,13 @@ export interface ApplyOptions {
    */
   tags?: readonly string[];
   /**
+   * Enqueue inside your own database transaction (PostgreSQL broker: a pg
+   * Client or PoolClient on which you ran BEGIN): a rollback means the task
+   * never existed, a commit makes it visible to workers at once. Other
+   * brokers refuse it with ConfigError. See docs/brokers.md.
+   */
+  db?: unknown;
+  /**
    * Where to POST the task's outcome when it ends, signed (Standard
    * Webhooks) and retried until a 2xx; see docs/callbacks.md.
    */

@@ -49,4 +49,6 @@ export interface DeadLetter {
   payload: string;
   error: TaskErrorInfo;
   at: number;
+  /** The task's trace context (NewTask.trace), when it had one. */
+  trace?: string;
 }
