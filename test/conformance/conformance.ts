@@ -898,6 +898,24 @@ export function describeConformance(target: ConformanceTarget): void {
         expect(await b.claim(claimRequest())).toEqual([]);
       });
 
+      it('keeps the trace context of a task and hands it back on every delivery and in its dead letter', async () => {
+        const b = (await setup()).app.backend;
+        const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 vendor=value';
+        const traced = newTask({ trace });
+        const plain = newTask();
+        await b.enqueueMany([traced, plain]);
+        const first = await b.claim(claimRequest('w1', { limit: 2 }));
+        expect(first.find((c) => c.id === traced.id)!.trace).toBe(trace);
+        expect(first.find((c) => c.id === plain.id)!.trace).toBeUndefined();
+        const mine = first.find((c) => c.id === traced.id)!;
+        expect(await b.retryLater(mine, { type: 'E', message: 'again' }, Date.now())).toBe(true);
+        const [again] = await b.claim(claimRequest('w2', { limit: 1 }));
+        expect(again).toMatchObject({ id: traced.id, attempt: 2, trace });
+        expect(await b.deadLetter(again!, { type: 'DecodeError', message: 'x' })).toBe(true);
+        const [letter] = await b.listDeadLetters(1);
+        expect(letter).toMatchObject({ id: traced.id, trace });
+      });
+
       it('countWaiting counts the PENDING and RETRY tasks of one queue, due or not', async () => {
         const b = (await setup()).app.backend;
         expect(await b.countWaiting('default')).toBe(0);

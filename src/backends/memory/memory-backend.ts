@@ -29,6 +29,7 @@ interface StoredTask {
   /** Finished tasks are deleted after this time. */
   purgeAt?: number;
   followUp?: FollowUp;
+  trace?: string;
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -118,6 +119,7 @@ export class MemoryBackend implements Backend {
       expiresAt: task.expiresAt,
       idempotencyKey: task.idempotencyKey,
       followUp: task.followUp,
+      trace: task.trace,
     };
     if (task.tags !== undefined && task.tags.length > 0) stored.info.tags = [...task.tags];
     this.tasks.set(task.id, stored);
@@ -181,6 +183,7 @@ export class MemoryBackend implements Backend {
       payload: task.payload,
       error,
       at: this.clock.now(),
+      ...(task.trace === undefined ? {} : { trace: task.trace }),
     });
     if (this.deadLetters.length > this.options.deadLetterLimit) this.deadLetters.shift();
     this.finish(stored, 'FAILURE', { error });
@@ -416,7 +419,7 @@ export class MemoryBackend implements Backend {
     stored.leaseOwner = workerId;
     stored.leaseUntil = t + leaseMs;
     this.transition(stored, 'STARTED', { attempts: stored.info.attempts + 1, startedAt: t });
-    return {
+    const claimed: ClaimedTask = {
       id: stored.info.id,
       name: stored.info.name,
       queue: stored.info.queue,
@@ -426,6 +429,8 @@ export class MemoryBackend implements Backend {
       enqueuedAt: stored.info.enqueuedAt,
       workerId,
     };
+    if (stored.trace !== undefined) claimed.trace = stored.trace;
+    return claimed;
   }
 
   /** Puts a pending or retrying task where claim will find it when due. */

@@ -198,7 +198,7 @@ export class RedisBackend implements Backend {
         fragments.push(encodeStatic(t), qi);
       }
       const key = t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
-      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t));
+      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t), t.trace ?? '');
     }
     const ttl = this.options.resultTtlMs;
     const args: ScriptArg[] = [this.keys.base, now(), ttl, fragmentIndex.size, ...fragments, ...perTask];
@@ -249,7 +249,7 @@ export class RedisBackend implements Backend {
     ];
     const reply = (await this.call('claim', 'errandClaim', keys, args)) as Array<string | number | null>;
     const tasks: ClaimedTask[] = [];
-    for (let i = 1; i < reply.length; i += 6) {
+    for (let i = 1; i < reply.length; i += 7) {
       tasks.push(claimedFromReply(reply, i, request));
     }
     return { tasks, nextDue: Number(reply[0]) };
@@ -380,6 +380,7 @@ export class RedisBackend implements Backend {
       error: { type: error.type, message: error.message },
       at: now(),
     };
+    if (task.trace !== undefined) letter.trace = task.trace;
     return this.finish(['D', task.id, task.workerId, task.attempt, errorJson(error), JSON.stringify(letter)]);
   }
 
@@ -728,7 +729,7 @@ function describeCause(error: Error): string {
 }
 
 /**
- * One task of a claim reply (id, j, p, attempt, retries, problem). A record
+ * One task of a claim reply (id, j, p, attempt, retries, problem, trace). A record
  * that cannot be read is still handed out, marked undecodable (with
  * placeholders for what is unreadable), so that the engine dead-letters it
  * while the rest of the batch runs.
@@ -757,6 +758,8 @@ function claimedFromReply(reply: Array<string | number | null>, i: number, reque
     enqueuedAt: fixed.enqueuedAt,
     workerId: request.workerId,
   };
+  const trace = reply[i + 6];
+  if (typeof trace === 'string' && trace !== '') task.trace = trace;
   if (undecodable !== undefined) task.undecodable = undecodable;
   return task;
 }

@@ -40,7 +40,7 @@ export class ClaimQueries {
          WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now
          ORDER BY run_at, seq LIMIT @limit)
        RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem,
-         follow_up`,
+         follow_up, trace`,
     );
     this.nextRunAtStmt = db
       .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)

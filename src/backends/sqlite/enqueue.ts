@@ -21,8 +21,8 @@ export class EnqueueQueries {
       'SELECT id, name, payload, purge_at FROM tasks WHERE idempotency_key = ?',
     );
     this.dropStmt = db.prepare<[string]>('DELETE FROM tasks WHERE id = ?');
-    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up)
-       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp)`;
+    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace)
+       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp, @trace)`;
     this.insertStmt = db.prepare<[Record<string, unknown>]>(insert);
     // a tagged task's enqueue is a change of its tag feeds: it needs its TaskInfo for the event
     this.insertTaggedStmt = db.prepare<[Record<string, unknown>], string>(`${insert} RETURNING ${INFO_JSON}`).pluck();
@@ -62,6 +62,7 @@ export class EnqueueQueries {
       expiresAt: task.expiresAt ?? null,
       idempotencyKey: task.idempotencyKey ?? null,
       tags: tagged ? JSON.stringify(task.tags) : null,
+      trace: task.trace ?? null,
       // only the four fields insertFollowUp reads
       followUp:
         followUp === undefined

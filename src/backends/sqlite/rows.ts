@@ -92,6 +92,8 @@ export interface ClaimRow {
   problem: string | null;
   /** The task's follow-up as JSON, or null: an expired one's is enqueued in the same transaction. */
   follow_up: string | null;
+  /** NewTask.trace, or null. */
+  trace: unknown;
 }
 
 export function parseInfo(text: string): TaskInfo {
@@ -110,6 +112,7 @@ export function toClaimed(info: TaskInfo, row: ClaimRow, workerId: string): Clai
     enqueuedAt: info.enqueuedAt,
     workerId,
   };
+  if (typeof row.trace === 'string') task.trace = row.trace;
   if (row.problem !== null) task.undecodable = unreadableColumn(info.id, row.problem);
   return task;
 }

@@ -182,8 +182,8 @@ export class SqliteBackend implements Backend {
       const t = now();
       const failed = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
       if (failed === undefined) return false;
-      const { id, name, queue, payload } = task;
-      this.deadLetters.add({ id, name, queue, payload, error, at: t }, this.options.deadLetterLimit);
+      const { id, name, queue, payload, trace } = task;
+      this.deadLetters.add({ id, name, queue, payload, error, at: t, trace }, this.options.deadLetterLimit);
       return this.finish(failed, t) !== null;
     });
   }

@@ -5,6 +5,7 @@ import { ClosedError } from '../../../src/core/errors.js';
 import type { TaskInfo } from '../../../src/core/types.js';
 import { delay, waitFor } from '../../support/wait.js';
 import { BackendPool, claimRequest, newTask } from './helpers.js';
+import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
 
 const pool = new BackendPool();
 afterEach(() => pool.cleanup());
@@ -31,7 +32,7 @@ describe('sqlite backend: storage', () => {
     });
     expect(await second.getInfo(randomUUID())).toBeNull();
     const raw = new Database(filename, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });

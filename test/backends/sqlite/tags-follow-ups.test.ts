@@ -5,11 +5,14 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INIT_SQL } from '../../../src/backends/sqlite/migrations/001-init.js';
+import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
 import type { TagFeedEntry } from '../../../src/core/backend.js';
 import { createApp, type Errand } from '../../../src/index.js';
 import { expectUnreadableReported, messageLogger } from '../../support/unreadable.js';
 import { delay, waitFor } from '../../support/wait.js';
 import { BackendPool, claimRequest, newTask } from './helpers.js';
+
+const LATEST = MIGRATIONS.at(-1)!.version;
 
 const pool = new BackendPool();
 const cleanups: Array<() => Promise<void>> = [];
@@ -30,7 +33,7 @@ function count(filename: string, sql: string): number {
 }
 
 describe('sqlite backend: schema version 2 (tags, follow-ups)', () => {
-  it('upgrades a version-1 file in place: its tasks stay readable and untagged, new ones get tags and follow-ups', async () => {
+  it('upgrades a version-1 file in place (to the latest version): its tasks stay readable and untagged, new ones get tags and follow-ups', async () => {
     const filename = pool.newFile();
     mkdirSync(dirname(filename), { recursive: true });
     const v1 = new Database(filename);
@@ -43,7 +46,7 @@ describe('sqlite backend: schema version 2 (tags, follow-ups)', () => {
     v1.close();
 
     const b = pool.open({ filename });
-    expect(count(filename, 'PRAGMA user_version')).toBe(2);
+    expect(count(filename, 'PRAGMA user_version')).toBe(LATEST);
     const info = await b.getInfo(old);
     expect(info).toMatchObject({ id: old, state: 'PENDING', version: 1 });
     expect(info).not.toHaveProperty('tags');
@@ -58,7 +61,7 @@ describe('sqlite backend: schema version 2 (tags, follow-ups)', () => {
     await b.close();
     // reopening applies nothing again
     pool.open({ filename });
-    expect(count(filename, 'PRAGMA user_version')).toBe(2);
+    expect(count(filename, 'PRAGMA user_version')).toBe(LATEST);
   });
 
   it('an untagged enqueue writes no event and no tag row; a tagged one writes both', async () => {

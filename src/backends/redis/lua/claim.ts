@@ -16,8 +16,8 @@ export const CLAIM_LUA = script(
 -- leased like a due task and handed out with its problem, so that the worker
 -- dead-letters it; j and p are checked by the caller.
 -- Returns {nextDue (-1: none; only computed when nothing was claimed),
---          then 6 per task: id, static JSON fragment, payload, attempt, retries,
---          '' or the field of a corrupt record that cannot be read}.
+--          then 7 per task: id, static JSON fragment, payload, attempt, retries,
+--          '' or the field of a corrupt record that cannot be read, trace context or nil}.
 `,
   `
 local now = tonumber(ARGV[2])
@@ -59,6 +59,7 @@ local function hand_out(key, id, h, v, a, r, t, f, problem)
   leases[#leases + 1] = id
   local o = #out
   out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r; out[o + 6] = problem
+  out[o + 7] = h[7]
   n = n + 1
 end
 for q = 0, (#KEYS - 1) / 3 - 1 do
@@ -75,7 +76,7 @@ for q = 0, (#KEYS - 1) / 3 - 1 do
     if not popped then break end
     for _, id in ipairs(popped) do
       local key = BASE .. 't:' .. id
-      local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P')
+      local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
       local s, v, a, r, t, S, f = parse_m(h[1])
       local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
       if not s and (h[1] or h[2] or h[3]) then

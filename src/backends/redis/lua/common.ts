@@ -37,6 +37,7 @@
  *      startedAt|finishedAt|leaseUntil|workerId (empty = unset; workerId last,
  *      so it may contain '|')
  *   x  expiresAt, k  idempotency key (only when set)
+ *   c  the trace context (NewTask.trace), only when set; handed back by claim
  *   u  the follow-up (JSON {id,name,queue,payload}), only when set; read by
  *      the terminal paths, which enqueue it (see follow_up below)
  *   R  result JSON, E  error JSON, P  progress JSON (once set)

@@ -16,9 +16,9 @@ export const ENQUEUE_LUA = script(
 -- ARGV[4] F: how many distinct static fragments follow
 -- ARGV[5 .. 4+2F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags) and
 --           its queue index q+1 (tasks of a batch share a few: each is sent once)
--- then 7 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
+-- then 8 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
 --           '=' .. idempotency key or '' (the '=' marks a key, which may be empty),
---           follow-up JSON (field u) or ''
+--           follow-up JSON (field u) or '', trace context (field c) or ''
 -- Touches per task BASE t:<id>, BASE i:<key> and, for a tagged task, its tag keys (built here, see common.ts).
 -- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
 -- '0' the key's known task (same name and payload), '2' the key's known task, enqueued with
@@ -45,9 +45,9 @@ local known_ids = {}
 local ready = {}
 local delayed = {}
 local earliest = {}
-for i = 5 + 2 * nf, #ARGV, 7 do
+for i = 5 + 2 * nf, #ARGV, 8 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local expires, ikey, u = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local expires, ikey, u, c = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
   local j, qi = fragments[fi], fragment_queue[fi]
   local has_key = ikey ~= ''
   if has_key then ikey = string.sub(ikey, 2) end
@@ -70,12 +70,13 @@ for i = 5 + 2 * nf, #ARGV, 7 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key and u == '' then
+    if expires == '' and not has_key and u == '' and c == '' then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
       if expires ~= '' then fields[#fields + 1] = 'x'; fields[#fields + 1] = expires end
       if u ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = u end
+      if c ~= '' then fields[#fields + 1] = 'c'; fields[#fields + 1] = c end
       if has_key then
         fields[#fields + 1] = 'k'; fields[#fields + 1] = ikey
         redis.call('SET', BASE .. 'i:' .. ikey, id)
