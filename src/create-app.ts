@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Backend, BackendOptions } from './core/backend.js';
@@ -9,6 +10,8 @@ import { MemoryBackend } from './backends/memory/memory-backend.js';
 // dependency, native) is required only when a sqlite:// broker is opened.
 import { RedisBackend } from './backends/redis/index.js';
 import { SqliteBackend } from './backends/sqlite/index.js';
+// pg (an optional peer dependency) is required only when a postgres:// broker is opened.
+import { PostgresBackend } from './backends/postgres/index.js';
 import { cronPlanner } from './beat/cron-planner.js';
 import { httpCallbackSender } from './callbacks/http-sender.js';
 
@@ -19,7 +22,9 @@ export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock'
   /**
    * Where tasks live: 'sqlite://./path.db' (relative to the current directory) or 'sqlite:///abs/path.db'
    * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
-   * 'redis://host:port/db?prefix=errand' (also '&family=4|6|0'), 'memory://', or a Backend instance.
+   * 'redis://host:port/db?prefix=errand' (also '&family=4|6|0'),
+   * 'postgres://user:pass@host:5432/db?schema=errand' (also postgresql://; '&pollIntervalMs=N' sets the
+   * fallback poll, default 1000; '&sslmode=…' goes to pg), 'memory://', or a Backend instance.
    * Any other URL parameter is a ConfigError. Default: $ERRAND_BROKER, else
    * sqlite://./.errand/errand.db. A Backend instance stays the caller's:
    * app.close() does not close it.
@@ -39,10 +44,7 @@ export function createApp(options: CreateAppOptions = {}): Errand {
     resultTtlMs: positive('resultTtlMs', options.resultTtlMs ?? 24 * 60 * 60 * 1000),
     deadLetterLimit: positive('deadLetterLimit', options.deadLetterLimit ?? 1000),
   };
-  const logger =
-    options.logger === false
-      ? undefined
-      : (options.logger ?? pino({ name: 'errand', level: process.env.ERRAND_LOG_LEVEL ?? 'warn' }));
+  const logger = options.logger === false ? undefined : (options.logger ?? defaultLogger());
   const broker = options.broker ?? process.env.ERRAND_BROKER ?? DEFAULT_BROKER;
   const backend = typeof broker === 'string' ? openBroker(broker, backendOptions, logger) : broker;
   return new Errand(backend, {
@@ -57,12 +59,35 @@ export function createApp(options: CreateAppOptions = {}): Errand {
   });
 }
 
+/**
+ * pino at $ERRAND_LOG_LEVEL (default 'warn'): JSON lines, or pino-pretty's
+ * colours when stdout is a terminal and pino-pretty is installed.
+ */
+function defaultLogger(): Logger {
+  const level = process.env.ERRAND_LOG_LEVEL ?? 'warn';
+  if (process.stdout.isTTY && canResolve('pino-pretty')) {
+    return pino({ name: 'errand', level, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return pino({ name: 'errand', level });
+}
+
+function canResolve(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The query parameters each broker URL scheme understands; any other is a ConfigError. */
 const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
   memory: [],
   sqlite: ['pollIntervalMs'],
   redis: ['prefix', 'family'],
   rediss: ['prefix', 'family'],
+  postgres: ['schema', 'pollIntervalMs', 'sslmode'],
+  postgresql: ['schema', 'pollIntervalMs', 'sslmode'],
 };
 
 /**
@@ -73,7 +98,9 @@ export function openBroker(url: string, options: BackendOptions, logger: Logger 
   const scheme = url.slice(0, Math.max(0, url.indexOf('://')));
   const known = KNOWN_PARAMETERS[scheme];
   if (known === undefined) {
-    throw new ConfigError(`unsupported broker URL "${redact(url)}": use sqlite://, redis://, rediss:// or memory://`);
+    throw new ConfigError(
+      `unsupported broker URL "${redact(url)}": use sqlite://, redis://, rediss://, postgres:// or memory://`,
+    );
   }
   const queryAt = url.indexOf('?');
   const params = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
@@ -97,6 +124,16 @@ export function openBroker(url: string, options: BackendOptions, logger: Logger 
         logger.info({ broker: 'sqlite', filename }, `sqlite broker file: ${filename}`);
       }
       return new SqliteBackend({ ...options, filename, pollIntervalMs });
+    }
+    case 'postgres':
+    case 'postgresql': {
+      const parsed = new URL(url);
+      const schema = parsed.searchParams.get('schema') ?? undefined;
+      const poll = parsed.searchParams.get('pollIntervalMs');
+      const pollIntervalMs = poll === null ? undefined : positive('pollIntervalMs', Number(poll));
+      parsed.searchParams.delete('schema');
+      parsed.searchParams.delete('pollIntervalMs');
+      return new PostgresBackend({ ...options, url: parsed.toString(), schema, pollIntervalMs });
     }
     default: {
       const parsed = new URL(url);

@@ -9,6 +9,7 @@ export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
 export type { WatchOptions } from './core/watch.js';
 export type { WatchTagOptions } from './core/watch-tag.js';
+export type { Instrumentation, AttemptEnd, AttemptResult, EnqueueScope } from './core/instrumentation.js';
 export { CALLBACK_TASK, callbackDeliveryId, type CallbackOptions } from './core/callbacks/callback-options.js';
 export type { CallbackDelivery } from './core/callbacks/callback-delivery.js';
 export { MAX_TAGS, MAX_TAG_LENGTH } from './core/tags.js';
@@ -33,6 +34,7 @@ export * from './core/errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';
 export { SqliteBackend, type SqliteBackendOptions } from './backends/sqlite/index.js';
 export { RedisBackend, type RedisBackendOptions } from './backends/redis/index.js';
+export { PostgresBackend, type PostgresBackendOptions } from './backends/postgres/index.js';
 export type { BeatHandle } from './core/beat/beat-loop.js';
 export type {
   ScheduleSpec,

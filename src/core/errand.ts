@@ -31,6 +31,7 @@ import type { DeadLetter, JsonValue, TaskInfo } from './types.js';
 import { watchTask, type WatchOptions } from './watch.js';
 import { watchTag, type WatchTagOptions } from './watch-tag.js';
 import { checkTag, checkTags } from './tags.js';
+import { Instruments, type Instrumentation } from './instrumentation.js';
 import {
   CALLBACK_TASK,
   callbackDeliveryId,
@@ -94,6 +95,7 @@ export class Errand {
   private readonly cronPlanner?: CronPlanner;
   private readonly channels?: GroupSender;
   private readonly callbacks?: { sender: CallbackSender; queue: string; secret?: string };
+  private readonly instruments = new Instruments();
   private readonly payloadLimitBytes: number;
   /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
   readonly logger: Logger;
@@ -284,6 +286,26 @@ export class Errand {
     return this.backend.listDeadLetters(limit);
   }
 
+  /**
+   * Adds hooks that see every enqueue and every attempt of this app (what
+   * errand/metrics and errand/tracing use); returns the function that removes them.
+   */
+  instrument(hooks: Instrumentation): () => void {
+    return this.instruments.add(hooks);
+  }
+
+  /** How many of this app's workers are running (started, not stopped). */
+  get activeWorkers(): number {
+    let n = 0;
+    for (const worker of this.workers) if (worker.state === 'running') n++;
+    return n;
+  }
+
+  /** The registered tasks' queues (for metrics that sample queue depth). */
+  get queueNames(): string[] {
+    return [...new Set([...this.registry.values()].map((d) => d.queue))];
+  }
+
   /** Names of the registered tasks. */
   get taskNames(): string[] {
     return [...this.registry.keys()];
@@ -302,6 +324,7 @@ export class Errand {
       logger: this.logger,
       clock: this.clock,
       channels: this.channels,
+      instruments: this.instruments,
     };
   }
 
@@ -321,9 +344,25 @@ export class Errand {
   private async send<R>(definition: Sendable, args: unknown[], options: ApplyOptions): Promise<AsyncResult<R>> {
     this.assertOpen();
     const task = this.newTask(definition, args, options, this.clock.now(), 'args');
-    const outcome = await (options.db === undefined ? this.backend.enqueue(task) : this.enqueueIn(options.db, task));
+    const outcome = await this.stored(task, () =>
+      options.db === undefined ? this.backend.enqueue(task) : this.enqueueIn(options.db, task),
+    );
     if (outcome.conflict) this.conflict(definition, task, outcome, options);
     return new AsyncResult<R>(outcome.id, this.backend);
+  }
+
+  /** Stores `task` through `store`, with the enqueue hooks around it (they may add its trace context first). */
+  private async stored(task: NewTask, store: () => Promise<EnqueueOutcome>): Promise<EnqueueOutcome> {
+    if (this.instruments.empty) return store();
+    const end = this.instruments.enqueue(task);
+    try {
+      const outcome = await store();
+      end();
+      return outcome;
+    } catch (error) {
+      end(error);
+      throw error;
+    }
   }
 
   private enqueueIn(db: unknown, task: NewTask): Promise<EnqueueOutcome> {
@@ -339,7 +378,7 @@ export class Errand {
     const definition = this.definitionOf(entry.task);
     const options: ApplyOptions = { idempotencyKey: tickKey(entry.name, tick), tags: entry.tags };
     const task = this.newTask(definition, [...entry.args], options, this.clock.now(), 'args');
-    const outcome = await this.backend.enqueue(task);
+    const outcome = await this.stored(task, () => this.backend.enqueue(task));
     if (outcome.conflict) this.conflict(definition, task, outcome, options);
     return outcome;
   }
@@ -361,7 +400,15 @@ export class Errand {
         throw error instanceof ConfigError ? new ConfigError(`items[${i}]: ${error.message}`, { cause: error }) : error;
       }
     }
-    const outcomes = await this.backend.enqueueMany(tasks);
+    const ends = this.instruments.empty ? [] : tasks.map((task) => this.instruments.enqueue(task));
+    let outcomes: EnqueueOutcome[];
+    try {
+      outcomes = await this.backend.enqueueMany(tasks);
+    } catch (error) {
+      for (const end of ends) end(error);
+      throw error;
+    }
+    for (const end of ends) end();
     if (outcomes.length !== tasks.length) {
       throw new BrokerError(`the ${this.backend.kind} broker answered ${outcomes.length} outcomes for ${tasks.length} tasks`);
     }

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './clock.js';
 import { RetryRequest, type GroupSender, type TaskContext } from './context.js';
 import { ConfigError, DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
 import { decodeJson, encodeJson } from './json.js';
+import type { AttemptEnd, AttemptResult, Instruments } from './instrumentation.js';
 import type { Logger } from './logger.js';
 import { describeError, type AbortCause, type Outcome } from './outcome.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -18,6 +19,8 @@ export interface RunDependencies {
   clock?: Clock;
   /** Where ctx.groupSend sends (createApp's `channels`). */
   channels?: GroupSender;
+  /** app.instrument hooks (metrics, traces). */
+  instruments?: Instruments;
 }
 
 /** One attempt in a worker: its delivery and the means to abort it. */
@@ -65,26 +68,42 @@ export class RunningTask {
 
 /** Runs one delivery: decode → guard redeliveries → execute with limits → record the outcome. */
 export async function runTask(deps: RunDependencies, running: RunningTask): Promise<void> {
+  const instruments = deps.instruments;
+  if (!instruments || instruments.empty) {
+    await attempt(deps, running);
+    return;
+  }
+  const end = await instruments.attempt(running.claimed, () => attempt(deps, running));
+  instruments.attempted(running.claimed, end);
+}
+
+async function attempt(deps: RunDependencies, running: RunningTask): Promise<AttemptEnd> {
   const { backend, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const startedAt = clock.now();
   const task = running.claimed;
   const decoded = decode(deps.registry, task);
   if (decoded instanceof Error) {
     running.markSettled();
-    logger.error({ taskId: task.id, task: task.name, err: decoded.message }, 'dead-lettered an undecodable task');
+    logger.error({ taskId: task.id, task: task.name, attempt: task.attempt, err: decoded }, 'dead-lettered an undecodable task');
     await backend.deadLetter(task, describeError(decoded));
-    return;
+    return { result: 'dead_letter', error: decoded, startedAt, durationMs: 0 };
   }
   const { definition, args } = decoded;
   const redeliveries = task.attempt - task.retries - 1;
   if (redeliveries > definition.maxRedeliveries) {
     running.markSettled();
     const error = new WorkerLostError(`task was redelivered ${redeliveries} times after its worker stopped responding`);
+    logger.warn({ taskId: task.id, task: task.name, attempt: task.attempt, err: error }, 'task failed');
     await backend.fail(task, describeError(error));
-    return;
+    return { result: 'failure', error, startedAt, durationMs: 0 };
   }
   const outcome = await execute(deps, definition, args, running);
   running.markSettled();
-  await record(deps, definition, task, outcome);
+  const durationMs = clock.now() - startedAt;
+  const result = await record(deps, definition, task, outcome, durationMs);
+  const error = outcome.kind === 'error' || outcome.kind === 'retry' ? outcome.error : undefined;
+  return error === undefined ? { result, startedAt, durationMs } : { result, error, startedAt, durationMs };
 }
 
 function decode(
@@ -181,52 +200,88 @@ function outcomeOfAbort(cause: AbortCause, reason: unknown): Outcome {
   }
 }
 
-async function record(deps: RunDependencies, definition: TaskDefinition, task: ClaimedTask, outcome: Outcome): Promise<void> {
+/** Records the outcome; says how the attempt ended. Logs carry the task's id, name, attempt and duration. */
+async function record(
+  deps: RunDependencies,
+  definition: TaskDefinition,
+  task: ClaimedTask,
+  outcome: Outcome,
+  durationMs: number,
+): Promise<AttemptResult> {
   const { backend, logger } = deps;
+  const fields = { taskId: task.id, task: task.name, attempt: task.attempt, durationMs };
   switch (outcome.kind) {
     case 'success': {
       let json: string;
       try {
         json = encodeJson(outcome.value ?? null, 'result', deps.payloadLimitBytes);
       } catch (error) {
+        logger.warn({ ...fields, err: error }, 'task failed: its result cannot be stored');
         await backend.fail(task, describeError(error));
-        return;
+        return 'failure';
       }
       await backend.complete(task, json);
-      return;
+      logger.debug(fields, 'task succeeded');
+      return 'success';
     }
     case 'error': {
       if (definition.retry.matches(outcome.error) && task.retries < definition.retry.max) {
         const delay = definition.retry.delayMs(task.retries + 1);
-        await retry(deps, task, outcome.error, delay);
-      } else {
-        logger.warn({ taskId: task.id, task: task.name, err: describeError(outcome.error) }, 'task failed');
-        await backend.fail(task, describeError(outcome.error));
+        await retry(deps, task, outcome.error, delay, fields);
+        return 'retry';
       }
-      return;
+      logger.warn({ ...fields, err: asError(outcome.error) }, 'task failed');
+      await backend.fail(task, describeError(outcome.error));
+      return 'failure';
     }
     case 'retry': {
       if (task.retries < definition.retry.max) {
         const delay = outcome.countdown ?? definition.retry.delayMs(task.retries + 1);
-        await retry(deps, task, outcome.error, delay);
-      } else {
-        const error = outcome.error ?? new MaxRetriesExceededError(`task ${task.name} used all ${definition.retry.max} retries`);
-        await backend.fail(task, describeError(error));
+        await retry(deps, task, outcome.error, delay, fields);
+        return 'retry';
       }
-      return;
+      const error = outcome.error ?? new MaxRetriesExceededError(`task ${task.name} used all ${definition.retry.max} retries`);
+      logger.warn({ ...fields, err: asError(error) }, 'task failed');
+      await backend.fail(task, describeError(error));
+      return 'failure';
     }
     case 'shutdown':
       await backend.release(task);
-      return;
+      return 'released';
     case 'revoked':
+      // the state is already REVOKED
+      return 'revoked';
     case 'lost':
-      // Revoked: the state is already REVOKED. Lost: another delivery owns the task now.
-      return;
+      // another delivery owns the task now
+      return 'lost';
   }
 }
 
-async function retry(deps: RunDependencies, task: ClaimedTask, error: unknown, delayMs: number): Promise<void> {
+async function retry(
+  deps: RunDependencies,
+  task: ClaimedTask,
+  error: unknown,
+  delayMs: number,
+  fields: Record<string, unknown>,
+): Promise<void> {
   const info = describeError(error ?? new Error('retry requested'));
-  deps.logger.info({ taskId: task.id, task: task.name, delayMs, err: info }, 'task will retry');
+  deps.logger.info({ ...fields, delayMs, err: asError(error ?? new Error('retry requested')) }, 'task will retry');
   await deps.backend.retryLater(task, info, (deps.clock ?? systemClock).now() + Math.max(0, delayMs));
+}
+
+/**
+ * What loggers serialise well: an Error as it is (pino's `err` serializer
+ * logs its class, message and stack), anything else thrown wrapped in one.
+ */
+function asError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  let shown: string;
+  try {
+    shown = JSON.stringify(error) ?? String(error);
+  } catch {
+    shown = String(error);
+  }
+  return new Error(
+    `the task threw ${typeof error === 'object' ? 'an object' : `a ${typeof error}`}, not an Error: ${shown.slice(0, 200)}`,
+  );
 }

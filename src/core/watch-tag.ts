@@ -1,4 +1,5 @@
 import type { Backend, TagFeedEntry } from './backend.js';
+import { PushWaiter } from './push-waiter.js';
 import { checkTag } from './tags.js';
 
 export interface WatchTagOptions {
@@ -25,13 +26,13 @@ export async function* watchTag(backend: Backend, tag: string, options: WatchTag
   let cursor = options.after ?? 0;
   // by task id: the latest change not yet yielded
   const pending = new Map<string, TagFeedEntry>();
-  let wake: (() => void) | undefined;
+  const waiter = new PushWaiter();
   const offer = (entry: TagFeedEntry): void => {
     if (entry.cursor <= cursor) return;
     const known = pending.get(entry.info.id);
     if (known && known.cursor >= entry.cursor) return;
     pending.set(entry.info.id, entry);
-    wake?.();
+    waiter.wake();
   };
   const catchUp = async (): Promise<void> => {
     let after = cursor;
@@ -43,7 +44,7 @@ export async function* watchTag(backend: Backend, tag: string, options: WatchTag
     }
   };
   const unsubscribe = await backend.subscribeTag(tag, offer);
-  const onAbort = (): void => wake?.();
+  const onAbort = (): void => waiter.wake();
   options.signal?.addEventListener('abort', onAbort);
   try {
     await catchUp();
@@ -55,14 +56,7 @@ export async function* watchTag(backend: Backend, tag: string, options: WatchTag
         yield next;
         continue;
       }
-      const pushed = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), resyncMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      wake = undefined;
+      const pushed = await waiter.wait(resyncMs);
       if (!pushed && !options.signal?.aborted) await catchUp();
     }
   } finally {

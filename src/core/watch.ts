@@ -2,6 +2,7 @@ import type { Backend } from './backend.js';
 import { TaskNotFoundError } from './errors.js';
 import { isTerminal } from './states.js';
 import type { TaskInfo } from './types.js';
+import { PushWaiter } from './push-waiter.js';
 
 export interface WatchOptions {
   signal?: AbortSignal;
@@ -18,13 +19,13 @@ export interface WatchOptions {
 export async function* watchTask(backend: Backend, id: string, options: WatchOptions = {}): AsyncGenerator<TaskInfo> {
   const resyncMs = options.resyncMs ?? 5000;
   let latest: TaskInfo | undefined;
-  let wake: (() => void) | undefined;
+  const waiter = new PushWaiter();
   const offer = (info: TaskInfo): void => {
     if (!latest || info.version > latest.version) latest = info;
-    wake?.();
+    waiter.wake();
   };
   const unsubscribe = await backend.subscribeStatus(id, offer);
-  const onAbort = (): void => wake?.();
+  const onAbort = (): void => waiter.wake();
   options.signal?.addEventListener('abort', onAbort);
   try {
     const snapshot = await backend.getInfo(id);
@@ -39,14 +40,7 @@ export async function* watchTask(backend: Backend, id: string, options: WatchOpt
         if (isTerminal(info.state)) return;
         continue;
       }
-      const pushed = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), resyncMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      wake = undefined;
+      const pushed = await waiter.wait(resyncMs);
       if (!pushed && !options.signal?.aborted) {
         const fresh = await backend.getInfo(id);
         if (!fresh) throw new TaskNotFoundError(id);

@@ -115,7 +115,7 @@ export class Worker {
       onLost: (ids) => {
         for (const id of ids) this.active.get(id)?.abort('lost', new WorkerLostError(`lease on task ${id} was lost`));
       },
-      onError: (error) => this.deps.logger.error({ workerId: this.id, err: String(error) }, 'lease renewal failed'),
+      onError: (error) => this.deps.logger.error({ workerId: this.id, err: error }, 'lease renewal failed'),
     };
     const spec = deps.backend.spec;
     this.leases =
@@ -239,7 +239,7 @@ export class Worker {
       } catch (error) {
         if (this.currentState !== 'running') break;
         failures++;
-        this.deps.logger.error({ workerId: this.id, err: String(error) }, 'claim failed; backing off');
+        this.deps.logger.error({ workerId: this.id, err: error }, 'claim failed; backing off');
         await sleep(Math.min(5000, 100 * 2 ** failures), this.stopClaiming.signal);
         continue;
       }
@@ -264,7 +264,7 @@ export class Worker {
     const done: Promise<void> = runTask(this.deps, running)
       .catch((error: unknown) => {
         // The broker failed while recording: the lease will expire and the task run again.
-        this.deps.logger.error({ taskId: task.id, err: String(error) }, 'could not record task outcome');
+        this.deps.logger.error({ taskId: task.id, err: error }, 'could not record task outcome');
       })
       .finally(() => {
         running.markSettled();
@@ -295,7 +295,7 @@ export class Worker {
       if (busy) return;
       busy = true;
       fn()
-        .catch((error: unknown) => this.deps.logger.error({ workerId: this.id, err: String(error) }, 'worker maintenance failed'))
+        .catch((error: unknown) => this.deps.logger.error({ workerId: this.id, err: error }, 'worker maintenance failed'))
         .finally(() => (busy = false));
     }, ms);
     timer.unref();
@@ -309,9 +309,7 @@ export class Worker {
     }
     void this.stop()
       .then(() => this.afterSignalStop())
-      .catch((error: unknown) =>
-        this.deps.logger.error({ workerId: this.id, err: String(error) }, 'closing after a signal failed'),
-      );
+      .catch((error: unknown) => this.deps.logger.error({ workerId: this.id, err: error }, 'closing after a signal failed'));
   }
 
   private abortAll(): void {

@@ -1,4 +1,6 @@
 import { ConfigError } from '../core/errors.js';
+import type { WebRequest } from './core/web-request.js';
+import type { WsAdmission } from './core/websocket.js';
 
 /** Normalises configured origins ('https://example.com') so they compare equal to an Origin header. */
 export function normaliseOrigins(origins: readonly string[] = []): Set<string> {
@@ -30,4 +32,13 @@ export function isOriginAllowed(origin: string | undefined, host: string | undef
   }
   if (allowed.has(parsed.origin)) return true;
   return host !== undefined && parsed.host === host.toLowerCase();
+}
+
+/** The refusal every WebSocket route answers a handshake from a foreign Origin with (403, before anything else), or undefined. */
+export function foreignOrigin(request: WebRequest, allowed: ReadonlySet<string>): WsAdmission | undefined {
+  if (isOriginAllowed(request.headers.origin, request.headers.host, allowed)) return undefined;
+  return {
+    ok: false,
+    refusal: { status: 403, body: { error: 'forbidden', message: 'this Origin may not open a WebSocket here' } },
+  };
 }

@@ -1,34 +1,25 @@
-import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../app/config.js';
-import { BEAT_TAG, createDemoApp, type DemoApp } from '../../app/tasks.js';
-import { buildWebServer } from '../../app/web.js';
-import type { Worker } from '../../src/index.js';
+import { BEAT_TAG } from '../../app/tasks.js';
 import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
 import { waitFor } from '../support/wait.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 // /beat/: the reference app's schedule, run by the worker's beat loop, each tick once, shown live from its tag feed.
 const EVERY_MS = 250;
-let server: FastifyInstance;
-let demo: DemoApp;
-let worker: Worker;
+let running: DemoServer;
 let base: string;
 
 beforeAll(async () => {
-  const config = loadConfig({ ERRAND_BROKER: 'memory://', PORT: '0', BEAT_EVERY_MS: String(EVERY_MS) });
-  demo = createDemoApp({ broker: 'memory://', demoApiUrl: config.demoApiUrl, beatEveryMs: EVERY_MS, logger: false });
-  worker = demo.app.worker({ handleSignals: false, claimWaitMs: 50, beat: true });
-  await worker.start();
-  server = await buildWebServer({ config, demo });
-  base = await server.listen({ host: '127.0.0.1', port: 0 });
+  running = await startDemoServer({
+    env: { BEAT_EVERY_MS: String(EVERY_MS) },
+    demo: { beatEveryMs: EVERY_MS },
+    worker: { beat: true },
+  });
+  ({ base } = running);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.stop();
-  await demo?.app.close();
-});
+afterAll(async () => running?.close());
 
 const feed = async () =>
   (await (await fetch(`${base}/feeds/${encodeURIComponent(BEAT_TAG)}/`)).json()) as {

@@ -1,36 +1,21 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../app/config.js';
-import { createDemoApp, type DemoApp } from '../../app/tasks.js';
-import { buildWebServer } from '../../app/web.js';
-import type { Worker } from '../../src/index.js';
+import { DEV_WEBHOOK_SECRET } from '../../app/config.js';
 import { waitFor } from '../support/wait.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 // Seed 002's endpoint callback in the reference app: /callback_test/ enqueues with a callback to the app's own receiver.
-let server: FastifyInstance;
-let demo: DemoApp;
-let worker: Worker;
+let running: DemoServer;
 let base: string;
 
 beforeAll(async () => {
-  const config = loadConfig({ ERRAND_BROKER: 'memory://', PORT: '0', DEMO_API_DELAY_MS: '0', DEMO_API_FAILURE_RATE: '0' });
-  demo = createDemoApp({
-    broker: 'memory://',
-    demoApiUrl: config.demoApiUrl,
-    callbackSecret: config.webhookSecret,
-    logger: false,
+  running = await startDemoServer({
+    env: { DEMO_API_DELAY_MS: '0', DEMO_API_FAILURE_RATE: '0' },
+    demo: { callbackSecret: DEV_WEBHOOK_SECRET },
   });
-  worker = demo.app.worker({ handleSignals: false, claimWaitMs: 50 });
-  await worker.start();
-  server = await buildWebServer({ config, demo });
-  base = await server.listen({ host: '127.0.0.1', port: 0 });
+  ({ base } = running);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.stop();
-  await demo?.app.close();
-});
+afterAll(async () => running?.close());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, {

@@ -1,42 +1,29 @@
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../app/config.js';
-import { createDemoApp, type DemoApp } from '../../app/tasks.js';
+import type { DemoApp } from '../../app/tasks.js';
 import { VISITOR_COOKIE } from '../../app/visitor.js';
-import { buildWebServer } from '../../app/web.js';
-import type { Worker } from '../../src/index.js';
 import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 // /notifications/: seed 003's per-user updates, a toast per task of the visitor in every tab, from the tag feed.
-const HOST = '127.0.0.1';
 // Into docs/ only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
     : `${tmpdir()}/errand-screenshots-`;
 
-let server: FastifyInstance;
+let running: DemoServer;
 let demo: DemoApp;
-let worker: Worker;
 let base: string;
 
 beforeAll(async () => {
-  const config = loadConfig({ ERRAND_BROKER: 'memory://', PORT: '0' });
-  demo = createDemoApp({ broker: 'memory://', demoApiUrl: config.demoApiUrl, progressItemMs: 10, logger: false });
-  worker = demo.app.worker({ handleSignals: false, claimWaitMs: 50 });
-  await worker.start();
-  server = await buildWebServer({ config, demo });
-  base = await server.listen({ host: HOST, port: 0 });
+  running = await startDemoServer({ demo: { progressItemMs: 10 } });
+  ({ demo, base } = running);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.stop();
-  await demo?.app.close();
-});
+afterAll(async () => running?.close());
 
 /** A visitor's cookies and the tag the page names, from a first visit. */
 async function visit(): Promise<{ cookie: string; token: string; tag: string }> {

@@ -1,35 +1,22 @@
-import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../app/config.js';
 import { PROGRESS_ITEMS } from '../../app/progress-task.js';
-import { createDemoApp, type DemoApp } from '../../app/tasks.js';
-import { buildWebServer } from '../../app/web.js';
-import type { Worker } from '../../src/index.js';
+import type { DemoApp } from '../../app/tasks.js';
 import { CHROMIUM, haveChromium, requireChromiumInCi } from '../support/chromium.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 // /progress/: a 200-item task whose progress the page follows live, over HTTP and in Debian's chromium.
-const HOST = '127.0.0.1';
 
-let server: FastifyInstance;
+let running: DemoServer;
 let demo: DemoApp;
-let worker: Worker;
 let base: string;
 
 beforeAll(async () => {
-  const config = loadConfig({ ERRAND_BROKER: 'memory://', PORT: '0' });
-  demo = createDemoApp({ broker: 'memory://', demoApiUrl: config.demoApiUrl, progressItemMs: 5, logger: false });
-  worker = demo.app.worker({ handleSignals: false, claimWaitMs: 50 });
-  await worker.start();
-  server = await buildWebServer({ config, demo });
-  base = await server.listen({ host: HOST, port: 0 });
+  running = await startDemoServer({ demo: { progressItemMs: 5 } });
+  ({ demo, base } = running);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.stop();
-  await demo?.app.close();
-});
+afterAll(async () => running?.close());
 
 async function csrf(): Promise<string> {
   const page = await fetch(`${base}/progress/`);

@@ -112,10 +112,7 @@ export class BeatLoop implements BeatHandle {
           ),
         // a broker failure loses this tick here (another beat process may still store it); the next tick tries again
         (error: unknown) =>
-          this.deps.logger.error(
-            { schedule: entry.name, task: entry.task, tick, err: String(error) },
-            'beat could not enqueue a tick',
-          ),
+          this.deps.logger.error({ schedule: entry.name, task: entry.task, tick, err: error }, 'beat could not enqueue a tick'),
       )
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);

@@ -188,7 +188,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
           clearTimeout(timer);
           thread.off('error', fail);
           thread.off('exit', exitedEarly);
-          thread.on('error', (error) => this.options.logger.error({ err: String(error) }, 'lease thread failed'));
+          thread.on('error', (error) => this.options.logger.error({ err: error }, 'lease thread failed'));
           thread.once('exit', () => void this.onExit(thread));
           resolve();
         } else if (message.type === 'error' && !this.isReady) {
@@ -202,7 +202,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
 
   private onStartFailure(error: unknown): void {
     if (this.stopping) return;
-    this.options.logger.warn({ err: String(error) }, 'lease thread did not start; renewing leases on the event loop');
+    this.options.logger.warn({ err: error }, 'lease thread did not start; renewing leases on the event loop');
     // the interim keeper holds every lease already: it stays
     if (this.interim) [this.fallback, this.interim] = [this.interim, undefined];
     else void this.fallBack();

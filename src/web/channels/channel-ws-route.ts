@@ -2,7 +2,7 @@ import { ConfigError } from '../../core/errors.js';
 import { checkAuthorized } from '../core/authorize-check.js';
 import type { RouteParams, WsRoute } from '../core/route-table.js';
 import type { WebRequest } from '../core/web-request.js';
-import { isOriginAllowed } from '../origin-check.js';
+import { foreignOrigin } from '../origin-check.js';
 import { refusingSession } from '../routes/ws-session.js';
 import type { Sessions } from '../sessions.js';
 import { ChannelWsSession } from './channel-session.js';
@@ -49,12 +49,8 @@ function channelWsRoute(route: AnyChannelRoute, options: ChannelRoutesOptions, c
     optionalTrailingSlash: true,
     maxPayloadBytes: maxMessageBytes + FRAME_SLACK_BYTES,
     async admit(request, raw) {
-      if (!isOriginAllowed(request.headers.origin, request.headers.host, context.allowedOrigins)) {
-        return {
-          ok: false,
-          refusal: { status: 403, body: { error: 'forbidden', message: 'this Origin may not open a WebSocket here' } },
-        };
-      }
+      const foreign = foreignOrigin(request, context.allowedOrigins);
+      if (foreign) return foreign;
       const resolved = resolveParams(route, raw);
       if (!resolved) {
         return { ok: true, open: (peer) => refusingSession(peer, CHANNEL_CLOSE.badParams, 'bad parameters') };

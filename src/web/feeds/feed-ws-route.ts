@@ -2,7 +2,7 @@ import type { WsRoute } from '../core/route-table.js';
 import { Heartbeat } from '../core/heartbeat.js';
 import { closeSoon, type WsPeer, type WsSession } from '../core/websocket.js';
 import type { WebRequest } from '../core/web-request.js';
-import { isOriginAllowed } from '../origin-check.js';
+import { foreignOrigin } from '../origin-check.js';
 import { CLOSE_GOING_AWAY, CLOSE_UNAVAILABLE, refusingSession } from '../routes/ws-session.js';
 import { feedMessage, type FeedContext } from './feed-context.js';
 import { checkFeedAccess, parseCursor, parseTag } from './feed-params.js';
@@ -23,12 +23,8 @@ export function feedWsRoute(context: FeedContext): WsRoute {
     path: '/ws/feeds/:tag/',
     optionalTrailingSlash: true,
     async admit(request, params) {
-      if (!isOriginAllowed(request.headers.origin, request.headers.host, context.allowedOrigins)) {
-        return {
-          ok: false,
-          refusal: { status: 403, body: { error: 'forbidden', message: 'this Origin may not open a WebSocket here' } },
-        };
-      }
+      const foreign = foreignOrigin(request, context.allowedOrigins);
+      if (foreign) return foreign;
       const tag = parseTag(params.tag);
       const after = parseCursor(request.query.after, 'after');
       if (!tag.ok || !after.ok)

@@ -1,5 +1,5 @@
 import type { WsRoute } from '../core/route-table.js';
-import { isOriginAllowed } from '../origin-check.js';
+import { foreignOrigin } from '../origin-check.js';
 import { parseTaskId } from '../task-id.js';
 import type { StatusContext } from './status-context.js';
 import { CLOSE_BAD_ID, refusingSession, StatusWsSession } from './ws-session.js';
@@ -15,12 +15,8 @@ export function wsRoute(context: StatusContext): WsRoute {
     path: '/ws/task_status/:id/',
     optionalTrailingSlash: true,
     async admit(request, params) {
-      if (!isOriginAllowed(request.headers.origin, request.headers.host, context.allowedOrigins)) {
-        return {
-          ok: false,
-          refusal: { status: 403, body: { error: 'forbidden', message: 'this Origin may not open a WebSocket here' } },
-        };
-      }
+      const foreign = foreignOrigin(request, context.allowedOrigins);
+      if (foreign) return foreign;
       const parsed = parseTaskId(params.id);
       if (!parsed.ok) return { ok: true, open: (peer) => refusingSession(peer, CLOSE_BAD_ID, 'bad task id') };
       const taskId = parsed.value;

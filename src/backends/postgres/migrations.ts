@@ -1,0 +1,115 @@
+import type { PoolClient } from 'pg';
+
+/**
+ * The schema, versioned. Each migration is SQL run with `S` replaced by the
+ * quoted schema name. Never edit a shipped one: add the next.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE S.tasks (
+  -- enqueue order: the tie-break between tasks due at the same time
+  seq             bigserial PRIMARY KEY,
+  id              text   NOT NULL UNIQUE,
+  name            text   NOT NULL,
+  queue           text   NOT NULL,
+  state           text   NOT NULL,
+  version         integer NOT NULL,
+  payload         text   NOT NULL,
+  -- JSON as text, read by the adapter (a raw client's garbage there is reported, not thrown)
+  result_json     text,
+  error_json      text,
+  progress_json   text,
+  attempts        integer NOT NULL DEFAULT 0,
+  retries         integer NOT NULL DEFAULT 0,
+  enqueued_at     bigint NOT NULL,
+  run_at          bigint NOT NULL,
+  started_at      bigint,
+  finished_at     bigint,
+  expires_at      bigint,
+  idempotency_key text,
+  lease_owner     text,
+  lease_until     bigint,
+  -- finished tasks: when the result expires (getInfo forgets it, prune deletes it)
+  purge_at        bigint,
+  -- JSON array of distinct strings, NULL when the task has none
+  tags            text,
+  -- JSON {id, name, queue, payload}: the task its terminal transition enqueues
+  follow_up       text,
+  trace           text
+);
+-- claims walk this in due order; partial, so finished tasks cost nothing
+CREATE INDEX tasks_claimable ON S.tasks (queue, run_at, seq) WHERE state IN ('PENDING', 'RETRY');
+CREATE INDEX tasks_leased ON S.tasks (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX tasks_purge ON S.tasks (purge_at) WHERE purge_at IS NOT NULL;
+CREATE UNIQUE INDEX tasks_idempotency ON S.tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+-- Every transition, in commit order (writers take an advisory lock before
+-- inserting here): how other processes hear about them, and the tag feeds' cursor.
+CREATE TABLE S.events (
+  seq     bigserial PRIMARY KEY,
+  task_id text    NOT NULL,
+  -- the backend instance that wrote it (it has already told its own listeners)
+  origin  text    NOT NULL,
+  at      bigint  NOT NULL,
+  revoked boolean NOT NULL DEFAULT false,
+  info    text    NOT NULL,
+  tags    text
+);
+CREATE INDEX events_at ON S.events (at);
+
+-- per tag, each task once, at the events seq of its latest change
+CREATE TABLE S.task_tags (
+  tag     text   NOT NULL,
+  task_id text   NOT NULL,
+  seq     bigint NOT NULL,
+  PRIMARY KEY (tag, task_id)
+);
+CREATE INDEX task_tags_feed ON S.task_tags (tag, seq);
+CREATE INDEX task_tags_task ON S.task_tags (task_id);
+
+CREATE TABLE S.dead_letters (
+  seq        bigserial PRIMARY KEY,
+  id         text   NOT NULL,
+  name       text   NOT NULL,
+  queue      text   NOT NULL,
+  payload    text   NOT NULL,
+  error_json text   NOT NULL,
+  at         bigint NOT NULL,
+  trace      text
+);
+`,
+  },
+];
+
+/** The advisory lock classes (first key; the second is hashtext(schema)). */
+export const LOCK_MIGRATE = 0x6572_0001;
+export const LOCK_EVENTS = 0x6572_0002;
+
+/**
+ * Brings the schema up to date: one transaction under a transaction-level
+ * advisory lock of the schema, so processes opening a fresh schema at once
+ * wait for the first, then find nothing to do.
+ */
+export async function migrate(client: PoolClient, schema: string, quoted: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_MIGRATE, schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoted}.schema_version`);
+    const current = rows[0]?.v ?? 0;
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query(migration.sql.replace(/\bS\./g, `${quoted}.`));
+      await client.query(`INSERT INTO ${quoted}.schema_version (version) VALUES ($1)`, [migration.version]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}

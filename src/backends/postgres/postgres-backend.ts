@@ -1,0 +1,828 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientConfig, Pool, PoolClient, QueryResultRow } from 'pg';
+import type {
+  Backend,
+  BackendOptions,
+  BackendSpec,
+  ClaimedTask,
+  ClaimRequest,
+  Delivery,
+  EnqueueContext,
+  EnqueueOutcome,
+  NewTask,
+  TagFeedEntry,
+  TagFeedPage,
+  Unsubscribe,
+} from '../../core/backend.js';
+import { now, sleep } from '../../core/clock.js';
+import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/errors.js';
+import { siblingModule } from '../../core/module-url.js';
+import { trackClosed, trackOpened } from '../../core/resources.js';
+import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
+import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { ChangeFeed, type EventRow } from './change-feed.js';
+import { pgDriver } from './driver.js';
+import { NotificationListener, quoteIdent } from './listener.js';
+import { migrate } from './migrations.js';
+import { queries } from './queries.js';
+import { decodeRow, isExpired, type TaskRow, toClaimed } from './rows.js';
+import { Failed, WriteBatch } from './write-batch.js';
+
+export interface PostgresBackendOptions extends BackendOptions {
+  /** The connection string (postgres:// or postgresql://), without errand's own parameters. */
+  url: string;
+  /** The schema errand's tables live in (created if missing; default 'errand'). */
+  schema?: string;
+  /** How often to look for changes a lost notification did not announce, in ms (default 1000). */
+  pollIntervalMs?: number;
+  /** Connections in the command pool (default 10). */
+  poolSize?: number;
+}
+
+/** Anything that runs a query: a pg Pool, Client or PoolClient. */
+interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/** What a transaction changed: the events it appends, and the queues whose claimers it wakes. */
+interface Effects {
+  events: Array<{ info: TaskInfo; revoked: boolean }>;
+  wake: Set<string>;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Events are only needed until every process has read them; a minute is plenty. */
+const EVENT_RETENTION_MS = 60_000;
+/** Rows deleted per prune statement: a short transaction each. */
+const PRUNE_BATCH = 500;
+const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task expired before it started' });
+
+/** A write run inside a batch transaction. */
+type Op = (client: PoolClient, fx: Effects) => Promise<unknown>;
+type TransitionKind = 'progress' | 'complete' | 'fail' | 'retry' | 'release';
+/** A worker-side transition; consecutive ones of a kind in a batch are one statement. */
+interface Step {
+  kind: TransitionKind;
+  task: Delivery;
+  params: unknown[];
+}
+/** A task without an idempotency key; consecutive ones in a batch are one statement. */
+interface Insert {
+  kind: 'insert';
+  task: NewTask;
+}
+type Job = Op | Step | Insert;
+
+interface Waiter {
+  queues: ReadonlySet<string>;
+  woken: boolean;
+  wake(): void;
+}
+
+/**
+ * Tasks in PostgreSQL tables (one schema), shared by any number of processes.
+ * Claims lease rows with FOR UPDATE SKIP LOCKED; every transition appends to
+ * an events table (in commit order, under an advisory lock) and NOTIFYs one
+ * channel, on which a dedicated connection LISTENs: that wakes idle claims
+ * and tells status and tag listeners of other processes to read the events.
+ * A fallback poll covers a lost notification. Semantics are the memory
+ * adapter's; see Backend for the contract.
+ */
+export class PostgresBackend implements Backend {
+  readonly kind = 'postgres';
+  readonly capabilities = { crossProcess: true, durable: true, transactionalEnqueue: true };
+  readonly spec: BackendSpec;
+
+  private readonly pool: Pool;
+  private readonly schema: string;
+  private readonly sql: ReturnType<typeof queries>;
+  private readonly channel: string;
+  private readonly origin = randomUUID();
+  private readonly listener: NotificationListener;
+  private readonly feed: ChangeFeed;
+  private readonly writes: WriteBatch<Job>;
+  private readonly waiters = new Set<Waiter>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** The migration under way or done; forgotten when it fails, so the next call tries again. */
+  private opening: Promise<void> | undefined;
+  private readonly poller: NodeJS.Timeout;
+  private readonly pollMs: number;
+  private closed = false;
+
+  constructor(private readonly options: PostgresBackendOptions) {
+    const schema = (this.schema = options.schema ?? 'errand');
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new ConfigError(`postgres schema "${schema}" must be a plain identifier (letters, digits, _; at most 63)`);
+    }
+    const pg = pgDriver();
+    this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
+    const S = quoteIdent(schema);
+    this.sql = queries(S);
+    this.channel = `errand:${schema}`.slice(0, 63);
+    this.pollMs = options.pollIntervalMs ?? 1000;
+    // bigint columns (times, seqs, counts) as numbers: all stay below 2^53
+    const types = {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as never,
+    };
+    const config: ClientConfig = { connectionString: options.url, connectionTimeoutMillis: 10_000, types };
+    this.pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, application_name: 'errand' });
+    // an idle client's error (the server went away): the next query reports it
+    this.pool.on('error', () => {});
+    this.listener = new NotificationListener(
+      config,
+      this.channel,
+      (payload) => this.notified(payload),
+      () => this.recheck(),
+      `errand:listen:${schema}`.slice(0, 63),
+    );
+    this.feed = new ChangeFeed({
+      since: async (seq, tagged, limit) =>
+        (await this.pool.query<EventRow>(this.sql.eventsSince, [this.origin, seq, tagged, limit])).rows,
+      lastSeq: async () => (await this.pool.query<{ seq: number }>(this.sql.lastEvent)).rows[0]!.seq,
+    });
+    this.writes = new WriteBatch<Job>((jobs) => this.transaction(jobs));
+    this.poller = setInterval(() => this.recheck(), this.pollMs);
+    this.poller.unref();
+    trackOpened(this, `postgres backend ${this.endpoint}/${schema}`);
+  }
+
+  async enqueue(task: NewTask, context?: EnqueueContext): Promise<EnqueueOutcome> {
+    this.assertOpen();
+    if (context?.db !== undefined) return this.enqueueIn(context.db, task);
+    const job: Job = task.idempotencyKey === undefined ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task);
+    return this.call('enqueue', () => this.writes.run<EnqueueOutcome>(job));
+  }
+
+  async enqueueMany(tasks: NewTask[]): Promise<EnqueueOutcome[]> {
+    this.assertOpen();
+    if (tasks.length === 0) return [];
+    const jobs = tasks.map((task): Job =>
+      task.idempotencyKey === undefined ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task),
+    );
+    // one transaction, all or nothing
+    return this.call('enqueue', async () => (await this.transaction(jobs, true)) as EnqueueOutcome[]);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
+    this.assertOpen();
+    if (request.limit <= 0) return [];
+    await this.call('claim', () => this.opened);
+    await this.listener.ready();
+    const queues = [...new Set(request.queues)];
+    const deadline = now() + request.waitMs;
+    for (;;) {
+      this.assertOpen();
+      const waiter = this.addWaiter(queues);
+      try {
+        const { claimed, expired } = await this.call('claim', () => this.take(request, queues));
+        if (claimed.length > 0) return claimed;
+        if (expired > 0) continue; // everything due had expired: look again
+        if (request.signal?.aborted) return [];
+        const left = deadline - now();
+        if (left <= 0) return [];
+        const next = await this.call('claim', () => this.nextRunAt(queues));
+        if (waiter.woken) continue;
+        const untilDue = next === undefined ? left : Math.max(1, next - now());
+        await this.sleepUntilWoken(waiter, Math.min(left, untilDue, this.pollMs), request.signal);
+      } finally {
+        this.waiters.delete(waiter);
+      }
+    }
+  }
+
+  async extendLeases(deliveries: readonly Delivery[], leaseMs: number): Promise<string[]> {
+    this.assertOpen();
+    if (deliveries.length === 0) return [];
+    return this.call('extendLeases', async () => {
+      await this.opened;
+      const { rows } = await this.pool.query<{ id: string }>(this.sql.extend, [
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.workerId),
+        deliveries.map((d) => d.attempt),
+        now() + leaseMs,
+      ]);
+      const kept = new Set(rows.map((row) => row.id));
+      return deliveries.filter((d) => !kept.has(d.id)).map((d) => d.id);
+    });
+  }
+
+  async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
+    return this.transition('progress', task, [JSON.stringify(progress)]);
+  }
+
+  async complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
+    const t = now();
+    return this.transition('complete', task, [resultJson, t, this.purgeAt(t)]);
+  }
+
+  async fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
+    const t = now();
+    return this.transition('fail', task, [JSON.stringify(error), t, this.purgeAt(t)]);
+  }
+
+  async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
+    return this.transition('retry', task, [JSON.stringify(error), runAt]);
+  }
+
+  async release(task: ClaimedTask): Promise<boolean> {
+    return this.transition('release', task, [now()]);
+  }
+
+  async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
+    this.assertOpen();
+    const t = now();
+    const errorJson = JSON.stringify(error);
+    return this.call('deadLetter', () =>
+      this.writes.run(async (client, fx) => {
+        const row = await this.update(client, fx, 'fail', task, [errorJson, t, this.purgeAt(t)]);
+        if (row === undefined) return false;
+        const { id, name, queue, payload, trace } = task;
+        await client.query(this.sql.deadLetter, [id, name, queue, payload, errorJson, t, trace ?? null]);
+        await client.query(this.sql.trimDeadLetters, [Math.max(0, this.options.deadLetterLimit)]);
+        return true;
+      }),
+    );
+  }
+
+  async revoke(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return this.call('revoke', () =>
+      this.writes.run(async (client, fx) => {
+        const t = now();
+        const row = (await client.query<TaskRow>(this.sql.getForUpdate, [id])).rows[0];
+        if (!row || isExpired(row, t)) return null;
+        const { info } = decodeRow(row);
+        // finished, or a corrupt row (reported as a FAILURE, left as it is)
+        if (isTerminal(info.state)) return info;
+        const wasRunning = RUNNING_STATES.has(row.state as TaskState);
+        const revoked = (await client.query<TaskRow>(this.sql.revoke, [id, t, this.purgeAt(t)])).rows[0];
+        if (revoked === undefined) return info;
+        await this.followUp(client, fx, revoked, t);
+        return this.record(fx, revoked, wasRunning);
+      }),
+    );
+  }
+
+  async countWaiting(queue: string): Promise<number> {
+    this.assertOpen();
+    return this.call('countWaiting', async () => {
+      await this.opened;
+      return (await this.pool.query<{ n: number }>(this.sql.countWaiting, [queue])).rows[0]!.n;
+    });
+  }
+
+  async getInfo(id: string): Promise<TaskInfo | null> {
+    this.assertOpen();
+    return this.call('getInfo', async () => {
+      await this.opened;
+      const row = (await this.pool.query<TaskRow>(this.sql.get, [id])).rows[0];
+      return row && !isExpired(row, now()) ? decodeRow(row).info : null;
+    });
+  }
+
+  async readTagFeed(tag: string, after: number, limit: number): Promise<TagFeedPage> {
+    this.assertOpen();
+    const wanted = Math.max(0, Math.floor(limit));
+    return this.call('readTagFeed', async () => {
+      await this.opened;
+      // one statement: cursors and infos from the same snapshot; one row more tells whether there is more
+      const { rows } = await this.pool.query<TaskRow & { cursor: number }>(this.sql.tagPage, [tag, after, now(), wanted + 1]);
+      const entries = rows.slice(0, wanted).map((row) => ({ cursor: row.cursor, info: decodeRow(row).info }));
+      return { entries, cursor: entries.at(-1)?.cursor ?? after, more: rows.length > wanted };
+    });
+  }
+
+  async subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = await this.subscribe('subscribeTag', () => this.feed.subscribeTag(tag, listener));
+    return async () => off();
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    this.assertOpen();
+    return this.call('listDeadLetters', async () => {
+      await this.opened;
+      const { rows } = await this.pool.query<{
+        id: string;
+        name: string;
+        queue: string;
+        payload: string;
+        error_json: string;
+        at: number;
+        trace: string | null;
+      }>(this.sql.listDeadLetters, [Math.max(0, limit)]);
+      return rows.map(({ error_json, trace, ...rest }) => {
+        const letter: DeadLetter = { ...rest, error: JSON.parse(error_json) as TaskErrorInfo };
+        if (trace !== null) letter.trace = trace;
+        return letter;
+      });
+    });
+  }
+
+  async rescueExpired(): Promise<number> {
+    this.assertOpen();
+    return this.call('rescueExpired', async () => {
+      await this.opened;
+      const [count] = await this.transaction([
+        async (client, fx) => {
+          const { rows } = await client.query<TaskRow>(this.sql.rescue, [now()]);
+          for (const row of rows) {
+            this.record(fx, row);
+            fx.wake.add(row.queue);
+          }
+          return rows.length;
+        },
+      ]);
+      return count as number;
+    });
+  }
+
+  /**
+   * Deletes expired tasks (and old events) in short statements with pauses
+   * between them at least as long as each took: no long transaction.
+   */
+  async prune(): Promise<number> {
+    this.assertOpen();
+    return this.call('prune', async () => {
+      await this.opened;
+      const t = now();
+      let total = 0;
+      for (;;) {
+        const started = performance.now();
+        const tasks = (await this.pool.query<{ n: number }>(this.sql.pruneTasks, [t, PRUNE_BATCH])).rows[0]!.n;
+        const events = (await this.pool.query<{ n: number }>(this.sql.pruneEvents, [t - EVENT_RETENTION_MS, PRUNE_BATCH]))
+          .rows[0]!.n;
+        total += tasks;
+        if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH) || this.closed) return total;
+        await sleep(Math.max(2, performance.now() - started));
+        if (this.closed) return total;
+      }
+    });
+  }
+
+  async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = await this.subscribe('subscribeStatus', () => this.feed.subscribeStatus(id, listener));
+    return async () => off();
+  }
+
+  async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    const off = await this.subscribe('subscribeRevocations', () => this.feed.subscribeRevocations(listener));
+    return async () => off();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // what callers already handed us still gets committed
+    await this.writes.flush().catch(() => {});
+    this.closed = true;
+    clearInterval(this.poller);
+    for (const waiter of [...this.waiters]) waiter.wake(); // waiting claims wake up and throw ClosedError
+    this.feed.close();
+    await this.listener.close();
+    await Promise.allSettled([...this.inflight]);
+    await this.pool.end().catch(() => {});
+    trackClosed(this);
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  /** Resolves once the schema is up to date (migrating it on first use). */
+  private get opened(): Promise<void> {
+    this.opening ??= this.track(this.open()).catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await migrate(client, this.schema, quoteIdent(this.schema));
+    } finally {
+      client.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('postgres broker');
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inflight.add(promise);
+    void promise.finally(() => this.inflight.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  /** Runs `fn` (tracked, so close waits for it) and turns driver errors into BrokerError. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.track(fn());
+    } catch (error) {
+      throw this.wrap(what, error);
+    }
+  }
+
+  private async subscribe(what: string, fn: () => Promise<() => void>): Promise<() => void> {
+    return this.call(what, async () => {
+      await this.opened;
+      await this.listener.ready();
+      return fn();
+    });
+  }
+
+  /**
+   * Runs `ops` in one transaction, in order, then appends their events and
+   * queues their notifications in the same transaction; after the COMMIT,
+   * delivers the events in-process and wakes local claims.
+   */
+  private async transaction(jobs: Job[], atomic = false): Promise<unknown[]> {
+    await this.opened;
+    const client = await this.pool.connect();
+    const fx: Effects = { events: [], wake: new Set() };
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const results = await this.runJobs(client, fx, jobs);
+      if (atomic) {
+        const failed = results.find((result) => result instanceof Failed);
+        if (failed) throw failed.error;
+      }
+      await this.publish(client, fx, true);
+      await client.query('COMMIT');
+      this.afterCommit(fx);
+      return results;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Runs jobs in order; consecutive steps of one kind (distinct tasks) as one statement. */
+  private async runJobs(client: PoolClient, fx: Effects, jobs: Job[]): Promise<unknown[]> {
+    const results: unknown[] = [];
+    let i = 0;
+    while (i < jobs.length) {
+      const job = jobs[i]!;
+      if (typeof job === 'function') {
+        results.push(await job(client, fx));
+        i++;
+        continue;
+      }
+      const ids = new Set<string>();
+      let j = i;
+      for (; j < jobs.length; j++) {
+        const next = jobs[j]!;
+        if (typeof next === 'function' || next.kind !== job.kind || ids.has(next.task.id)) break;
+        ids.add(next.task.id);
+      }
+      const group = jobs.slice(i, j);
+      results.push(
+        ...(job.kind === 'insert'
+          ? await this.insertMany(client, fx, group as Insert[])
+          : await this.updateMany(client, fx, job.kind, group as Step[])),
+      );
+      i = j;
+    }
+    return results;
+  }
+
+  /** Keyless tasks in one statement; an id that exists already fails that task only. */
+  private async insertMany(client: PoolClient, fx: Effects, inserts: Insert[]): Promise<Array<EnqueueOutcome | Failed>> {
+    const tasks = inserts.map((insert) => insert.task);
+    const tagsOf = (task: NewTask) => (task.tags !== undefined && task.tags.length > 0 ? JSON.stringify(task.tags) : null);
+    const { rows } = await client.query<{ id: string }>(this.sql.insertMany, [
+      tasks.map((t) => t.id),
+      tasks.map((t) => t.name),
+      tasks.map((t) => t.queue),
+      tasks.map((t) => t.payload),
+      tasks.map((t) => t.enqueuedAt),
+      tasks.map((t) => t.runAt),
+      tasks.map((t) => t.expiresAt ?? null),
+      tasks.map(tagsOf),
+      tasks.map((t) => followUpJson(t)),
+      tasks.map((t) => t.trace ?? null),
+    ]);
+    const inserted = new Set(rows.map((row) => row.id));
+    return tasks.map((task) => {
+      if (!inserted.has(task.id))
+        return new Failed(new BrokerError(`postgres enqueue failed: a task with id ${task.id} already exists`));
+      this.created(fx, task);
+      return { id: task.id, created: true };
+    });
+  }
+
+  /** One transition for many deliveries (distinct tasks) in one statement; true for each one recorded. */
+  private async updateMany(client: PoolClient, fx: Effects, kind: TransitionKind, steps: Step[]): Promise<boolean[]> {
+    const width = steps[0]!.params.length;
+    const params: unknown[] = [steps.map((s) => s.task.id), steps.map((s) => s.task.workerId), steps.map((s) => s.task.attempt)];
+    for (let k = 0; k < width; k++) params.push(steps.map((s) => s.params[k]));
+    const { rows } = await client.query<TaskRow>(this.sql[`${kind}Many`], params);
+    const done = new Set<string>();
+    for (const row of rows) {
+      done.add(row.id);
+      await this.recorded(client, fx, kind, row);
+    }
+    return steps.map((step) => done.has(step.task.id));
+  }
+
+  /** The events and notifications of a transaction, written through `client`. */
+  private async publish(client: Queryable, fx: Effects, locked: boolean): Promise<void> {
+    if (fx.events.length === 0 && fx.wake.size === 0) return;
+    const notices = [...fx.wake].map((queue) => `q:${queue}`);
+    if (fx.events.length > 0) notices.push('e');
+    const { events } = fx;
+    await client.query(locked ? this.sql.publish : this.sql.publishUnlocked, [
+      this.schema,
+      this.origin,
+      now(),
+      events.map((e) => e.info.id),
+      events.map((e) => e.revoked),
+      events.map((e) => JSON.stringify(e.info)),
+      events.map((e) => (e.info.tags === undefined ? null : JSON.stringify(e.info.tags))),
+      this.channel,
+      notices,
+    ]);
+  }
+
+  private afterCommit(fx: Effects): void {
+    let tagged = false;
+    for (const { info, revoked } of fx.events) {
+      this.feed.deliver(info, revoked);
+      if (info.tags !== undefined) tagged = true;
+    }
+    if (fx.wake.size > 0) this.wakeQueues(fx.wake);
+    // tag listeners hear our own changes from the table too, so all arrive in seq order
+    if (tagged && this.feed.hasTagListeners) void this.feed.sync();
+  }
+
+  /** Records a row's new state as an event of the running transaction; its TaskInfo. */
+  private record(fx: Effects, row: TaskRow, revoked = false): TaskInfo {
+    const { info } = decodeRow(row);
+    fx.events.push({ info, revoked });
+    return info;
+  }
+
+  private async insert(client: Queryable, fx: Effects, task: NewTask): Promise<EnqueueOutcome> {
+    const t = now();
+    const key = task.idempotencyKey;
+    if (key !== undefined) {
+      const known = await this.byKey(client, task, key, t);
+      if (known) return known;
+    }
+    const tagged = task.tags !== undefined && task.tags.length > 0;
+    const { rowCount } = await client.query(this.sql.insert, [
+      task.id,
+      task.name,
+      task.queue,
+      task.payload,
+      task.enqueuedAt,
+      task.runAt,
+      task.expiresAt ?? null,
+      key ?? null,
+      tagged ? JSON.stringify(task.tags) : null,
+      followUpJson(task),
+      task.trace ?? null,
+    ]);
+    if (rowCount === 0) {
+      // a concurrent enqueue with the same key committed meanwhile, or the id exists
+      const known = key === undefined ? undefined : await this.byKey(client, task, key, t);
+      if (known) return known;
+      throw new BrokerError(`postgres enqueue failed: a task with id ${task.id} already exists`);
+    }
+    this.created(fx, task);
+    return { id: task.id, created: true };
+  }
+
+  /** A task just stored: a tagged one's enqueue is a change of its tag feeds; its queue's claimers wake. */
+  private created(fx: Effects, task: NewTask): void {
+    if (task.tags !== undefined && task.tags.length > 0) {
+      const info: TaskInfo = {
+        id: task.id,
+        name: task.name,
+        queue: task.queue,
+        state: 'PENDING',
+        version: 1,
+        attempts: 0,
+        retries: 0,
+        enqueuedAt: task.enqueuedAt,
+        runAt: task.runAt,
+        tags: [...task.tags],
+      };
+      fx.events.push({ info, revoked: false });
+    }
+    fx.wake.add(task.queue);
+  }
+
+  /** The live task known under `key`, as an outcome; an expired holder is deleted (it is unknown already). */
+  private async byKey(client: Queryable, task: NewTask, key: string, at: number): Promise<EnqueueOutcome | undefined> {
+    const existing = (
+      await client.query<{ id: string; name: string; payload: string; purge_at: number | string | null }>(this.sql.byKey, [key])
+    ).rows[0];
+    if (!existing) return undefined;
+    if (existing.purge_at === null || Number(existing.purge_at) > at) {
+      // the key reused for other work: reported, not merged silently
+      return existing.payload === task.payload && existing.name === task.name
+        ? { id: existing.id, created: false }
+        : { id: existing.id, created: false, conflict: true };
+    }
+    await client.query(this.sql.drop, [existing.id]);
+    return undefined;
+  }
+
+  /** Enqueue through the caller's client, inside the caller's transaction: its NOTIFY goes out at the caller's COMMIT. */
+  private async enqueueIn(db: unknown, task: NewTask): Promise<EnqueueOutcome> {
+    const client = db as Queryable;
+    if (typeof client.query !== 'function') throw new ConfigError('db must be your database client (a pg Client or PoolClient)');
+    return this.call('enqueue', async () => {
+      await this.opened;
+      const fx: Effects = { events: [], wake: new Set() };
+      const outcome = await this.insert(client, fx, task);
+      await this.publish(client, fx, false);
+      return outcome;
+    });
+  }
+
+  /** Leases due tasks of `queues` (their order is the priority) in one statement, in one transaction. */
+  private async take(request: ClaimRequest, queues: string[]): Promise<{ claimed: ClaimedTask[]; expired: number }> {
+    const [result] = await this.transaction([
+      async (client, fx) => {
+        const t = now();
+        const { rows } = await client.query<TaskRow & { p_ord: number; p_due: number; seq: number }>(this.sql.claim, [
+          queues,
+          t,
+          request.limit,
+          request.workerId,
+          t + request.leaseMs,
+          this.purgeAt(t),
+          EXPIRED_ERROR,
+        ]);
+        // RETURNING order is unspecified
+        rows.sort((a, b) => a.p_ord - b.p_ord || a.p_due - b.p_due || a.seq - b.seq);
+        const claimed: ClaimedTask[] = [];
+        let expired = 0;
+        for (const row of rows) {
+          const decoded = decodeRow(row);
+          fx.events.push({ info: decoded.info, revoked: false });
+          if (row.state === 'STARTED') {
+            claimed.push(toClaimed(row, decoded, request.workerId));
+          } else {
+            // expired before it started: its follow-up comes in this transaction too
+            expired++;
+            await this.followUp(client, fx, row, t);
+          }
+        }
+        return { claimed, expired };
+      },
+    ]);
+    return result as { claimed: ClaimedTask[]; expired: number };
+  }
+
+  private async nextRunAt(queues: string[]): Promise<number | undefined> {
+    const at = (await this.pool.query<{ at: number | null }>(this.sql.nextRunAt, [queues])).rows[0]?.at;
+    return at === null || at === undefined ? undefined : at;
+  }
+
+  /** A worker-side transition of the live delivery, batched with others of this turn. */
+  private async transition(kind: TransitionKind, task: ClaimedTask, params: unknown[]): Promise<boolean> {
+    this.assertOpen();
+    return this.call(kind, () => this.writes.run<boolean>({ kind, task, params }));
+  }
+
+  private async update(
+    client: PoolClient,
+    fx: Effects,
+    kind: TransitionKind,
+    task: Delivery,
+    params: unknown[],
+  ): Promise<TaskRow | undefined> {
+    const row = (await client.query<TaskRow>(this.sql[kind], [task.id, task.workerId, task.attempt, ...params])).rows[0];
+    if (row !== undefined) await this.recorded(client, fx, kind, row);
+    return row;
+  }
+
+  /** A transition's row: its event, its queue's claimers woken (retry, release), its follow-up (complete, fail). */
+  private async recorded(client: PoolClient, fx: Effects, kind: TransitionKind, row: TaskRow): Promise<void> {
+    this.record(fx, row);
+    if (kind === 'retry' || kind === 'release') fx.wake.add(row.queue);
+    if (kind === 'complete' || kind === 'fail') await this.followUp(client, fx, row, now());
+  }
+
+  /** The follow-up of a task that just ended: PENDING, due at once; an existing id (or a garbled follow-up) is left alone. */
+  private async followUp(client: PoolClient, fx: Effects, row: TaskRow, at: number): Promise<void> {
+    if (row.follow_up === null) return;
+    let next: { id?: unknown; name?: unknown; queue?: unknown; payload?: unknown };
+    try {
+      next = JSON.parse(row.follow_up) as typeof next;
+    } catch {
+      return;
+    }
+    if (typeof next !== 'object' || next === null) return;
+    const { id, name, queue, payload } = next;
+    if (typeof id !== 'string' || typeof name !== 'string' || typeof queue !== 'string' || typeof payload !== 'string') return;
+    const { rowCount } = await client.query(this.sql.followUp, [id, name, queue, payload, at]);
+    if (rowCount !== null && rowCount > 0) fx.wake.add(queue);
+  }
+
+  private addWaiter(queues: readonly string[]): Waiter {
+    const controller = new AbortController();
+    const waiter: Waiter & { signal: AbortSignal } = {
+      queues: new Set(queues),
+      woken: false,
+      signal: controller.signal,
+      wake: () => {
+        waiter.woken = true;
+        controller.abort();
+      },
+    };
+    this.waiters.add(waiter);
+    return waiter;
+  }
+
+  private async sleepUntilWoken(waiter: Waiter, ms: number, signal?: AbortSignal): Promise<void> {
+    const own = (waiter as Waiter & { signal: AbortSignal }).signal;
+    const onAbort = (): void => waiter.wake();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await sleep(ms, own);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private wakeQueues(queues: Iterable<string>): void {
+    const set = new Set(queues);
+    for (const waiter of [...this.waiters]) {
+      for (const queue of waiter.queues) {
+        if (set.has(queue)) {
+          waiter.wake();
+          break;
+        }
+      }
+    }
+  }
+
+  /** A NOTIFY on the channel: 'e' (events to read) or 'q:<queue>' (a task of it may be due). */
+  private notified(payload: string): void {
+    if (this.closed) return;
+    if (payload === 'e') void this.feed.sync();
+    else if (payload.startsWith('q:')) this.wakeQueues([payload.slice(2)]);
+  }
+
+  /** After a reconnect, and by the fallback poll: what a lost notification would have said. */
+  private recheck(): void {
+    if (this.closed) return;
+    if (this.feed.listening) void this.feed.sync();
+    for (const waiter of [...this.waiters]) waiter.wake();
+  }
+
+  private purgeAt(finishedAt: number): number {
+    return finishedAt + this.options.resultTtlMs;
+  }
+
+  /** host:port of the server, never the credentials. */
+  private get endpoint(): string {
+    try {
+      const url = new URL(this.options.url);
+      return `${url.hostname || 'localhost'}:${url.port || '5432'}`;
+    } catch {
+      return 'the postgres server';
+    }
+  }
+
+  private wrap(what: string, error: unknown): Error {
+    if (error instanceof ErrandError) return error;
+    if (this.closed) return new ClosedError('postgres broker');
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const detail =
+      code !== undefined && code in UNREACHABLE ? `cannot reach ${this.endpoint} (${UNREACHABLE[code]}: ${message})` : message;
+    return new BrokerError(`postgres ${what} failed: ${detail}`, { cause: error });
+  }
+}
+
+/** The four fields of NewTask.followUp the follow-up insert reads, as JSON, or null. */
+function followUpJson(task: NewTask): string | null {
+  const { followUp } = task;
+  return followUp === undefined
+    ? null
+    : JSON.stringify({ id: followUp.id, name: followUp.name, queue: followUp.queue, payload: followUp.payload });
+}
+
+/** Node's codes for a connection that could not be made or was lost, in words a user searches for. */
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found',
+  EHOSTUNREACH: 'host unreachable',
+  EPIPE: 'connection lost',
+};

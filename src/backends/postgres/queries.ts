@@ -1,0 +1,161 @@
+import { CLAIMABLE_SQL, RUNNING_SQL, TASK_COLUMNS, UNFINISHED_SQL } from './rows.js';
+import { LOCK_EVENTS } from './migrations.js';
+
+/** `t.id, t.name, …`: TASK_COLUMNS of a table alias. */
+function columns(alias: string): string {
+  return TASK_COLUMNS.split(',')
+    .map((column) => `${alias}.${column.trim()}`)
+    .join(', ');
+}
+
+/** Only the live delivery may move a task: same lease owner, same attempt, still running. */
+const LIVE = `id = $1 AND lease_owner = $2 AND attempts = $3 AND ${RUNNING_SQL}`;
+/** A success also counts from an earlier delivery while the task has not finished (see Backend.complete). */
+const MAY_SUCCEED = `id = $1 AND ((lease_owner = $2 AND attempts = $3 AND ${RUNNING_SQL})
+  OR (${UNFINISHED_SQL} AND (attempts > $3 OR (attempts = $3 AND NOT ${RUNNING_SQL}))))`;
+const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
+
+const LIVE_D = `t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL}`;
+const MAY_SUCCEED_D = `((t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL})
+  OR (t.${UNFINISHED_SQL} AND (t.attempts > d.attempt OR (t.attempts = d.attempt AND NOT t.${RUNNING_SQL}))))`;
+
+/** A transition of many deliveries in one statement: `set` and `where` read d.p1… (typed `types`). */
+function many(S: string, set: string, where: string, types: string[]): string {
+  const names = ['id', 'owner', 'attempt', ...types.map((_, i) => `p${i + 1}`)];
+  const arrays = ['text', 'text', 'int', ...types].map((type, i) => `$${i + 1}::${type}[]`);
+  return `UPDATE ${S}.tasks t SET version = t.version + 1, ${set}
+    FROM unnest(${arrays.join(', ')}) AS d(${names.join(', ')})
+    WHERE t.id = d.id AND ${where}
+    RETURNING ${columns('t')}`;
+}
+
+/** Every statement of the broker, for the schema `S` (quoted). */
+export function queries(S: string) {
+  const update = (set: string, where = LIVE) =>
+    `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
+  const expired = 't.expires_at <= $2';
+  return {
+    insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING seq`,
+    byKey: `SELECT id, name, payload, purge_at FROM ${S}.tasks WHERE idempotency_key = $1`,
+    drop: `WITH gone AS (DELETE FROM ${S}.tasks WHERE id = $1 RETURNING id)
+      DELETE FROM ${S}.task_tags WHERE task_id IN (SELECT id FROM gone)`,
+    followUp: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $5) ON CONFLICT DO NOTHING RETURNING queue`,
+    /**
+     * One statement per claim: per queue (in the order listed) the first due
+     * tasks in due order, locked with SKIP LOCKED so concurrent claimers pass
+     * each other, then the first `limit` of them leased (STARTED) or, when
+     * they expired before starting, ended REVOKED.
+     */
+    claim: `WITH picked AS (
+        SELECT x.seq AS p_seq, q.ord AS p_ord, x.run_at AS p_due
+        FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
+        CROSS JOIN LATERAL (
+          SELECT seq, run_at FROM ${S}.tasks
+          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2
+          ORDER BY run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
+        ORDER BY q.ord, x.run_at, x.seq LIMIT $3)
+      UPDATE ${S}.tasks t SET
+        state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
+        version     = t.version + 1,
+        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
+        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
+        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
+        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
+        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
+        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
+        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
+      FROM picked WHERE t.seq = picked.p_seq
+      RETURNING picked.p_ord, picked.p_due, t.seq, ${columns('t')}`,
+    nextRunAt: `SELECT min(run_at) AS at FROM ${S}.tasks WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL}`,
+    countWaiting: `SELECT count(*) AS n FROM ${S}.tasks WHERE queue = $1 AND ${CLAIMABLE_SQL}`,
+    get: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1`,
+    getForUpdate: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1 FOR UPDATE`,
+    progress: update(`state = 'PROGRESS', progress_json = $4`),
+    complete: update(`state = 'SUCCESS', result_json = $4, finished_at = $5, purge_at = $6, ${DROP_LEASE}`, MAY_SUCCEED),
+    fail: update(`state = 'FAILURE', error_json = $4, finished_at = $5, purge_at = $6, ${DROP_LEASE}`),
+    retry: update(`state = 'RETRY', error_json = $4, run_at = $5, retries = retries + 1, ${DROP_LEASE}`),
+    release: update(`state = 'PENDING', attempts = attempts - 1, run_at = $4, ${DROP_LEASE}`),
+    revoke: update(`state = 'REVOKED', finished_at = $2, purge_at = $3, ${DROP_LEASE}`, `id = $1 AND ${UNFINISHED_SQL}`),
+    // the same transitions for many deliveries at once: d(id, owner, attempt, p1, p2, p3)
+    progressMany: many(S, `state = 'PROGRESS', progress_json = d.p1`, LIVE_D, ['text']),
+    completeMany: many(
+      S,
+      `state = 'SUCCESS', result_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`,
+      MAY_SUCCEED_D,
+      ['text', 'bigint', 'bigint'],
+    ),
+    failMany: many(S, `state = 'FAILURE', error_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`, LIVE_D, [
+      'text',
+      'bigint',
+      'bigint',
+    ]),
+    retryMany: many(S, `state = 'RETRY', error_json = d.p1, run_at = d.p2, retries = t.retries + 1, ${DROP_LEASE}`, LIVE_D, [
+      'text',
+      'bigint',
+    ]),
+    releaseMany: many(S, `state = 'PENDING', attempts = t.attempts - 1, run_at = d.p1, ${DROP_LEASE}`, LIVE_D, ['bigint']),
+    /** Tasks without an idempotency key, many at once; an existing id is not inserted (not returned). */
+    insertMany: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
+      SELECT id, name, queue, 'PENDING', 1, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])
+        AS u(id, name, queue, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
+      ON CONFLICT DO NOTHING RETURNING id`,
+    /** Renewing leases is not a transition: no version bump, no event. */
+    extend: `UPDATE ${S}.tasks t SET lease_until = $4
+      FROM unnest($1::text[], $2::text[], $3::int[]) AS d(id, owner, attempt)
+      WHERE t.id = d.id AND t.lease_owner = d.owner AND t.attempts = d.attempt AND t.state IN ('STARTED', 'PROGRESS')
+      RETURNING t.id`,
+    rescue: `UPDATE ${S}.tasks t SET state = 'PENDING', version = t.version + 1, run_at = $1, ${DROP_LEASE}
+      WHERE t.seq IN (SELECT seq FROM ${S}.tasks WHERE lease_until <= $1 AND ${RUNNING_SQL} ORDER BY seq FOR UPDATE SKIP LOCKED)
+      RETURNING ${columns('t')}`,
+    tagPage: `SELECT tt.seq AS cursor, ${columns('t')}
+      FROM ${S}.task_tags tt JOIN ${S}.tasks t ON t.id = tt.task_id
+      WHERE tt.tag = $1 AND tt.seq > $2 AND (t.purge_at IS NULL OR t.purge_at > $3)
+      ORDER BY tt.seq LIMIT $4`,
+    deadLetter: `INSERT INTO ${S}.dead_letters (id, name, queue, payload, error_json, at, trace) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    trimDeadLetters: `DELETE FROM ${S}.dead_letters
+      WHERE seq <= (SELECT seq FROM ${S}.dead_letters ORDER BY seq DESC OFFSET $1 LIMIT 1)`,
+    listDeadLetters: `SELECT id, name, queue, payload, error_json, at, trace FROM ${S}.dead_letters ORDER BY seq DESC LIMIT $1`,
+    pruneTasks: `WITH gone AS (
+        DELETE FROM ${S}.tasks WHERE seq IN (SELECT seq FROM ${S}.tasks WHERE purge_at <= $1 LIMIT $2) RETURNING id, tags),
+      untag AS (DELETE FROM ${S}.task_tags tt USING gone WHERE gone.tags IS NOT NULL AND tt.task_id = gone.id)
+      SELECT count(*) AS n FROM gone`,
+    pruneEvents: `WITH gone AS (
+        DELETE FROM ${S}.events WHERE seq IN (SELECT seq FROM ${S}.events WHERE at < $1 ORDER BY seq LIMIT $2) RETURNING 1)
+      SELECT count(*) AS n FROM gone`,
+    eventsSince: `SELECT seq, task_id, revoked, info, tags, origin = $1 AS own FROM ${S}.events
+      WHERE seq > $2 AND (origin <> $1 OR ($3 AND tags IS NOT NULL)) ORDER BY seq LIMIT $4`,
+    lastEvent: `SELECT coalesce(max(seq), 0) AS seq FROM ${S}.events`,
+    /**
+     * Appends a transaction's events, moves its tagged tasks' tag rows to
+     * their new seq, and queues its notifications (sent at COMMIT), in one
+     * statement. The advisory lock, held until COMMIT, makes seq order commit
+     * order: a reader of seq > n never sees a later commit before an earlier one.
+     */
+    publish: publish(S, true),
+    /** The same inside the caller's own transaction (transactional enqueue): without the lock, which it would hold until its COMMIT. */
+    publishUnlocked: publish(S, false),
+  };
+}
+
+function publish(S: string, locked: boolean): string {
+  const lock = locked ? `lock AS (SELECT pg_advisory_xact_lock(${LOCK_EVENTS}, hashtext($1))),` : '';
+  return `WITH ${lock}
+    ev AS (
+      INSERT INTO ${S}.events (task_id, origin, at, revoked, info, tags)
+      SELECT e.task_id, $2, $3, e.revoked, e.info, e.tags
+      FROM ${locked ? 'lock, ' : ''}unnest($4::text[], $5::boolean[], $6::text[], $7::text[]) WITH ORDINALITY AS e(task_id, revoked, info, tags, ord)
+      WHERE $1::text IS NOT NULL
+      ORDER BY e.ord
+      RETURNING seq, task_id, tags),
+    moved AS (
+      INSERT INTO ${S}.task_tags (tag, task_id, seq)
+      SELECT DISTINCT ON (t.tag, ev.task_id) t.tag, ev.task_id, ev.seq
+      FROM ev CROSS JOIN LATERAL json_array_elements_text(ev.tags::json) AS t(tag)
+      WHERE ev.tags IS NOT NULL
+      ORDER BY t.tag, ev.task_id, ev.seq DESC
+      ON CONFLICT (tag, task_id) DO UPDATE SET seq = excluded.seq)
+    SELECT (SELECT count(*) FROM ev) AS events, (SELECT count(pg_notify($8, p)) FROM unnest($9::text[]) AS p) AS notified`;
+}

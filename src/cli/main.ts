@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// The `errand` command: a thin shell over the public API (see docs/cli.md).
+import { Command, CommanderError } from 'commander';
+import { oneLine } from './cli-error.js';
+import { runBeat } from './commands/run-beat.js';
+import { runWorker } from './commands/run-worker.js';
+import { listDeadLetters, revoke, status } from './commands/task-commands.js';
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+const verbose = process.argv.includes('--verbose');
+
+function program(): Command {
+  const root = new Command('errand')
+    .description('Run and inspect errand workers and tasks')
+    .option('--verbose', 'print stack traces of errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showSuggestionAfterError();
+  const broker = (cmd: Command): Command =>
+    cmd.option('--broker <url>', 'broker URL (default: $ERRAND_BROKER, else sqlite://./.errand/errand.db)');
+
+  broker(
+    root
+      .command('worker')
+      .description('run a worker for the app module until SIGTERM/SIGINT')
+      .requiredOption('--app <path>', 'the module exporting your errand app (as `app` or default); .ts needs tsx')
+      .option('--concurrency <n>', 'tasks at once (default 10)')
+      .option('--queues <names>', 'queues to consume, comma-separated, in priority order (default: default)')
+      .option('--beat', 'also run the beat loop over the app’s schedules'),
+  ).action((flags) => runWorker(flags, say));
+
+  broker(
+    root
+      .command('beat')
+      .description('run the beat loop over the app’s schedules')
+      .requiredOption('--app <path>', 'the app module'),
+  ).action((flags) => runBeat(flags, say));
+
+  broker(
+    root
+      .command('status <id>')
+      .description('show a task’s state (with --watch: each state until the terminal one)')
+      .option('--watch', 'follow the task until it ends')
+      .option('--json', 'one JSON object per state'),
+  ).action((id: string, flags) => status(id, flags));
+
+  broker(root.command('revoke <id>').description('revoke a task').option('--json', 'print the task as JSON')).action(
+    (id: string, flags) => revoke(id, flags),
+  );
+
+  const dead = root.command('dead-letters').description('messages that could not be decoded or named an unknown task');
+  broker(
+    dead
+      .command('list')
+      .description('list dead letters, newest first')
+      .option('--limit <n>', 'at most this many (default 100)')
+      .option('--json', 'as a JSON array'),
+  ).action((flags) => listDeadLetters(flags));
+  return root;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // commander printed its own one-line message (or the help) already
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`errand: ${oneLine(error)}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}
