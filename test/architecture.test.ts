@@ -35,7 +35,7 @@ describe('dependencies point inward', () => {
   });
 
   it('broker adapters import core and their own driver, never web, channels or each other', () => {
-    for (const kind of ['memory', 'sqlite', 'redis']) {
+    for (const kind of ['memory', 'sqlite', 'redis', 'postgres']) {
       for (const file of files(join(src, 'backends', kind))) {
         for (const spec of imports(file)) {
           const to = target(file, spec);

@@ -42,6 +42,17 @@ export function indexPage(): string {
     <div class="small text-body-secondary">The task's outcome POSTed, signed, to a callback URL when it ends (here: this app's own receiver).</div>
   </div>
 </div>
+<h2 class="h5 mt-4">The tutorial's two lessons (runnable examples)</h2>
+<div class="list-group" id="examples">
+  <div class="list-group-item">
+    <div class="fw-semibold">Shared state without races <code class="ms-1">examples/shared-state/</code></div>
+    <div class="small text-body-secondary">Items recorded once by content hash, the count derived from rows: exact across 4 workers × 20.</div>
+  </div>
+  <div class="list-group-item">
+    <div class="fw-semibold">Concurrency inside a task <code class="ms-1">examples/concurrent-fetch/</code></div>
+    <div class="small text-body-secondary">Slow endpoints fetched at once: the task takes about as long as the slowest, not the sum.</div>
+  </div>
+</div>
 <h2 class="h5 mt-4">Channels</h2>
 <div class="list-group" id="channel-pages">
   <a class="list-group-item list-group-item-action" href="/chat/">
