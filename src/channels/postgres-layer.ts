@@ -48,6 +48,9 @@ class PostgresTransport implements PubSubTransport {
   private listener?: Client;
   private listening: Promise<Client>;
   private overflowReady?: Promise<unknown>;
+  /** Notifications waiting behind an overflow read, and the chain that delivers them in order. */
+  private pending = 0;
+  private inOrder: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -145,15 +148,30 @@ class PostgresTransport implements PubSubTransport {
     }
   }
 
+  /**
+   * Hands notifications on in arrival order: an overflow message waits for
+   * its row, and whatever arrives after it waits for it (order per topic).
+   */
   private onNotification(n: Notification): void {
     const payload = n.payload ?? '';
     const ref = /^\{"r":(\d+)\}$/.exec(payload);
-    if (!ref) return this.deliver(n.channel, payload);
-    // through the overflow table: read it, then deliver it as if it had been inline
-    this.pool.query<{ body: string }>(`SELECT body FROM ${this.table} WHERE id = $1`, [Number(ref[1])]).then(
-      ({ rows }) => rows[0] && this.deliver(n.channel, rows[0].body),
-      () => undefined, // at most once: a row that cannot be read is a lost message
-    );
+    if (!ref && this.pending === 0) return this.deliver(n.channel, payload);
+    this.pending++;
+    const body = ref ? this.readOverflow(Number(ref[1])) : Promise.resolve(payload);
+    this.inOrder = this.inOrder
+      .then(() => body)
+      .then((text) => text !== undefined && this.deliver(n.channel, text))
+      .finally(() => this.pending--);
+  }
+
+  /** A message that came through the overflow table; undefined when its row cannot be read (at most once: it is lost). */
+  private async readOverflow(id: number): Promise<string | undefined> {
+    try {
+      const { rows } = await this.pool.query<{ body: string }>(`SELECT body FROM ${this.table} WHERE id = $1`, [id]);
+      return rows[0]?.body;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Turns pg failures into BrokerError. */

@@ -24,6 +24,15 @@ export interface ErrandMetrics {
 
 const DEFAULT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+interface Series {
+  attempt: { inc(): void };
+  run?: { observe(value: number): void };
+  wait: { observe(value: number): void };
+  finished?: { inc(): void };
+  retry?: { inc(): void };
+  dead?: { inc(): void };
+}
+
 /** Attempt results that end the task, and the state it ends in. */
 const FINAL: Partial<Record<AttemptResult, string>> = {
   success: 'SUCCESS',
@@ -114,19 +123,44 @@ export function errandMetrics(app: Errand, options: ErrandMetricsOptions = {}): 
     },
   });
 
+  // Labelled children are cached per task, queue and result: prom-client hashes the label set on every call otherwise.
+  const children = new Map<string, Series>();
+  const series = (task: string, queue: string, result: AttemptResult): Series => {
+    const key = `${task}\u0000${queue}\u0000${result}`;
+    let found = children.get(key);
+    if (!found) {
+      const base = { task, queue };
+      const state = FINAL[result];
+      found = {
+        attempt: attempts.labels({ ...base, result }),
+        run: result === 'dead_letter' ? undefined : running.labels({ ...base, result }),
+        wait: waiting.labels(base),
+        finished: state === undefined ? undefined : finished.labels({ ...base, state }),
+        retry: result === 'retry' ? retries.labels(base) : undefined,
+        dead: result === 'dead_letter' ? deadLetters.labels({ queue }) : undefined,
+      };
+      children.set(key, found);
+    }
+    return found;
+  };
+  const enqueuedSeries = new Map<string, { inc(): void }>();
+
   const stop = app.instrument({
     enqueue(task) {
-      return { end: (error) => void (error === undefined && enqueued.inc({ task: task.name, queue: task.queue })) };
+      const key = `${task.name}\u0000${task.queue}`;
+      let child = enqueuedSeries.get(key);
+      if (!child) enqueuedSeries.set(key, (child = enqueued.labels({ task: task.name, queue: task.queue })));
+      const counter = child;
+      return { end: (error) => void (error === undefined && counter.inc()) };
     },
     attempted(task, end) {
-      const base = { task: task.name, queue: task.queue };
-      attempts.inc({ ...base, result: end.result });
-      if (end.result !== 'dead_letter') running.observe({ ...base, result: end.result }, end.durationMs / 1000);
-      if (task.attempt === 1) waiting.observe(base, Math.max(0, end.startedAt - task.enqueuedAt) / 1000);
-      const state = FINAL[end.result];
-      if (state !== undefined) finished.inc({ ...base, state });
-      if (end.result === 'retry') retries.inc(base);
-      if (end.result === 'dead_letter') deadLetters.inc({ queue: task.queue });
+      const s = series(task.name, task.queue, end.result);
+      s.attempt.inc();
+      s.run?.observe(end.durationMs / 1000);
+      if (task.attempt === 1) s.wait.observe(Math.max(0, end.startedAt - task.enqueuedAt) / 1000);
+      s.finished?.inc();
+      s.retry?.inc();
+      s.dead?.inc();
     },
   });
 

@@ -21,7 +21,8 @@ describe('openBroker', () => {
   });
 
   it('refuses what it cannot open with a ConfigError naming the problem', () => {
-    expect(() => openBroker('postgres://localhost/db', options)).toThrow(ConfigError);
+    expect(() => openBroker('mysql://localhost/db', options)).toThrow(ConfigError);
+    expect(() => openBroker('mysql://localhost/db', options)).toThrow(/postgres:\/\//);
     expect(() => openBroker('sqlite://', options)).toThrow(/names no database file/);
     expect(() => openBroker('sqlite://./x.db?pollIntervalMs=fast', options)).toThrow(/pollIntervalMs/);
   });
@@ -35,6 +36,7 @@ describe('broker URL parameters', () => {
       ['sqlite://./x.db?pollInterval=5', /unknown parameter "pollInterval".*pollIntervalMs/],
       ['sqlite:///tmp/x.db?pollIntervalMs=5&mode=ro', /unknown parameter "mode".*pollIntervalMs/],
       ['memory://?size=10', /unknown parameter "size".*memory:\/\/ takes none/],
+      ['postgres://127.0.0.1/test?schem=x', /unknown parameter "schem".*schema, pollIntervalMs, sslmode/],
     ];
     for (const [url, message] of cases) {
       expect(() => openBroker(url, options), url).toThrow(ConfigError);
