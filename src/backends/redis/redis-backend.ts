@@ -16,21 +16,15 @@ import type {
 import { now } from '../../core/clock.js';
 import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/errors.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
-import { Listeners } from '../../core/listeners.js';
 import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
+import { BlockingWait } from './blocking-wait.js';
+import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
-import {
-  decodeStatic,
-  encodeFollowUp,
-  encodeStatic,
-  INFO_FIELDS,
-  infoFromFields,
-  parseInfo,
-  type StaticInfo,
-  unreadableField,
-} from './codec.js';
+import { describeCause, UNREACHABLE } from './redis-errors.js';
+import { encodeFollowUp, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
+import { StatusSubscriber } from './status-subscriber.js';
 import { TagFeeds } from './tag-feed.js';
 import { CLAIM_LUA } from './lua/claim.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
@@ -74,12 +68,6 @@ const PROMOTE_CHUNK = 1000;
 /** Lease entries examined per rescue script call. */
 const RESCUE_CHUNK = 1000;
 
-interface StatusEntry {
-  listeners: Listeners<TaskInfo>;
-  /** Settles once SUBSCRIBE for the id's channel is acknowledged. */
-  ready: Promise<unknown>;
-}
-
 /**
  * Tasks in Redis, shared by any number of processes and machines.
  *
@@ -88,9 +76,8 @@ interface StatusEntry {
  * times are the callers' clocks (core/clock), passed in as ARGV.
  *
  * Connections: one for commands (scripts, reads), one for blocking claims
- * (BZPOPMIN on per-queue wake tokens; interrupted with CLIENT UNBLOCK from the
- * command connection, or dropped), one subscriber for status, tag and revocation
- * channels. The last two are opened on first use.
+ * (blocking-wait.ts), one subscriber for status, tag and revocation channels
+ * (status-subscriber.ts). The last two are opened on first use.
  *
  * Round trips on the busy path: enqueueMany is one script call per 1000
  * tasks; claim one per batch; complete/fail/deadLetter calls made in the
@@ -105,14 +92,8 @@ export class RedisBackend implements Backend {
 
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
-  private blocking?: Redis;
-  private blockingId?: number;
-  /** The blocking connection's current wait, shared by overlapping claims. */
-  private blockWait?: Promise<void>;
-  private subscriber?: Redis;
-  private readonly status = new Map<string, StatusEntry>();
-  private readonly revocations = new Listeners<string>();
-  private revocationsReady?: Promise<unknown>;
+  private readonly blocking: BlockingWait;
+  private readonly subscriber: StatusSubscriber;
   private readonly tags: TagFeeds;
   private readonly enqueues = new GroupCommit<NewTask, EnqueueOutcome>((tasks) => this.store(tasks), ENQUEUE_CHUNK);
   private readonly finishes = new GroupCommit<ScriptArg[], boolean>((ops) => this.runFinish(ops), FINISH_CHUNK);
@@ -133,15 +114,29 @@ export class RedisBackend implements Backend {
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     this.redis = this.connect('cmd', {});
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
+    this.blocking = new BlockingWait({
+      keys: this.keys,
+      command: this.redis,
+      closing: this.closing.signal,
+      connect: (role, extra) => this.connect(role, extra),
+    });
+    this.subscriber = new StatusSubscriber({
+      keys: this.keys,
+      connect: (role, extra) => this.connect(role, extra),
+      getInfo: (id) => this.getInfo(id),
+      wrap: (what, error) => this.wrap(what, error),
+      isClosed: () => this.closed,
+    });
     this.tags = new TagFeeds({
       keys: this.keys,
       redis: this.redis,
-      subscriber: () => this.subscriberConnection(),
+      subscriber: () => this.subscriber.connection(),
       readPage: (tag, after, limit) =>
         this.call('readTagFeed', 'errandReadTagFeed', [this.keys.tagFeed(tag)], [this.keys.base, after, limit]),
       wrap: (what, error) => this.wrap(what, error),
       isClosed: () => this.closed,
     });
+    this.subscriber.attachTags(this.tags);
     trackOpened(this, `redis backend prefix ${prefix} (connections errand:*:${this.instanceId})`);
   }
 
@@ -231,7 +226,7 @@ export class RedisBackend implements Backend {
       let wait = deadline - t;
       if (wait <= 0) return tasks;
       if (nextDue >= 0) wait = Math.min(wait, nextDue - t);
-      if (wait > 0) await this.waitForWake(request.queues, wait, request.signal);
+      if (wait > 0) await this.blocking.wait(request.queues, wait, request.signal);
     }
   }
 
@@ -253,97 +248,6 @@ export class RedisBackend implements Backend {
       tasks.push(claimedFromReply(reply, i, request));
     }
     return { tasks, nextDue: Number(reply[0]) };
-  }
-
-  /**
-   * Waits until a wake token of one of `queues` is set (an enqueue, a retry
-   * or a release made a ready list non-empty, or moved the next due time
-   * earlier), `ms` pass, `signal` aborts or the backend closes. The token is
-   * only a hint: the caller runs the claim script again, so a token lost with
-   * a connection costs at most one wait.
-   */
-  private async waitForWake(queues: string[], ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.closed || signal?.aborted) return;
-    if (this.blockWait || queues.length === 0) {
-      // An overlapping claim of this instance holds the blocking connection:
-      // wait for its wake-up (then both look again), the time or the signal.
-      await waitAny(ms, [signal, this.closing.signal], this.blockWait);
-      return;
-    }
-    const wait = this.block(queues, ms, signal);
-    this.blockWait = wait;
-    try {
-      await wait;
-    } finally {
-      if (this.blockWait === wait) this.blockWait = undefined;
-    }
-  }
-
-  private async block(queues: string[], ms: number, signal?: AbortSignal): Promise<void> {
-    let conn: Redis;
-    let clientId: number;
-    try {
-      conn = this.blockingConnection();
-      clientId = await this.blockingClientId(conn);
-    } catch {
-      if (!this.closed) await waitAny(Math.min(ms, 100), [signal, this.closing.signal]);
-      return;
-    }
-    let settled = false;
-    let failed = false;
-    // Redis checks blocking timeouts only every 100 ms (hz 10): the exact
-    // bound is a local timer; the server-side timeout is a safety net.
-    const popped = conn.bzpopmin(...queues.map((q) => this.keys.wake(q)), Math.ceil(ms / 1000) + 1).then(
-      () => {
-        settled = true;
-      },
-      () => {
-        settled = true;
-        failed = true;
-      },
-    );
-    await waitAny(ms, [signal, this.closing.signal], popped);
-    if (!settled) await this.unblock(conn, clientId, popped, () => settled);
-    if (failed && !this.closed && !signal?.aborted) await waitAny(Math.min(ms, 100), [signal, this.closing.signal]);
-  }
-
-  /** Ends a pending BZPOPMIN: CLIENT UNBLOCK from the command connection, else drop the connection. */
-  private async unblock(conn: Redis, clientId: number, popped: Promise<void>, settled: () => boolean): Promise<void> {
-    for (let i = 0; i < 20 && !settled() && !this.closed; i++) {
-      const n = await this.redis.client('UNBLOCK', clientId).catch(() => -1);
-      if (n === 1) break;
-      // 0: the command has not reached the server yet (or just completed)
-      await waitAny(5, [], popped);
-    }
-    if (!settled()) {
-      conn.disconnect();
-      if (this.blocking === conn) {
-        this.blocking = undefined;
-        this.blockingId = undefined;
-      }
-    }
-    await popped;
-  }
-
-  private blockingConnection(): Redis {
-    this.assertOpen();
-    if (!this.blocking) {
-      const conn = this.connect('block', { maxRetriesPerRequest: 1 });
-      conn.on('close', () => {
-        if (this.blocking === conn) this.blockingId = undefined;
-      });
-      this.blocking = conn;
-    }
-    return this.blocking;
-  }
-
-  private async blockingClientId(conn: Redis): Promise<number> {
-    if (this.blockingId === undefined) {
-      const id = Number(await conn.client('ID'));
-      if (this.blocking === conn) this.blockingId = id;
-      return id;
-    }
-    return this.blockingId;
   }
 
   async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {
@@ -499,133 +403,12 @@ export class RedisBackend implements Backend {
 
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
     this.assertOpen();
-    let entry = this.status.get(id);
-    if (!entry) {
-      const ready = this.subscriberConnection().subscribe(this.keys.status(id));
-      ready.catch(() => {});
-      entry = { listeners: new Listeners<TaskInfo>(), ready };
-      this.status.set(id, entry);
-    }
-    const current = entry;
-    const off = current.listeners.add(listener);
-    try {
-      await current.ready;
-    } catch (error) {
-      off();
-      await this.dropStatus(id, current);
-      throw this.wrap('subscribeStatus', error);
-    }
-    let active = true;
-    return async () => {
-      if (!active) return;
-      active = false;
-      off();
-      await this.dropStatus(id, current);
-    };
-  }
-
-  private async dropStatus(id: string, entry: StatusEntry): Promise<void> {
-    if (entry.listeners.size > 0 || this.status.get(id) !== entry) return;
-    this.status.delete(id);
-    if (this.closed || !this.subscriber) return;
-    await this.subscriber.unsubscribe(this.keys.status(id)).catch(() => {});
+    return this.subscriber.subscribeStatus(id, listener);
   }
 
   async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
     this.assertOpen();
-    const off = this.revocations.add(listener);
-    if (!this.revocationsReady) {
-      this.revocationsReady = this.subscriberConnection().subscribe(this.keys.revokedChannel);
-      this.revocationsReady.catch(() => {});
-    }
-    try {
-      await this.revocationsReady;
-    } catch (error) {
-      off();
-      if (this.revocations.size === 0) this.revocationsReady = undefined;
-      throw this.wrap('subscribeRevocations', error);
-    }
-    let active = true;
-    return async () => {
-      if (!active) return;
-      active = false;
-      off();
-      if (this.revocations.size > 0 || !this.revocationsReady) return;
-      this.revocationsReady = undefined;
-      if (!this.closed) await this.subscriber?.unsubscribe(this.keys.revokedChannel).catch(() => {});
-    };
-  }
-
-  private subscriberConnection(): Redis {
-    if (!this.subscriber) {
-      const sub = this.connect('sub', {
-        // Resubscription is ours, so that it is followed by the replay below.
-        autoResubscribe: false,
-        // ioredis writes a SUBSCRIBE made during the handshake at once; once
-        // its reply puts the connection in subscriber mode, the ready check's
-        // INFO (and CLIENT SETINFO) are refused and the connection is torn
-        // down, losing acknowledged subscriptions. A subscriber needs neither.
-        enableReadyCheck: false,
-        disableClientInfo: true,
-      });
-      sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
-      // Subscriptions die with a connection: after any drop, the next 'ready' restores them.
-      let dropped = false;
-      sub.on('close', () => (dropped = true));
-      sub.on('ready', () => {
-        if (!dropped) return;
-        dropped = false;
-        void this.resubscribe(sub);
-      });
-      this.subscriber = sub;
-    }
-    return this.subscriber;
-  }
-
-  private onMessage(channel: string, message: string): void {
-    if (channel === this.keys.revokedChannel) {
-      this.revocations.emit(message);
-      return;
-    }
-    if (this.tags.handle(channel, message)) return;
-    if (!channel.startsWith(this.keys.statusChannelPrefix)) return;
-    const entry = this.status.get(channel.slice(this.keys.statusChannelPrefix.length));
-    if (!entry) return;
-    let info: TaskInfo;
-    try {
-      info = JSON.parse(message) as TaskInfo;
-    } catch {
-      return;
-    }
-    entry.listeners.emit(info);
-  }
-
-  /**
-   * After a reconnect: subscribe again, then deliver the current TaskInfo of
-   * every subscribed id, since events published while disconnected are lost
-   * (consumers order by version and ignore duplicates); tag listeners get
-   * what their feeds list after the last cursor they heard. Revocations missed
-   * meanwhile are caught by the worker's lease renewal (extendLeases reports
-   * revoked tasks as lost).
-   */
-  private async resubscribe(sub: Redis): Promise<void> {
-    const ids = [...this.status.keys()];
-    const channels = ids.map((id) => this.keys.status(id));
-    if (this.revocationsReady) channels.push(this.keys.revokedChannel);
-    channels.push(...this.tags.channels());
-    if (channels.length === 0 || this.closed) return;
-    try {
-      await sub.subscribe(...channels);
-    } catch {
-      return; // the next 'ready' tries again
-    }
-    await Promise.all([
-      ...ids.map(async (id) => {
-        const info = await this.getInfo(id).catch(() => null);
-        if (info) this.status.get(id)?.listeners.emit(info);
-      }),
-      this.tags.replay(),
-    ]);
+    return this.subscriber.subscribeRevocations(listener);
   }
 
   // --- lifecycle ---------------------------------------------------------------
@@ -639,12 +422,11 @@ export class RedisBackend implements Backend {
     this.closed = true;
     this.closing.abort();
     // Blocked claims: their BZPOPMIN fails at once, the claim loop throws ClosedError.
-    this.blocking?.disconnect();
-    this.subscriber?.disconnect();
+    this.blocking.disconnect();
+    this.subscriber.close();
     // Enqueues and acks already handed to us still go out.
     await Promise.all([this.enqueues.drain(), this.finishes.drain()]);
     await Promise.allSettled([...this.inflight]);
-    this.status.clear();
     this.tags.clear();
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.redis.disconnect();
@@ -711,75 +493,6 @@ export class RedisBackend implements Backend {
   }
 }
 
-/** ioredis's messages for a command given up on because no connection could be made. */
-const UNREACHABLE = /max retries per request|connection is closed|stream isn't writeable/i;
-
-/** "connection refused" rather than only the errno: what a user searches for. */
-function describeCause(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const plain: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    ETIMEDOUT: 'connection timed out',
-    ENOTFOUND: 'host not found',
-    EHOSTUNREACH: 'host unreachable',
-  };
-  const text = code ? plain[code] : undefined;
-  return text ? `${text}: ${error.message}` : error.message;
-}
-
-/**
- * One task of a claim reply (id, j, p, attempt, retries, problem, trace). A record
- * that cannot be read is still handed out, marked undecodable (with
- * placeholders for what is unreadable), so that the engine dead-letters it
- * while the rest of the batch runs.
- */
-function claimedFromReply(reply: Array<string | number | null>, i: number, request: ClaimRequest): ClaimedTask {
-  const id = String(reply[i]);
-  const payload = reply[i + 2];
-  const problem = reply[i + 5];
-  let undecodable = problem ? unreadableField(id, String(problem)) : undefined;
-  let fixed: StaticInfo;
-  try {
-    fixed = decodeStatic(id, reply[i + 1] === null ? null : String(reply[i + 1]));
-  } catch (error) {
-    undecodable ??= (error as Error).message;
-    // the queue is known only when there was one to claim from
-    fixed = { name: '', queue: request.queues.length === 1 ? request.queues[0]! : '', enqueuedAt: 0 };
-  }
-  if (payload === null) undecodable ??= unreadableField(id, 'p', 'is missing');
-  const task: ClaimedTask = {
-    id,
-    name: fixed.name,
-    queue: fixed.queue,
-    payload: payload === null ? '' : String(payload),
-    attempt: Number(reply[i + 3]),
-    retries: Number(reply[i + 4]),
-    enqueuedAt: fixed.enqueuedAt,
-    workerId: request.workerId,
-  };
-  const trace = reply[i + 6];
-  if (typeof trace === 'string' && trace !== '') task.trace = trace;
-  if (undecodable !== undefined) task.undecodable = undecodable;
-  return task;
-}
-
 function errorJson(error: TaskErrorInfo): string {
   return JSON.stringify({ type: error.type, message: error.message });
-}
-
-/** Resolves after `ms`, when any signal aborts or when `promise` settles, whichever is first. */
-function waitAny(ms: number, signals: Array<AbortSignal | undefined>, promise?: Promise<unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const live = signals.filter((s): s is AbortSignal => s !== undefined);
-    if (live.some((s) => s.aborted)) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      for (const s of live) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    for (const s of live) s.addEventListener('abort', done, { once: true });
-    promise?.then(done, done);
-  });
 }
