@@ -1,3 +1,7 @@
+import { broker } from '../support/brokers.js';
 import { describeConformance } from './conformance.js';
 
-describeConformance({ name: 'memory', makeUrl: () => 'memory://' });
+const target = broker('memory');
+target.describe('memory', () =>
+  describeConformance({ name: target.name, makeUrl: () => target.makeUrl('conf'), cleanup: target.cleanup }),
+);

@@ -1,10 +1,7 @@
-import { describePostgres, dropSchema, uniquePostgresUrl } from '../support/postgres.js';
+import { broker } from '../support/brokers.js';
 import { describeConformance } from './conformance.js';
 
-describePostgres('postgres', () => {
-  describeConformance({
-    name: 'postgres',
-    makeUrl: () => uniquePostgresUrl('conf'),
-    cleanup: async (url) => dropSchema(url),
-  });
-});
+const target = broker('postgres');
+target.describe('postgres', () =>
+  describeConformance({ name: target.name, makeUrl: () => target.makeUrl('conf'), cleanup: target.cleanup }),
+);

@@ -1,10 +1,7 @@
-import { cleanupPrefix, describeRedis, uniqueRedisUrl } from '../support/redis.js';
+import { broker } from '../support/brokers.js';
 import { describeConformance } from './conformance.js';
 
-describeRedis('redis', () => {
-  describeConformance({
-    name: 'redis',
-    makeUrl: () => uniqueRedisUrl('conf'),
-    cleanup: async (url) => cleanupPrefix(new URL(url).searchParams.get('prefix')!),
-  });
-});
+const target = broker('redis');
+target.describe('redis', () =>
+  describeConformance({ name: target.name, makeUrl: () => target.makeUrl('conf'), cleanup: target.cleanup }),
+);

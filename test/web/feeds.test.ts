@@ -1,27 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { cleanupPrefix, describeRedis, uniqueRedisUrl } from '../support/redis.js';
+import { broker, BROKERS } from '../support/brokers.js';
 import { describeFeedRoutes } from './feeds-suite.js';
 import { ADAPTERS } from './web-support.js';
 
-for (const adapter of ADAPTERS) describeFeedRoutes({ name: 'memory', makeUrl: () => 'memory://' }, adapter);
-describeFeedRoutes(
-  {
-    name: 'sqlite',
-    makeUrl: () => `sqlite://${join(tmpdir(), `errand-feeds-${randomUUID()}`, 'errand.db')}`,
-    cleanup: async (url) => rmSync(dirname(url.slice('sqlite://'.length)), { recursive: true, force: true }),
-  },
-  'fastify',
-);
-describeRedis('redis', () => {
-  describeFeedRoutes(
-    {
-      name: 'redis',
-      makeUrl: () => uniqueRedisUrl('feeds'),
-      cleanup: async (url) => cleanupPrefix(new URL(url).searchParams.get('prefix')!),
-    },
-    'fastify',
+// Every adapter on memory; Fastify on each broker that other processes share.
+const memory = broker('memory');
+for (const adapter of ADAPTERS) describeFeedRoutes({ name: memory.name, makeUrl: () => memory.makeUrl() }, adapter);
+for (const target of BROKERS.filter((b) => b.crossProcess)) {
+  target.describe(`feeds on ${target.name}`, () =>
+    describeFeedRoutes({ name: target.name, makeUrl: () => target.makeUrl('feeds'), cleanup: target.cleanup }, 'fastify'),
   );
-});
+}

@@ -1,7 +1,8 @@
-import { describePostgres, dropSchema, uniquePostgresUrl } from '../support/postgres.js';
+import { broker } from '../support/brokers.js';
 import { describeWebSuite } from './web-suite.js';
 
-// Status push on PostgreSQL alone: poll, SSE and WebSocket with the worker in another process.
-describePostgres('web on postgres', () => {
-  describeWebSuite({ name: 'postgres', makeUrl: () => uniquePostgresUrl('web'), separateWorker: true, cleanup: dropSchema });
-});
+// The status routes through Fastify, with the worker in a child process.
+const target = broker('postgres');
+target.describe('web on postgres', () =>
+  describeWebSuite({ name: target.name, makeUrl: () => target.makeUrl('web'), separateWorker: true, cleanup: target.cleanup }),
+);

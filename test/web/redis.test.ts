@@ -1,6 +1,8 @@
-import { describeRedis, uniqueRedisUrl } from '../support/redis.js';
+import { broker } from '../support/brokers.js';
 import { describeWebSuite } from './web-suite.js';
 
-describeRedis('web on redis', () => {
-  describeWebSuite({ name: 'redis', makeUrl: () => uniqueRedisUrl('web'), separateWorker: true });
-});
+// The status routes through Fastify, with the worker in a child process.
+const target = broker('redis');
+target.describe('web on redis', () =>
+  describeWebSuite({ name: target.name, makeUrl: () => target.makeUrl('web'), separateWorker: true, cleanup: target.cleanup }),
+);

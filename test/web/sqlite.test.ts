@@ -1,15 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { broker } from '../support/brokers.js';
 import { describeWebSuite } from './web-suite.js';
 
-describeWebSuite({
-  name: 'sqlite',
-  makeUrl: () => `sqlite://${join(tmpdir(), `errand-web-${randomUUID()}.db`)}`,
-  separateWorker: true,
-  async cleanup(url) {
-    const file = url.slice('sqlite://'.length);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  },
-});
+// The status routes through Fastify, with the worker in a child process.
+const target = broker('sqlite');
+target.describe('web on sqlite', () =>
+  describeWebSuite({ name: target.name, makeUrl: () => target.makeUrl('web'), separateWorker: true, cleanup: target.cleanup }),
+);
