@@ -1,6 +1,6 @@
 import type { TagFeedEntry } from '../../core/backend.js';
-import { Listeners } from '../../core/listeners.js';
 import type { TaskInfo } from '../../core/types.js';
+import { EventListeners } from '../shared/event-listeners.js';
 
 /** One row of the events table as the feed reads it. */
 export interface EventRow {
@@ -19,12 +19,6 @@ export interface EventSource {
   lastSeq(): Promise<number>;
 }
 
-interface StatusEntry {
-  listeners: Listeners<TaskInfo>;
-  /** Highest version delivered: in-process events can overtake another process's older ones. */
-  lastVersion: number;
-}
-
 const PAGE = 1000;
 
 /**
@@ -38,9 +32,7 @@ const PAGE = 1000;
  * Reads run one at a time; a sync asked for while one runs is one more read after it.
  */
 export class ChangeFeed {
-  private readonly status = new Map<string, StatusEntry>();
-  private readonly revocations = new Listeners<string>();
-  private readonly tags = new Map<string, Listeners<TagFeedEntry>>();
+  private readonly listeners = new EventListeners();
   /** The last event read; undefined until someone listens (while nobody does, it is not kept up). */
   private lastSeq: number | undefined;
   private running: Promise<void> | undefined;
@@ -53,46 +45,33 @@ export class ChangeFeed {
   ) {}
 
   get listening(): boolean {
-    return this.status.size > 0 || this.revocations.size > 0 || this.tags.size > 0;
+    return this.listeners.listening;
   }
 
   /** A transition this backend just committed. */
   deliver(info: TaskInfo, revoked: boolean): void {
-    this.emitStatus(info);
-    if (revoked) this.revocations.emit(info.id);
+    this.listeners.deliver(info, revoked);
   }
 
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<() => void> {
     await this.start();
-    let entry = this.status.get(id);
-    if (!entry) this.status.set(id, (entry = { listeners: new Listeners(), lastVersion: 0 }));
-    const off = entry.listeners.add(listener);
+    const off = this.listeners.subscribeStatus(id, listener);
     void this.sync();
-    return () => {
-      off();
-      if (entry.listeners.size === 0 && this.status.get(id) === entry) this.status.delete(id);
-    };
+    return off;
   }
 
   async subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): Promise<() => void> {
     await this.start();
-    let listeners = this.tags.get(tag);
-    if (!listeners) this.tags.set(tag, (listeners = new Listeners()));
-    const off = listeners.add(listener);
+    const off = this.listeners.subscribeTag(tag, listener);
     void this.sync();
-    return () => {
-      off();
-      if (listeners.size === 0 && this.tags.get(tag) === listeners) this.tags.delete(tag);
-    };
+    return off;
   }
 
   async subscribeRevocations(listener: (id: string) => void): Promise<() => void> {
     await this.start();
-    const off = this.revocations.add(listener);
+    const off = this.listeners.subscribeRevocations(listener);
     void this.sync();
-    return () => {
-      off();
-    };
+    return off;
   }
 
   /** Someone may have committed events: read them (coalesced). */
@@ -108,13 +87,12 @@ export class ChangeFeed {
 
   /** Whether tag listeners exist (our own tagged commits are then read back). */
   get hasTagListeners(): boolean {
-    return this.tags.size > 0;
+    return this.listeners.hasTags;
   }
 
   close(): void {
     this.closed = true;
-    this.status.clear();
-    this.tags.clear();
+    this.listeners.clearStatusAndTags();
   }
 
   /**
@@ -137,11 +115,11 @@ export class ChangeFeed {
       try {
         for (;;) {
           if (this.lastSeq === undefined || this.closed || !this.listening) return;
-          const rows = await this.events.since(this.lastSeq, this.tags.size > 0, PAGE);
+          const rows = await this.events.since(this.lastSeq, this.listeners.hasTags, PAGE);
           for (const row of rows) {
             if (row.seq <= this.lastSeq) continue;
             this.lastSeq = row.seq;
-            this.dispatch(row);
+            this.listeners.dispatch(row);
           }
           if (rows.length < PAGE) break;
         }
@@ -151,26 +129,5 @@ export class ChangeFeed {
         return;
       }
     } while (this.again);
-  }
-
-  private dispatch(row: EventRow): void {
-    let info: TaskInfo | undefined;
-    const parsed = (): TaskInfo => (info ??= JSON.parse(row.info) as TaskInfo);
-    if (!row.own) {
-      if (this.status.has(row.task_id)) this.emitStatus(parsed());
-      if (row.revoked) this.revocations.emit(row.task_id);
-    }
-    if (row.tags === null) return;
-    for (const tag of JSON.parse(row.tags) as string[]) {
-      const listeners = this.tags.get(tag);
-      if (listeners !== undefined && listeners.size > 0) listeners.emit({ cursor: row.seq, info: parsed() });
-    }
-  }
-
-  private emitStatus(info: TaskInfo): void {
-    const entry = this.status.get(info.id);
-    if (!entry || info.version <= entry.lastVersion) return;
-    entry.lastVersion = info.version;
-    entry.listeners.emit(info);
   }
 }

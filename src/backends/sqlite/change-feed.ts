@@ -1,14 +1,8 @@
 import type { TagFeedEntry } from '../../core/backend.js';
 import { sleep } from '../../core/clock.js';
 import type { TaskInfo } from '../../core/types.js';
-import { Listeners } from '../../core/listeners.js';
-import type { EventLog, EventRow } from './events.js';
-
-interface StatusEntry {
-  listeners: Listeners<TaskInfo>;
-  /** Highest version delivered: in-process events can overtake another process's older ones. */
-  lastVersion: number;
-}
+import { EventListeners } from '../shared/event-listeners.js';
+import type { EventLog } from './events.js';
 
 /**
  * Who listens to this backend, and how they hear about changes:
@@ -21,9 +15,7 @@ interface StatusEntry {
  * One unref'd timer, running only while someone listens or a claim waits.
  */
 export class ChangeFeed {
-  private readonly status = new Map<string, StatusEntry>();
-  private readonly revocations = new Listeners<string>();
-  private readonly tags = new Map<string, Listeners<TagFeedEntry>>();
+  private readonly listeners = new EventListeners();
   private readonly wakeups = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private lastSeq = 0;
@@ -40,20 +32,16 @@ export class ChangeFeed {
 
   /** A transition this backend just committed. */
   deliver(info: TaskInfo, revoked: boolean): void {
-    this.emitStatus(info);
-    if (revoked) this.revocations.emit(info.id);
+    this.listeners.deliver(info, revoked);
   }
 
   subscribeStatus(id: string, listener: (info: TaskInfo) => void): () => void {
     // hand out what is already committed first, so the new listener only gets later events
     this.catchUp();
-    let entry = this.status.get(id);
-    if (!entry) this.status.set(id, (entry = { listeners: new Listeners(), lastVersion: 0 }));
-    const off = entry.listeners.add(listener);
+    const off = this.listeners.subscribeStatus(id, listener);
     this.updateTimer();
     return () => {
       off();
-      if (entry.listeners.size === 0 && this.status.get(id) === entry) this.status.delete(id);
       this.updateTimer();
     };
   }
@@ -61,20 +49,17 @@ export class ChangeFeed {
   subscribeTag(tag: string, listener: (entry: TagFeedEntry) => void): () => void {
     // like subscribeStatus: the new listener only hears changes committed from now on
     this.catchUp();
-    let listeners = this.tags.get(tag);
-    if (!listeners) this.tags.set(tag, (listeners = new Listeners()));
-    const off = listeners.add(listener);
+    const off = this.listeners.subscribeTag(tag, listener);
     this.updateTimer();
     return () => {
       off();
-      if (listeners.size === 0 && this.tags.get(tag) === listeners) this.tags.delete(tag);
       this.updateTimer();
     };
   }
 
   /** This backend just committed tagged changes: tag listeners read them now, in seq order. */
   tagged(): void {
-    if (this.tags.size === 0 || this.closed) return;
+    if (!this.listeners.hasTags || this.closed) return;
     try {
       this.catchUp();
     } catch {
@@ -85,7 +70,7 @@ export class ChangeFeed {
 
   subscribeRevocations(listener: (id: string) => void): () => void {
     this.catchUp();
-    const off = this.revocations.add(listener);
+    const off = this.listeners.subscribeRevocations(listener);
     this.updateTimer();
     return () => {
       off();
@@ -118,12 +103,8 @@ export class ChangeFeed {
     this.wake();
   }
 
-  private get listening(): boolean {
-    return this.status.size > 0 || this.revocations.size > 0 || this.tags.size > 0;
-  }
-
   private updateTimer(): void {
-    const wanted = !this.closed && (this.listening || this.wakeups.size > 0);
+    const wanted = !this.closed && (this.listeners.listening || this.wakeups.size > 0);
     if (wanted && !this.timer) {
       this.timer = setInterval(() => this.poll(), this.intervalMs);
       this.timer.unref();
@@ -150,36 +131,15 @@ export class ChangeFeed {
 
   /** Delivers events after lastSeq (or just skips them when nobody listens). */
   private catchUp(): void {
-    if (!this.listening) {
+    if (!this.listeners.listening) {
       this.lastSeq = this.events.lastSeq();
       return;
     }
-    for (const row of this.events.since(this.lastSeq, this.tags.size > 0)) {
+    for (const row of this.events.since(this.lastSeq, this.listeners.hasTags)) {
       // a listener that subscribes from a listener catches up itself: skip what it delivered
       if (row.seq <= this.lastSeq) continue;
       this.lastSeq = row.seq;
-      this.dispatch(row);
+      this.listeners.dispatch(row);
     }
-  }
-
-  private dispatch(row: EventRow): void {
-    let info: TaskInfo | undefined;
-    const parsed = (): TaskInfo => (info ??= JSON.parse(row.info) as TaskInfo);
-    if (!row.own) {
-      if (this.status.has(row.task_id)) this.emitStatus(parsed());
-      if (row.revoked) this.revocations.emit(row.task_id);
-    }
-    if (row.tags === null) return;
-    for (const tag of JSON.parse(row.tags) as string[]) {
-      const listeners = this.tags.get(tag);
-      if (listeners !== undefined && listeners.size > 0) listeners.emit({ cursor: row.seq, info: parsed() });
-    }
-  }
-
-  private emitStatus(info: TaskInfo): void {
-    const entry = this.status.get(info.id);
-    if (!entry || info.version <= entry.lastVersion) return;
-    entry.lastVersion = info.version;
-    entry.listeners.emit(info);
   }
 }
