@@ -5,14 +5,7 @@ import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec }
 import type { Backend, EnqueueOutcome, NewTask, TagFeedEntry, TagFeedPage } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
 import type { GroupSender } from './context.js';
-import {
-  BrokerError,
-  CallbackDeliveryError,
-  ClosedError,
-  ConfigError,
-  DuplicateTaskError,
-  IdempotencyConflictError,
-} from './errors.js';
+import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
 import { encodeJson } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createRetryPolicy } from './retry-policy.js';
@@ -32,15 +25,9 @@ import { watchTask, type WatchOptions } from './watch.js';
 import { watchTag, type WatchTagOptions } from './watch-tag.js';
 import { checkTag, checkTags } from './tags.js';
 import { Instruments, type Instrumentation } from './instrumentation.js';
-import {
-  CALLBACK_TASK,
-  callbackDeliveryId,
-  type CallbackOptions,
-  type CallbackSender,
-  type CallbackTargetArg,
-} from './callbacks/callback-options.js';
-import { deliveryRecord, type AttemptMeta, type CallbackDelivery } from './callbacks/callback-delivery.js';
-import { callbackHandler } from './callbacks/callback-task.js';
+import { callbackDeliveryId, type CallbackOptions, type CallbackSender } from './callbacks/callback-options.js';
+import { deliveryRecord, type CallbackDelivery } from './callbacks/callback-delivery.js';
+import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
 
 export interface ErrandOptions {
@@ -94,7 +81,7 @@ export class Errand {
   private readonly beats = new Set<BeatHandle>();
   private readonly cronPlanner?: CronPlanner;
   private readonly channels?: GroupSender;
-  private readonly callbacks?: { sender: CallbackSender; queue: string; secret?: string };
+  private readonly callbacks?: EndpointCallbacks;
   private readonly instruments = new Instruments();
   private readonly payloadLimitBytes: number;
   /** The app's logger (createApp's `logger`); errand/web logs there unless told otherwise. */
@@ -114,8 +101,14 @@ export class Errand {
     this.onConflict = checkIdempotency('idempotency', options.idempotency)?.onConflict ?? 'warn';
     this.cronPlanner = options.cronPlanner;
     this.channels = options.channels;
-    if (options.callbackSender) this.callbacks = this.registerCallbacks(options.callbackSender, options.callbacks ?? {});
-    else if (options.callbacks) throw new ConfigError('callbacks need a sender: createApp sets one up');
+    if (options.callbackSender) {
+      this.callbacks = EndpointCallbacks.setUp(
+        options.callbackSender,
+        options.callbacks ?? {},
+        this.backend,
+        (name, handler, opts) => this.task(name, handler, opts),
+      );
+    } else if (options.callbacks) throw new ConfigError('callbacks need a sender: createApp sets one up');
   }
 
   /**
@@ -442,60 +435,11 @@ export class Errand {
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
     if (options.tags !== undefined) task.tags = checkTags(options.tags);
     if (options.callback !== undefined) {
-      const target = this.checkCallback(options.callback);
-      const cb = this.callbacks!;
-      const payload = encodeJson([task.id, target], 'callback', this.payloadLimitBytes);
-      task.followUp = { id: callbackDeliveryId(task.id), name: CALLBACK_TASK, queue: cb.queue, payload };
+      if (!this.callbacks) throw new ConfigError('callback: endpoint callbacks need an app from createApp');
+      task.followUp = this.callbacks.followUp(task.id, options.callback, this.payloadLimitBytes);
     }
     if (options.idempotency !== undefined) checkIdempotency('idempotency', options.idempotency);
     return task;
-  }
-
-  /** The built-in task that delivers callbacks, retried on CallbackDeliveryError with backoff. */
-  private registerCallbacks(
-    sender: CallbackSender,
-    options: CallbackOptions,
-  ): { sender: CallbackSender; queue: string; secret?: string } {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const maxAttempts = options.maxAttempts ?? 10;
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-      throw new ConfigError(`callbacks.timeoutMs must be > 0, got ${timeoutMs}`);
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new ConfigError(`callbacks.maxAttempts must be a whole number >= 1, got ${maxAttempts}`);
-    }
-    if (options.secret !== undefined) sender.checkSecret(options.secret);
-    const queue = options.queue ?? 'default';
-    this.task<[string, CallbackTargetArg], unknown, AttemptMeta>(
-      CALLBACK_TASK,
-      callbackHandler(this.backend, { sender, secret: options.secret, timeoutMs, maxAttempts }),
-      {
-        queue,
-        // a safety net: the sender's own time limit ends an attempt first
-        timeout: timeoutMs + 1000,
-        retry: {
-          on: [CallbackDeliveryError],
-          max: maxAttempts - 1,
-          backoff: { base: 1000, cap: 3_600_000, jitter: 'full', ...options.backoff },
-        },
-      },
-    );
-    return { sender, queue, secret: options.secret };
-  }
-
-  private checkCallback(callback: unknown): CallbackTargetArg {
-    if (!this.callbacks) throw new ConfigError('callback: endpoint callbacks need an app from createApp');
-    const { url, secret } = (callback ?? {}) as Partial<CallbackTargetArg>;
-    if (typeof url !== 'string') throw new ConfigError('callback.url must be a string');
-    this.callbacks.sender.checkUrl(url);
-    if (secret !== undefined) {
-      if (typeof secret !== 'string') throw new ConfigError('callback.secret must be a string');
-      this.callbacks.sender.checkSecret(secret);
-      return { url, secret };
-    }
-    if (this.callbacks.secret === undefined) {
-      throw new ConfigError('callback: give callback.secret or createApp({ callbacks: { secret } }) to sign it with');
-    }
-    return { url };
   }
 
   /** A known task holds this key with another name or other arguments: warn, or throw. */
