@@ -34,13 +34,17 @@ describe('dependencies point inward', () => {
     }
   });
 
-  it('broker adapters import core and their own driver, never web, channels or each other', () => {
-    for (const kind of ['memory', 'sqlite', 'redis', 'postgres']) {
+  it('broker adapters import core, backends/shared and their own driver, never web, channels or each other', () => {
+    for (const kind of ['memory', 'sqlite', 'redis', 'postgres', 'shared']) {
       for (const file of files(join(src, 'backends', kind))) {
         for (const spec of imports(file)) {
           const to = target(file, spec);
           if (!spec.startsWith('.')) continue;
-          const ok = to.startsWith('core/') || to.startsWith(`backends/${kind}/`);
+          // what several adapters share lives in backends/shared, which itself imports only core
+          const ok =
+            to.startsWith('core/') ||
+            to.startsWith(`backends/${kind}/`) ||
+            (kind !== 'shared' && to.startsWith('backends/shared/'));
           expect(ok, `${relative(src, file)} imports ${spec}`).toBe(true);
         }
       }
