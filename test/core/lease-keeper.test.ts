@@ -100,7 +100,8 @@ describe('lease keeper thread', () => {
       posted.push(message);
       post(message);
     };
-    const others = [2, 3].map((n) => ({ ...task, id: `${task.id.slice(0, -1)}${n}` }));
+    // ids of their own (a suffix swap could collide with the task's own last character)
+    const others = [2, 3].map(() => ({ ...task, id: randomUUID() }));
     k.add(task);
     for (const other of others) k.add(other);
     k.remove(others[1]!.id); // finished before the batch was posted: the thread never hears of it
@@ -112,7 +113,7 @@ describe('lease keeper thread', () => {
     k.remove(others[0]!.id);
     await null;
     expect(posted).toHaveLength(1); // ends ride with the next batch or beat
-    const next = { ...task, id: `${task.id.slice(0, -1)}4` };
+    const next = { ...task, id: randomUUID() };
     k.add(next);
     await null;
     expect(posted.at(-1)).toEqual({
