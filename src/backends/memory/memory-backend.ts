@@ -17,6 +17,7 @@ import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
 import { Fifo } from './fifo.js';
+import { pendingInfo } from '../../core/pending-info.js';
 
 interface StoredTask {
   info: TaskInfo;
@@ -104,24 +105,13 @@ export class MemoryBackend implements Backend {
 
   private store(task: NewTask): EnqueueOutcome {
     const stored: StoredTask = {
-      info: {
-        id: task.id,
-        name: task.name,
-        queue: task.queue,
-        state: 'PENDING',
-        version: 1,
-        attempts: 0,
-        retries: 0,
-        enqueuedAt: task.enqueuedAt,
-        runAt: task.runAt,
-      },
+      info: pendingInfo(task),
       payload: task.payload,
       expiresAt: task.expiresAt,
       idempotencyKey: task.idempotencyKey,
       followUp: task.followUp,
       trace: task.trace,
     };
-    if (task.tags !== undefined && task.tags.length > 0) stored.info.tags = [...task.tags];
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);

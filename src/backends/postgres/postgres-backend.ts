@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pendingInfo } from '../../core/pending-info.js';
 import type { ClientConfig, Pool, PoolClient, QueryResultRow } from 'pg';
 import type {
   Backend,
@@ -605,18 +606,7 @@ export class PostgresBackend implements Backend {
   /** A task just stored: a tagged one's enqueue is a change of its tag feeds; its queue's claimers wake. */
   private created(fx: Effects, task: NewTask): void {
     if (task.tags !== undefined && task.tags.length > 0) {
-      const info: TaskInfo = {
-        id: task.id,
-        name: task.name,
-        queue: task.queue,
-        state: 'PENDING',
-        version: 1,
-        attempts: 0,
-        retries: 0,
-        enqueuedAt: task.enqueuedAt,
-        runAt: task.runAt,
-        tags: [...task.tags],
-      };
+      const info = pendingInfo(task);
       fx.events.push({ info, revoked: false });
     }
     fx.wake.add(task.queue);
