@@ -29,6 +29,30 @@ export type {
   TagFeedPage,
   Unsubscribe,
 } from './core/backend.js';
+export { Admin } from './core/admin/admin.js';
+export type {
+  ActionEntry,
+  ActionOptions,
+  AttemptRecord,
+  DepthPoint,
+  History,
+  Overview,
+  ScheduleInfo,
+  TaskDetail,
+  TaskSelection,
+  ThroughputPoint,
+  WorkerInfo,
+} from './core/admin/admin-types.js';
+export type {
+  BackendAdmin,
+  BrokerOverview,
+  CountBucket,
+  QueueSummary,
+  TaskPage,
+  TaskQuery,
+  TaskRecord,
+} from './core/admin/admin-backend.js';
+export { VERSION } from './core/version.js';
 export { TASK_STATES, TERMINAL_STATES, isTerminal, type TaskState } from './core/states.js';
 export * from './core/errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';

@@ -1,3 +1,4 @@
+import { processStats } from '../core/process-stats.js';
 import { ClosedError, ConfigError } from '../core/errors.js';
 import type { ChannelMessage, ReceiveOptions } from './channel-layer.js';
 import { Mailbox } from './mailbox.js';
@@ -39,13 +40,16 @@ export class LocalRouter {
   }
 
   deliver(channel: string, message: ChannelMessage): void {
-    this.mailboxes.get(channel)?.push(message);
+    const mailbox = this.mailboxes.get(channel);
+    if (!mailbox) return;
+    mailbox.push(message);
+    processStats.channelDelivered++;
   }
 
   deliverGroup(group: string, message: ChannelMessage): void {
     const channels = this.members.get(group);
     if (!channels) return;
-    for (const channel of channels) this.mailboxes.get(channel)?.push(message);
+    for (const channel of channels) this.deliver(channel, message);
   }
 
   /** Adds a local channel to a group; true when the group had no local member before. */

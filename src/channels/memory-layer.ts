@@ -1,3 +1,4 @@
+import { processStats } from '../core/process-stats.js';
 import { ClosedError } from '../core/errors.js';
 import {
   DEFAULT_CAPACITY,
@@ -36,6 +37,7 @@ export class MemoryChannelLayer implements ChannelLayer {
 
   async send(channel: string, message: ChannelMessage): Promise<void> {
     this.assertOpen();
+    processStats.channelSent++;
     layerIdOf(channel);
     this.router.deliver(channel, this.copy(message));
   }
@@ -51,6 +53,7 @@ export class MemoryChannelLayer implements ChannelLayer {
 
   async groupSend(group: string, message: ChannelMessage): Promise<void> {
     this.assertOpen();
+    processStats.channelSent++;
     this.router.deliverGroup(checkGroup(group), this.copy(message));
   }
 

@@ -1,3 +1,4 @@
+import { processStats } from '../core/process-stats.js';
 import { ClosedError, ConfigError } from '../core/errors.js';
 import {
   DEFAULT_CAPACITY,
@@ -70,6 +71,7 @@ export class PubSubChannelLayer implements ChannelLayer {
 
   async send(channel: string, message: ChannelMessage): Promise<void> {
     this.assertOpen();
+    processStats.channelSent++;
     const inbox = this.transport.inboxTopic(layerIdOf(channel));
     await this.transport.publish(inbox, `{"c":${JSON.stringify(channel)},"m":${encodeMessage(message, this.maxMessageBytes)}}`);
   }
@@ -92,6 +94,7 @@ export class PubSubChannelLayer implements ChannelLayer {
 
   async groupSend(group: string, message: ChannelMessage): Promise<void> {
     this.assertOpen();
+    processStats.channelSent++;
     checkGroup(group);
     const payload = `{"g":${JSON.stringify(group)},"m":${encodeMessage(message, this.maxMessageBytes)}}`;
     await this.transport.publish(this.transport.groupTopic(group), payload);

@@ -5,6 +5,7 @@ import { oneLine } from './cli-error.js';
 import { runBeat } from './commands/run-beat.js';
 import { runWorker } from './commands/run-worker.js';
 import { listDeadLetters, revoke, status } from './commands/task-commands.js';
+import { deadLetterAction, inspect, purge, retry, setPaused, tasks } from './commands/admin-commands.js';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 const verbose = process.argv.includes('--verbose');
@@ -48,6 +49,55 @@ function program(): Command {
     (id: string, flags) => revoke(id, flags),
   );
 
+  broker(
+    root
+      .command('inspect')
+      .description('queues, workers, schedules (with --app) and dead letters')
+      .option('--app <path>', 'the app module, to list its schedules')
+      .option('--json', 'as one JSON object'),
+  ).action((flags) => inspect(flags));
+
+  broker(
+    root
+      .command('tasks')
+      .description('list tasks, newest first')
+      .option('--state <state>', 'only tasks in this state (PENDING, STARTED, PROGRESS, RETRY, SUCCESS, FAILURE, REVOKED)')
+      .option('--name <task>', 'only tasks of this name')
+      .option('--queue <queue>', 'only tasks of this queue')
+      .option('--limit <n>', 'page size, 1 to 1000 (default 50)')
+      .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+      .option('--json', 'the page as JSON'),
+  ).action((flags) => tasks(flags));
+
+  broker(
+    root
+      .command('retry [id]')
+      .description('run a failed or revoked task again; with --state (--name, --queue) every task that matches')
+      .option('--state <state>', 'retry every task in this state (FAILURE or REVOKED)')
+      .option('--name <task>', 'only tasks of this name')
+      .option('--queue <queue>', 'only tasks of this queue')
+      .option('--json', 'print the count as JSON'),
+  ).action((id: string | undefined, flags) => retry(id, flags, say));
+
+  broker(
+    root
+      .command('purge')
+      .description('revoke every waiting task of a queue (asks first)')
+      .option('--queue <queue>', 'the queue')
+      .option('--yes', 'do not ask')
+      .option('--json', 'print the count as JSON'),
+  ).action((flags) => purge(flags));
+
+  for (const paused of [true, false]) {
+    broker(
+      root
+        .command(paused ? 'pause' : 'resume')
+        .description(paused ? 'stop every worker taking tasks from a queue' : 'let workers take tasks from a paused queue again')
+        .option('--queue <queue>', 'the queue')
+        .option('--json', 'print the result as JSON'),
+    ).action((flags) => setPaused(paused, flags));
+  }
+
   const dead = root.command('dead-letters').description('messages that could not be decoded or named an unknown task');
   broker(
     dead
@@ -56,6 +106,15 @@ function program(): Command {
       .option('--limit <n>', 'at most this many (default 100)')
       .option('--json', 'as a JSON array'),
   ).action((flags) => listDeadLetters(flags));
+  for (const action of ['retry', 'drop'] as const) {
+    broker(
+      dead
+        .command(`${action} [ids...]`)
+        .description(action === 'retry' ? 'run these dead letters’ tasks again' : 'delete these dead letters')
+        .option('--all', 'every dead letter')
+        .option('--json', 'print the count as JSON'),
+    ).action((ids: string[], flags) => deadLetterAction(action, ids, flags));
+  }
   return root;
 }
 

@@ -1,3 +1,4 @@
+import type { BackendAdmin } from './admin/admin-backend.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.js';
 
 /**
@@ -114,6 +115,9 @@ export interface Backend {
   subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe>;
   /** Calls `listener` with the id of every task revoked from now on. */
   subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe>;
+
+  /** The operations half: queries, operator actions, bookkeeping (see BackendAdmin). */
+  readonly admin: BackendAdmin;
 
   /**
    * How another thread opens its own connection to the same broker (the

@@ -29,6 +29,7 @@ import { callbackDeliveryId, type CallbackOptions, type CallbackSender } from '.
 import { deliveryRecord, type CallbackDelivery } from './callbacks/callback-delivery.js';
 import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
+import { Admin } from './admin/admin.js';
 
 export interface ErrandOptions {
   /** Largest encoded arguments or result, in bytes (default 1 MiB). */
@@ -91,6 +92,7 @@ export class Errand {
   /** Where this app takes the time from (see ErrandOptions.clock). */
   readonly clock: Clock;
   private closed = false;
+  private adminApi?: Admin;
 
   constructor(backend: Backend, options: ErrandOptions = {}) {
     this.backend = backend;
@@ -272,6 +274,13 @@ export class Errand {
     this.beats.add(handle);
     loop.start();
     return handle;
+  }
+
+  /** The operations API: queues, task lists, workers, history, and operator actions (what the CLI and dashboard use). */
+  get admin(): Admin {
+    this.assertOpen();
+    this.adminApi ??= new Admin({ backend: this.backend, clock: this.clock, schedules: () => [...this.schedules.values()] });
+    return this.adminApi;
   }
 
   /** Messages that could not be decoded or named an unknown task, newest first. */

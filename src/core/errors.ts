@@ -21,6 +21,7 @@
  * ├─ CallbackDeliveryError ERR_CALLBACK_DELIVERY an endpoint callback's POST failed or got no 2xx (retried)
  * ├─ CallbackGoneError     ERR_CALLBACK_GONE     the callback endpoint answered 410 Gone (not retried)
  * ├─ CallbackRefusedError  ERR_CALLBACK_REFUSED  a callback URL is not allowed: not http(s), or a private address off the allow-list
+ * ├─ InvalidArgumentError ERR_INVALID_ARGUMENT an admin query or action got a bad value (names the field)
  * ├─ AuthorizationError     ERR_UNAUTHORIZED      (errand/web) an authorize hook refused a request with 401/403/404
  * └─ WebhookVerificationError ERR_WEBHOOK_VERIFICATION (errand/webhooks) a webhook's signature or timestamp did not check out
  */
@@ -176,5 +177,14 @@ export class CallbackGoneError extends ErrandError {
 export class CallbackRefusedError extends ErrandError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_CALLBACK_REFUSED', message, options);
+  }
+}
+
+export class InvalidArgumentError extends ErrandError {
+  /** The argument or field that was refused, e.g. `limit` or `cursor`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('ERR_INVALID_ARGUMENT', `${field}: ${message}`);
+    this.field = field;
   }
 }

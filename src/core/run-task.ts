@@ -37,6 +37,9 @@ export class RunningTask {
   /** Resolves when the handler is done with (or no longer awaited); recording the outcome may still be under way. */
   readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
 
+  /** When the worker launched it (for the worker's heartbeat). */
+  readonly launchedAt = Date.now();
+
   constructor(readonly claimed: ClaimedTask) {}
 
   get signal(): AbortSignal {
@@ -67,14 +70,12 @@ export class RunningTask {
 }
 
 /** Runs one delivery: decode → guard redeliveries → execute with limits → record the outcome. */
-export async function runTask(deps: RunDependencies, running: RunningTask): Promise<void> {
+export async function runTask(deps: RunDependencies, running: RunningTask): Promise<AttemptEnd> {
   const instruments = deps.instruments;
-  if (!instruments || instruments.empty) {
-    await attempt(deps, running);
-    return;
-  }
+  if (!instruments || instruments.empty) return attempt(deps, running);
   const end = await instruments.attempt(running.claimed, () => attempt(deps, running));
   instruments.attempted(running.claimed, end);
+  return end;
 }
 
 async function attempt(deps: RunDependencies, running: RunningTask): Promise<AttemptEnd> {

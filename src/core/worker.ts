@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
 import type { BeatHandle } from './beat/beat-loop.js';
-import { sleep } from './clock.js';
+import { sleep, systemClock } from './clock.js';
 import { BrokerError, ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
 import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
 import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
 import { ThreadLeaseKeeper } from './leases/thread-lease-keeper.js';
 import { trackClosed, trackOpened } from './resources.js';
 import { runTask, RunningTask, type RunDependencies } from './run-task.js';
+import { WorkerReporter, type ReporterOptions } from './admin/worker-reporter.js';
+import { HEARTBEAT_MS } from './admin/bookkeeping-keys.js';
 
 export interface WorkerOptions {
   /** Tasks run at once (default 10). */
@@ -50,6 +52,12 @@ export interface WorkerOptions {
    * (default false). Any number of workers may: each tick is enqueued once.
    */
   beat?: boolean;
+  /**
+   * Heartbeat into the broker's worker registry and report throughput,
+   * queue depth and attempts for the dashboard and `errand inspect`
+   * (default true). Writes are batched: about one a second.
+   */
+  report?: boolean | Partial<ReporterOptions>;
 }
 
 export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -79,6 +87,7 @@ export class Worker {
   private readonly stopClaiming = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly leases: LeaseKeeper;
+  private readonly reporter?: WorkerReporter;
   private readonly signalHandler = (): void => this.onSignal();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -117,6 +126,23 @@ export class Worker {
       },
       onError: (error) => this.deps.logger.error({ workerId: this.id, err: error }, 'lease renewal failed'),
     };
+    if (options.report !== false) {
+      const tuning = typeof options.report === 'object' ? options.report : {};
+      const day = 24 * 60 * 60 * 1000;
+      this.reporter = new WorkerReporter(
+        deps.backend,
+        {
+          id: this.id,
+          queues: this.queues,
+          concurrency: this.concurrency,
+          beat: options.beat ?? false,
+          running: () => this.active.values(),
+        },
+        deps.clock ?? systemClock,
+        deps.logger,
+        { historyRetentionMs: day, attemptTtlMs: day, flushMs: 1000, heartbeatMs: HEARTBEAT_MS, ...tuning },
+      );
+    }
     const spec = deps.backend.spec;
     this.leases =
       spec && (options.leaseThread ?? true)
@@ -161,6 +187,9 @@ export class Worker {
       process.on('SIGINT', this.signalHandler);
     }
     this.loop = this.claimLoop();
+    await this.reporter
+      ?.start()
+      .catch((error: unknown) => this.deps.logger.warn({ workerId: this.id, err: error }, 'worker heartbeat failed; retrying'));
     if (this.options.beat) this.beatLoop = this.startBeat?.();
     this.deps.logger.info({ workerId: this.id, queues: this.queues, concurrency: this.concurrency }, 'worker started');
   }
@@ -262,6 +291,7 @@ export class Worker {
       this.freeSlot();
     });
     const done: Promise<void> = runTask(this.deps, running)
+      .then((end) => this.reporter?.attempted(task, end))
       .catch((error: unknown) => {
         // The broker failed while recording: the lease will expire and the task run again.
         this.deps.logger.error({ taskId: task.id, err: error }, 'could not record task outcome');
@@ -336,6 +366,7 @@ export class Worker {
     this.abortAll();
     await all();
     for (const timer of this.timers) clearInterval(timer);
+    await this.reporter?.stop();
     await this.leases.stop();
     process.off('SIGTERM', this.signalHandler);
     process.off('SIGINT', this.signalHandler);

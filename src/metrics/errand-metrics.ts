@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Errand } from '../core/errand.js';
 import { ConfigError } from '../core/errors.js';
 import type { AttemptResult } from '../core/instrumentation.js';
+import { processStats } from '../core/process-stats.js';
 
 export interface ErrandMetricsOptions {
   /** Where the metrics are registered (default: a new Registry; pass prom-client's `register` to share the default one). */
@@ -120,6 +121,35 @@ export function errandMetrics(app: Errand, options: ErrandMetricsOptions = {}): 
     registers: [registry],
     collect() {
       this.set(app.activeWorkers);
+    },
+  });
+  new Gauge({
+    name: `${prefix}status_subscribers`,
+    help: 'Open status subscriptions of this process (SSE streams and WebSockets)',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      for (const transport of ['sse', 'ws'] as const) this.set({ transport }, processStats.statusSubscribers[transport]);
+    },
+  });
+  new Counter({
+    name: `${prefix}status_polls_total`,
+    help: 'Status poll requests this process answered',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(processStats.statusPolls);
+    },
+  });
+  new Counter({
+    name: `${prefix}channel_messages_total`,
+    help: 'Channel-layer messages of this process: sent (send, groupSend) and delivered to its own channels',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ direction: 'sent' }, processStats.channelSent);
+      this.inc({ direction: 'delivered' }, processStats.channelDelivered);
     },
   });
 

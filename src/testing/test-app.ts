@@ -251,7 +251,7 @@ export class TestApp {
 
   private async run(task: ClaimedTask): Promise<void> {
     const attempt = new RunningTask(task);
-    const done = insideHandler.run(true, () => runTask(this.deps, attempt));
+    const done = insideHandler.run(true, () => runTask(this.deps, attempt).then(() => {}));
     this.running.add(done);
     this.attempts.add(attempt);
     try {

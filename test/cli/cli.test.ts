@@ -1,53 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, type Errand } from '../../src/index.js';
 import { cleanupPrefix, describeRedis, uniqueRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const APP = 'test/fixtures/cli/app.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `errand <args>` (src/cli/main.ts through tsx) to its end. */
-function errand(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, ...env, ERRAND_BROKER: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Starts a long-running `errand` command; resolves once stderr shows `ready`. */
-async function start(args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ERRAND_BROKER: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor(() => ready.test(stderr) || child.exitCode !== null, 30_000);
-  if (!ready.test(stderr)) throw new Error(`errand ${args.join(' ')} did not start: ${stderr}`);
-  return { child, exited, stderr: () => stderr };
-}
+import { APP, errand, start } from './run-cli.js';
 
 function describeCli(name: string, makeUrl: () => string, cleanup: (url: string) => Promise<void>): void {
   describe(`errand CLI on ${name}`, () => {

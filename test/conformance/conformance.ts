@@ -21,6 +21,7 @@ import { defineConformanceTasks, FlakyError } from './tasks.js';
 import { claimRequest, newTask, type Env } from './seam.js';
 import { describeFollowUps } from './follow-ups.js';
 import { describeTagFeeds } from './tag-feeds.js';
+import { describeAdmin } from './admin.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -940,6 +941,7 @@ export function describeConformance(target: ConformanceTarget): void {
 
     describeFollowUps(setup);
     describeTagFeeds(setup);
+    describeAdmin(setup);
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

@@ -18,6 +18,7 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../co
 import { Listeners } from '../../core/listeners.js';
 import { Fifo } from './fifo.js';
 import { pendingInfo } from '../../core/pending-info.js';
+import { MemoryAdmin, type MemoryStore } from './memory-admin.js';
 
 interface StoredTask {
   info: TaskInfo;
@@ -58,6 +59,7 @@ export class MemoryBackend implements Backend {
   /** Ids not yet due, ordered by runAt. */
   private delayed: string[] = [];
   private readonly deadLetters: DeadLetter[] = [];
+  private readonly paused = new Set<string>();
   private readonly status = new Map<string, Listeners<TaskInfo>>();
   private readonly revocations = new Listeners<string>();
   /** Per tag: task id -> cursor of its latest change, in cursor order (a change moves the id to the end). */
@@ -68,9 +70,11 @@ export class MemoryBackend implements Backend {
   private delayTimer?: ClockTimer;
   private closed = false;
   protected readonly clock: Clock;
+  readonly admin: MemoryAdmin;
 
   constructor(private readonly options: MemoryBackendOptions) {
     this.clock = options.clock ?? systemClock;
+    this.admin = new MemoryAdmin(this.adminStore());
   }
 
   async enqueue(task: NewTask): Promise<EnqueueOutcome> {
@@ -353,6 +357,59 @@ export class MemoryBackend implements Backend {
 
   // --- internals -----------------------------------------------------------
 
+  /** The store MemoryAdmin works on. */
+  private adminStore(): MemoryStore {
+    const waiting = (stored: StoredTask | undefined): stored is StoredTask =>
+      stored !== undefined && isClaimable(stored.info.state);
+    return {
+      clock: this.clock,
+      assertOpen: () => this.assertOpen(),
+      keptInfos: function* (this: MemoryBackend) {
+        for (const stored of this.tasks.values()) if (this.known(stored.info.id)) yield stored.info;
+      }.bind(this),
+      record: (id) => {
+        const stored = this.known(id);
+        if (!stored) return undefined;
+        return {
+          info: snapshot(stored),
+          payload: stored.payload,
+          ...(stored.trace === undefined ? {} : { trace: stored.trace }),
+        };
+      },
+      rerun: (id) => {
+        const stored = this.known(id);
+        if (!stored || (stored.info.state !== 'FAILURE' && stored.info.state !== 'REVOKED')) return false;
+        stored.purgeAt = undefined;
+        stored.resultJson = undefined;
+        for (const field of ['error', 'result', 'startedAt', 'finishedAt'] as const) delete stored.info[field];
+        this.transition(stored, 'PENDING', { runAt: this.clock.now(), retries: 0 });
+        this.schedule(stored);
+        return true;
+      },
+      revokeWaiting: (id) => {
+        const stored = this.known(id);
+        if (!waiting(stored)) return false;
+        this.finish(stored, 'REVOKED', {});
+        return true;
+      },
+      restore: (letter) => {
+        const t = this.clock.now();
+        const task: NewTask = {
+          id: letter.id,
+          name: letter.name,
+          queue: letter.queue,
+          payload: letter.payload,
+          enqueuedAt: t,
+          runAt: t,
+        };
+        if (letter.trace !== undefined) task.trace = letter.trace;
+        this.store(task);
+      },
+      deadLetters: this.deadLetters,
+      paused: this.paused,
+    };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('memory broker');
   }
@@ -390,6 +447,7 @@ export class MemoryBackend implements Backend {
     const out: ClaimedTask[] = [];
     const t = this.clock.now();
     for (const queue of request.queues) {
+      if (this.paused.has(queue)) continue;
       const ids = this.ready.get(queue);
       while (ids && ids.length > 0 && out.length < request.limit) {
         const claimed = this.lease(this.tasks.get(ids.shift()!), request.workerId, request.leaseMs, t);

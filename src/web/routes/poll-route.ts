@@ -1,3 +1,4 @@
+import { processStats } from '../../core/process-stats.js';
 import type { TaskInfo } from '../../core/types.js';
 import { brokerUnavailable, notFound } from '../http-errors.js';
 import type { HttpRoute } from '../core/route-table.js';
@@ -17,6 +18,7 @@ export function pollRoute(context: StatusContext): HttpRoute {
     path: '/task_status/',
     optionalTrailingSlash: true,
     async handle(request) {
+      processStats.statusPolls++;
       const parsed = parsePollQuery(request.query);
       if (!parsed.ok) return errorReply(400, parsed.error);
       const refusal = await context.access.check(request, parsed.value);

@@ -1,3 +1,4 @@
+import { countSubscriber } from '../../core/process-stats.js';
 import type { StatusEvent } from '../../status/status-event.js';
 import type { StatusSubscription } from '../../status/status-subscription.js';
 import type { SseWriter } from '../core/web-response.js';
@@ -23,6 +24,7 @@ export async function streamStatus(
 ): Promise<void> {
   const stop = (): void => subscription.close();
   const forget = options.sessions.add(stop);
+  const uncount = countSubscriber('sse');
   writer.onClose(stop);
   const heartbeat = setInterval(() => {
     if (!writer.closed) writer.write(': heartbeat\n\n');
@@ -42,6 +44,7 @@ export async function streamStatus(
   } finally {
     clearInterval(heartbeat);
     forget();
+    uncount();
     subscription.close();
     writer.end();
   }

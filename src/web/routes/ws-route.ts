@@ -1,3 +1,4 @@
+import { countSubscriber } from '../../core/process-stats.js';
 import type { WsRoute } from '../core/route-table.js';
 import { foreignOrigin } from '../origin-check.js';
 import { parseTaskId } from '../task-id.js';
@@ -28,7 +29,14 @@ export function wsRoute(context: StatusContext): WsRoute {
           new StatusWsSession(peer, taskId, {
             hub: context.hub,
             heartbeatMs: context.heartbeatMs,
-            track: (close) => context.sessions.add(close),
+            track: (close) => {
+              const forget = context.sessions.add(close);
+              const uncount = countSubscriber('ws');
+              return () => {
+                uncount();
+                return forget();
+              };
+            },
             encode: (event) => context.access.encode(event, request),
             log: context.log,
           }),
