@@ -30,6 +30,7 @@ import { deliveryRecord, type CallbackDelivery } from './callbacks/callback-deli
 import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { Admin } from './admin/admin.js';
+import { isolatedHandler, IsolationPools } from './isolation/isolated-handler.js';
 
 export interface ErrandOptions {
   /** Largest encoded arguments or result, in bytes (default 1 MiB). */
@@ -93,6 +94,7 @@ export class Errand {
   readonly clock: Clock;
   private closed = false;
   private adminApi?: Admin;
+  private readonly isolation = new IsolationPools();
 
   constructor(backend: Backend, options: ErrandOptions = {}) {
     this.backend = backend;
@@ -120,6 +122,17 @@ export class Errand {
   task<A extends unknown[], R, M extends JsonValue = JsonValue>(
     name: string,
     handler: TaskHandler<A, R, M>,
+    options?: TaskOptions,
+  ): Task<A, Awaited<R>, M>;
+  /** An isolated task: its handler is the default export (or `export`) of `module`, run in a thread or process. */
+  task<A extends unknown[] = unknown[], R = unknown>(
+    name: string,
+    module: URL | string,
+    options: TaskOptions & { isolate: 'thread' | 'process' },
+  ): Task<A, R>;
+  task<A extends unknown[], R, M extends JsonValue = JsonValue>(
+    name: string,
+    handler: TaskHandler<A, R, M> | URL | string,
     options: TaskOptions = {},
   ): Task<A, Awaited<R>, M> {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('a task needs a non-empty name');
@@ -127,7 +140,7 @@ export class Errand {
     if (options.timeout !== undefined && !(options.timeout > 0)) throw new ConfigError(`task ${name}: timeout must be > 0 ms`);
     const definition: TaskDefinition = {
       name,
-      handler: handler as TaskHandler<unknown[], unknown>,
+      handler: this.handlerOf(name, handler as TaskHandler<unknown[], unknown> | URL | string, options),
       queue: options.queue ?? 'default',
       timeoutMs: options.timeout,
       retry: createRetryPolicy(options.retry),
@@ -147,6 +160,42 @@ export class Errand {
           list(items, 'applyAsyncMany').map((item) => ({ definition, args: item?.args, options: item?.options ?? NO_OPTIONS })),
         ),
     };
+  }
+
+  private handlerOf(
+    name: string,
+    handler: TaskHandler<unknown[], unknown> | URL | string,
+    options: TaskOptions,
+  ): TaskHandler<unknown[], unknown> {
+    if (options.isolate === undefined) {
+      if (typeof handler !== 'function')
+        throw new ConfigError(
+          `task ${name}: the handler must be a function (or give isolate: 'thread' | 'process' with a module)`,
+        );
+      if (options.softTimeout !== undefined || options.export !== undefined) {
+        throw new ConfigError(`task ${name}: softTimeout and export need isolate: 'thread' | 'process'`);
+      }
+      return handler;
+    }
+    if (options.isolate !== 'thread' && options.isolate !== 'process') {
+      throw new ConfigError(`task ${name}: isolate must be 'thread' or 'process', got ${JSON.stringify(options.isolate)}`);
+    }
+    if (typeof handler === 'function')
+      throw new ConfigError(`task ${name}: with isolate, give the handler's module (a file URL or path), not a function`);
+    const soft = options.softTimeout;
+    if (soft !== undefined && !(soft > 0 && (options.timeout === undefined || soft < options.timeout))) {
+      throw new ConfigError(`task ${name}: softTimeout must be > 0 ms and below timeout`);
+    }
+    return isolatedHandler(
+      {
+        task: name,
+        mode: options.isolate,
+        module: handler,
+        exportName: options.export ?? 'default',
+        ...(soft === undefined ? {} : { softTimeoutMs: soft }),
+      },
+      this.isolation,
+    );
   }
 
   /** Enqueues a task by name (for producers that do not import the handler). */
@@ -336,6 +385,7 @@ export class Errand {
     this.closed = true;
     await Promise.all([...this.beats].map((b) => b.stop()));
     await Promise.all([...this.workers].map((w) => w.stop()));
+    this.isolation.close();
     if (this.ownsBackend) await this.backend.close();
   }
 

@@ -19,6 +19,17 @@ export interface TaskOptions {
   maxRedeliveries?: number;
   /** What to do when an idempotency key is reused with other arguments (default: the app's, else 'warn'). */
   idempotency?: IdempotencyOptions;
+  /**
+   * Run the handler in a worker thread or a child process, given by module
+   * path in place of the handler function: at the time limit (`timeout`)
+   * the thread or process is killed, so a handler that ignores its signal
+   * (a CPU-bound loop) ends too. See docs/tasks.md, "Isolated handlers".
+   */
+  isolate?: 'thread' | 'process';
+  /** With isolate: when the handler's signal aborts, before `timeout` kills it (Celery's soft limit). */
+  softTimeout?: number;
+  /** With isolate: the module's export that is the handler (default 'default'). */
+  export?: string;
 }
 
 export interface IdempotencyOptions {

@@ -64,7 +64,7 @@ describeEachBroker(
     it('pause, purge, retry, and dead-letters retry and drop; each lands in the action log as cli', async () => {
       const queue = `q-${randomUUID().slice(0, 8)}`;
       expect(await json(['pause', '--queue', queue])).toEqual({ queue, paused: true });
-      expect(await app.admin.pausedQueues()).toContain(queue);
+      expect((await app.admin.overview()).paused).toContain(queue);
       await Promise.all([app.sendTask('cli.add', [1, 1], { queue }), app.sendTask('cli.add', [1, 1], { queue })]);
       const refused = await errand(['purge', '--queue', queue, '--broker', url]);
       expect(refused.code).toBe(1);
