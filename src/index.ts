@@ -53,6 +53,10 @@ export type {
   TaskRecord,
 } from './core/admin/admin-backend.js';
 export { VERSION } from './core/version.js';
+export type { Signature, MemberOptions } from './core/workflows/signature.js';
+export { WorkflowHandle } from './core/workflows/workflow-handle.js';
+export type { WorkflowInfo } from './core/workflows/workflow-state.js';
+export type { WorkflowKind } from './core/workflows/workflow-record.js';
 export { TASK_STATES, TERMINAL_STATES, isTerminal, type TaskState } from './core/states.js';
 export * from './core/errors.js';
 export { MemoryBackend, type MemoryBackendOptions } from './backends/memory/memory-backend.js';

@@ -30,6 +30,9 @@ import { deliveryRecord, type CallbackDelivery } from './callbacks/callback-deli
 import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { Admin } from './admin/admin.js';
+import { signature, type MemberOptions, type Signature } from './workflows/signature.js';
+import type { WorkflowHandle } from './workflows/workflow-handle.js';
+import { Workflows } from './workflows/workflows.js';
 import { isolatedHandler, IsolationPools } from './isolation/isolated-handler.js';
 
 export interface ErrandOptions {
@@ -55,6 +58,8 @@ export interface ErrandOptions {
   callbacks?: CallbackOptions;
   /** What POSTs the callbacks (createApp passes errand's HTTP sender); without it ApplyOptions.callback is a ConfigError. */
   callbackSender?: CallbackSender;
+  /** How long a workflow's record (chain, group, chord) is kept after it was applied (default 7 days). */
+  workflowTtlMs?: number;
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
@@ -94,6 +99,7 @@ export class Errand {
   readonly clock: Clock;
   private closed = false;
   private adminApi?: Admin;
+  private readonly workflows: Workflows;
   private readonly isolation = new IsolationPools();
 
   constructor(backend: Backend, options: ErrandOptions = {}) {
@@ -113,6 +119,43 @@ export class Errand {
         (name, handler, opts) => this.task(name, handler, opts),
       );
     } else if (options.callbacks) throw new ConfigError('callbacks need a sender: createApp sets one up');
+    this.workflows = new Workflows({
+      backend: this.backend,
+      now: () => this.clock.now(),
+      build: (name, args, applyOptions, id) => {
+        this.assertOpen();
+        return this.newTask(this.definitionOf(name), args, applyOptions, this.clock.now(), `${name} args`, id);
+      },
+      define: (name, handler, taskOptions) => this.task(name, handler, taskOptions),
+      ttlMs: options.workflowTtlMs ?? 7 * 24 * 60 * 60 * 1000,
+    });
+  }
+
+  /**
+   * Runs signatures one after another, each getting the previous result as
+   * its first argument (Celery's chain); a failure stops it. Resolves once
+   * the first step is stored.
+   */
+  chain<R = unknown>(...steps: Signature[]): Promise<WorkflowHandle<R>> {
+    this.assertOpen();
+    return this.workflows.apply<R>('chain', steps);
+  }
+
+  /** Runs signatures in parallel; the handle's result is their results, in order. */
+  group<R extends unknown[] = unknown[]>(members: readonly Signature[]): Promise<WorkflowHandle<R>> {
+    this.assertOpen();
+    return this.workflows.apply<R>('group', members);
+  }
+
+  /** A group, then `callback` (once, with the results array as its first argument) when every member succeeded. */
+  chord<R = unknown>(members: readonly Signature[], callback: Signature<R>): Promise<WorkflowHandle<R>> {
+    this.assertOpen();
+    return this.workflows.apply<R>('chord', members, callback);
+  }
+
+  /** A handle on a workflow by id (e.g. from another process). */
+  workflow<R = unknown>(id: string): WorkflowHandle<R> {
+    return this.workflows.handle<R>(id);
   }
 
   /**
@@ -151,6 +194,8 @@ export class Errand {
     return {
       name,
       queue: definition.queue,
+      s: (...args: unknown[]) => signature<Awaited<R>>(name, args),
+      signature: (args: unknown[], memberOptions?: MemberOptions) => signature<Awaited<R>>(name, args, memberOptions),
       delay: (...args: A) => this.send<Awaited<R>>(definition, args, NO_OPTIONS),
       applyAsync: (args: A, applyOptions?: ApplyOptions) => this.send<Awaited<R>>(definition, args, applyOptions ?? NO_OPTIONS),
       delayMany: async (argsList: readonly A[]) =>
@@ -481,9 +526,16 @@ export class Errand {
   }
 
   /** Checks and encodes one task; throws ConfigError, SerializationError or PayloadTooLargeError. */
-  private newTask(definition: Sendable, args: unknown[], options: ApplyOptions, enqueuedAt: number, what: string): NewTask {
+  private newTask(
+    definition: Sendable,
+    args: unknown[],
+    options: ApplyOptions,
+    enqueuedAt: number,
+    what: string,
+    id: string = randomUUID(),
+  ): NewTask {
     const task: NewTask = {
-      id: randomUUID(),
+      id,
       name: definition.name,
       queue: options.queue ?? definition.queue,
       payload: encodeJson(args, what, this.payloadLimitBytes),

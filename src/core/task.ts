@@ -2,6 +2,7 @@ import type { TaskContext } from './context.js';
 import type { AsyncResult } from './async-result.js';
 import type { RetryOptions, RetryPolicy } from './retry-policy.js';
 import type { JsonValue } from './types.js';
+import type { MemberOptions, Signature } from './workflows/signature.js';
 
 /** `M` is the progress meta type, inferred from the ctx annotation (`ctx: TaskContext<{ step: string }>`). */
 export type TaskHandler<A extends unknown[], R, M extends JsonValue = JsonValue> = (
@@ -123,6 +124,14 @@ export interface Task<A extends unknown[], R, M extends JsonValue = JsonValue> {
   delayMany(argsList: readonly A[]): Promise<Array<AsyncResult<R>>>;
   /** delayMany with options per item. */
   applyAsyncMany(items: ReadonlyArray<BulkItem<A>>): Promise<Array<AsyncResult<R>>>;
+  /**
+   * A signature for a workflow (app.chain, app.group, app.chord): the task
+   * with these arguments; a chain step or chord callback gets the previous
+   * result (the results) in front of them.
+   */
+  s(...args: unknown[]): Signature<R>;
+  /** A signature with enqueue options (queue, countdown, eta, expires, tags). */
+  signature(args: unknown[], options?: MemberOptions): Signature<R>;
 }
 
 /** What the worker needs to run a task; internal to the engine. */
