@@ -25,9 +25,9 @@ export class WorkflowHandle<R = unknown> {
   async *watch(options: { signal?: AbortSignal; resyncMs?: number } = {}): AsyncGenerator<WorkflowInfo> {
     const waiter = new PushWaiter();
     // a change that arrives while the status is being read must not be slept through
-    let changed = false;
+    const seen = { changed: false };
     const unsubscribe = await this.backend.subscribeTag(workflowTag(this.id), () => {
-      changed = true;
+      seen.changed = true;
       waiter.wake();
     });
     const onAbort = (): void => waiter.wake();
@@ -35,7 +35,7 @@ export class WorkflowHandle<R = unknown> {
     try {
       let last = '';
       while (!options.signal?.aborted) {
-        changed = false;
+        seen.changed = false;
         const info = await this.info();
         if (!info) throw new TaskNotFoundError(this.id);
         const key = `${info.state}:${info.steps.map((s) => s.state ?? '-').join(',')}`;
@@ -44,7 +44,7 @@ export class WorkflowHandle<R = unknown> {
           yield info;
           if (isTerminal(info.state)) return;
         }
-        if (!changed) await waiter.wait(options.resyncMs ?? 1000);
+        if (!seen.changed) await waiter.wait(options.resyncMs ?? 1000);
       }
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
