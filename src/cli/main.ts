@@ -6,6 +6,7 @@ import { runBeat } from './commands/run-beat.js';
 import { runWorker } from './commands/run-worker.js';
 import { listDeadLetters, revoke, status } from './commands/task-commands.js';
 import { deadLetterAction, inspect, purge, retry, setPaused, tasks } from './commands/admin-commands.js';
+import { runDashboard } from './commands/run-dashboard.js';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 const verbose = process.argv.includes('--verbose');
@@ -97,6 +98,16 @@ function program(): Command {
         .option('--json', 'print the result as JSON'),
     ).action((flags) => setPaused(paused, flags));
   }
+
+  broker(
+    root
+      .command('dashboard')
+      .description('serve the live dashboard (loopback only unless credentials are given)')
+      .option('--port <n>', 'port (default 5555; 0 picks one)')
+      .option('--host <address>', 'address to bind (default 127.0.0.1; another needs $ERRAND_DASHBOARD_TOKEN or --basic)')
+      .option('--basic <user:password>', 'HTTP Basic credentials')
+      .option('--app <path>', 'the app module, to show its schedules'),
+  ).action((flags) => runDashboard(flags, say));
 
   const dead = root.command('dead-letters').description('messages that could not be decoded or named an unknown task');
   broker(

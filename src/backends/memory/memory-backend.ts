@@ -381,6 +381,7 @@ export class MemoryBackend implements Backend {
         if (!stored || (stored.info.state !== 'FAILURE' && stored.info.state !== 'REVOKED')) return false;
         stored.purgeAt = undefined;
         stored.resultJson = undefined;
+        stored.followUp = undefined; // not armed again
         for (const field of ['error', 'result', 'startedAt', 'finishedAt'] as const) delete stored.info[field];
         this.transition(stored, 'PENDING', { runAt: this.clock.now(), retries: 0 });
         this.schedule(stored);
