@@ -81,6 +81,52 @@ CREATE TABLE S.dead_letters (
 );
 `,
   },
+  {
+    // what BackendAdmin stores, and the indexes its queries walk; additive, tasks untouched
+    version: 2,
+    sql: `
+-- claim skips these queues (read in the claim statement itself)
+CREATE TABLE S.paused_queues (
+  queue     text   PRIMARY KEY,
+  paused_at bigint NOT NULL
+);
+
+-- small JSON records (worker heartbeats, attempts), each gone at expires_at;
+-- ids compare byte-wise, as listRecords sorts them
+CREATE TABLE S.admin_records (
+  kind       text COLLATE "C" NOT NULL,
+  id         text COLLATE "C" NOT NULL,
+  json       text   NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX admin_records_expiry ON S.admin_records (expires_at);
+
+-- throughput counters per time bucket, dropped at drop_at
+CREATE TABLE S.admin_counters (
+  bucket  bigint NOT NULL,
+  key     text   NOT NULL,
+  value   double precision NOT NULL,
+  drop_at bigint NOT NULL,
+  PRIMARY KEY (bucket, key)
+);
+CREATE INDEX admin_counters_drop ON S.admin_counters (drop_at);
+
+-- capped logs, newest = highest seq
+CREATE TABLE S.admin_logs (
+  kind text      NOT NULL,
+  seq  bigserial NOT NULL,
+  json text      NOT NULL,
+  PRIMARY KEY (kind, seq)
+);
+
+-- listTasks pages newest first (ids byte-wise, as the cursor orders them);
+-- the columns never change after enqueue, so transitions do not touch it
+CREATE INDEX tasks_listed ON S.tasks (enqueued_at, id COLLATE "C");
+-- getTask's deadLettered and the dead-letter actions look letters up by task id
+CREATE INDEX dead_letters_task ON S.dead_letters (id);
+`,
+  },
 ];
 
 /** The advisory lock classes (first key; the second is hashtext(schema)). */

@@ -21,6 +21,8 @@ import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { PostgresAdmin, type PostgresStore, type PostgresTx } from './admin.js';
+import { adminQueries, type AdminSql } from './admin-queries.js';
 import { ChangeFeed, type EventRow } from './change-feed.js';
 import { pgDriver } from './driver.js';
 import { NotificationListener, quoteIdent } from './listener.js';
@@ -100,6 +102,7 @@ export class PostgresBackend implements Backend {
   private readonly pool: Pool;
   private readonly schema: string;
   private readonly sql: ReturnType<typeof queries>;
+  private readonly adminSql: AdminSql;
   private readonly channel: string;
   private readonly origin = randomUUID();
   private readonly listener: NotificationListener;
@@ -112,6 +115,7 @@ export class PostgresBackend implements Backend {
   private readonly poller: NodeJS.Timeout;
   private readonly pollMs: number;
   private closed = false;
+  readonly admin: PostgresAdmin;
 
   constructor(private readonly options: PostgresBackendOptions) {
     const schema = (this.schema = options.schema ?? 'errand');
@@ -146,6 +150,8 @@ export class PostgresBackend implements Backend {
       lastSeq: async () => (await this.pool.query<{ seq: number }>(this.sql.lastEvent)).rows[0]!.seq,
     });
     this.writes = new WriteBatch<Job>((jobs) => this.transaction(jobs));
+    this.adminSql = adminQueries(S);
+    this.admin = new PostgresAdmin(this.adminStore());
     this.poller = setInterval(() => this.recheck(), this.pollMs);
     this.poller.unref();
     trackOpened(this, `postgres backend ${this.endpoint}/${schema}`);
@@ -357,8 +363,9 @@ export class PostgresBackend implements Backend {
         const tasks = (await this.pool.query<{ n: number }>(this.sql.pruneTasks, [t, PRUNE_BATCH])).rows[0]!.n;
         const events = (await this.pool.query<{ n: number }>(this.sql.pruneEvents, [t - EVENT_RETENTION_MS, PRUNE_BATCH]))
           .rows[0]!.n;
+        const bookkeeping = (await this.pool.query<{ n: number }>(this.sql.pruneBookkeeping, [t, PRUNE_BATCH])).rows[0]!.n;
         total += tasks;
-        if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH) || this.closed) return total;
+        if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH && bookkeeping < PRUNE_BATCH) || this.closed) return total;
         await sleep(Math.max(2, performance.now() - started));
         if (this.closed) return total;
       }
@@ -392,6 +399,65 @@ export class PostgresBackend implements Backend {
   }
 
   // --- internals -----------------------------------------------------------
+
+  /** What PostgresAdmin runs on: the pool, and write transactions that publish as every other transition does. */
+  private adminStore(): PostgresStore {
+    return {
+      sql: this.adminSql,
+      assertOpen: () => this.assertOpen(),
+      query: (what, text, values) =>
+        this.call(what, async () => {
+          await this.opened;
+          return (await this.pool.query(text, values)).rows;
+        }),
+      write: <T>(what: string, fn: (tx: PostgresTx) => Promise<T>, own = false): Promise<T> => {
+        const op: Op = (client, fx) => fn(this.adminTx(client, fx));
+        return this.call(what, async () => (own ? ((await this.transaction([op]))[0] as T) : this.writes.run<T>(op)));
+      },
+    };
+  }
+
+  /** The transitions of admin actions, through the same statements, follow-ups and events as the rest. */
+  private adminTx(client: PoolClient, fx: Effects): PostgresTx {
+    return {
+      query: async (text, values) => (await client.query(text, values)).rows,
+      revokeWaiting: async (queue, limit) => {
+        const t = now();
+        const { rows } = await client.query<TaskRow>(this.sql.revokeWaiting, [queue, t, this.purgeAt(t), limit]);
+        for (const row of rows) {
+          await this.followUp(client, fx, row, t);
+          this.record(fx, row);
+        }
+        return rows.length;
+      },
+      rerun: async (ids) => {
+        const { rows } = await client.query<TaskRow>(this.sql.rerun, [[...ids], now()]);
+        for (const row of rows) {
+          this.record(fx, row);
+          fx.wake.add(row.queue);
+        }
+        return new Set(rows.map((row) => row.id));
+      },
+      known: async (id) => {
+        const row = (await client.query<TaskRow>(this.sql.getForUpdate, [id])).rows[0];
+        return row !== undefined && !isExpired(row, now());
+      },
+      enqueue: async ({ id, name, queue, payload, trace }) => {
+        const t = now();
+        await client.query(this.adminSql.dropExpired, [id, t]);
+        await this.insert(client, fx, {
+          id,
+          name,
+          queue,
+          payload,
+          enqueuedAt: t,
+          runAt: t,
+          ...(trace === undefined ? {} : { trace }),
+        });
+      },
+      wake: (queue) => fx.wake.add(queue),
+    };
+  }
 
   /** Resolves once the schema is up to date (migrating it on first use). */
   private get opened(): Promise<void> {

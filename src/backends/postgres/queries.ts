@@ -14,6 +14,10 @@ const LIVE = `id = $1 AND lease_owner = $2 AND attempts = $3 AND ${RUNNING_SQL}`
 const MAY_SUCCEED = `id = $1 AND ((lease_owner = $2 AND attempts = $3 AND ${RUNNING_SQL})
   OR (${UNFINISHED_SQL} AND (attempts > $3 OR (attempts = $3 AND NOT ${RUNNING_SQL}))))`;
 const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
+const REVOKE = `state = 'REVOKED', finished_at = $2, purge_at = $3, ${DROP_LEASE}`;
+/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again. */
+const RERUN = `state = 'PENDING', run_at = $2, retries = 0, error_json = NULL, result_json = NULL,
+  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, ${DROP_LEASE}`;
 
 const LIVE_D = `t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL}`;
 const MAY_SUCCEED_D = `((t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL})
@@ -53,7 +57,7 @@ export function queries(S: string) {
         FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
         CROSS JOIN LATERAL (
           SELECT seq, run_at FROM ${S}.tasks
-          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2
+          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2 AND ${notPaused(S, 'q.name')}
           ORDER BY run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
         ORDER BY q.ord, x.run_at, x.seq LIMIT $3)
       UPDATE ${S}.tasks t SET
@@ -68,7 +72,8 @@ export function queries(S: string) {
         error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
       FROM picked WHERE t.seq = picked.p_seq
       RETURNING picked.p_ord, picked.p_due, t.seq, ${columns('t')}`,
-    nextRunAt: `SELECT min(run_at) AS at FROM ${S}.tasks WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL}`,
+    // a paused queue's due tasks must not look due, or a waiting claim would spin on them
+    nextRunAt: `SELECT min(run_at) AS at FROM ${S}.tasks t WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL} AND ${notPaused(S, 't.queue')}`,
     countWaiting: `SELECT count(*) AS n FROM ${S}.tasks WHERE queue = $1 AND ${CLAIMABLE_SQL}`,
     get: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1`,
     getForUpdate: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1 FOR UPDATE`,
@@ -77,7 +82,19 @@ export function queries(S: string) {
     fail: update(`state = 'FAILURE', error_json = $4, finished_at = $5, purge_at = $6, ${DROP_LEASE}`),
     retry: update(`state = 'RETRY', error_json = $4, run_at = $5, retries = retries + 1, ${DROP_LEASE}`),
     release: update(`state = 'PENDING', attempts = attempts - 1, run_at = $4, ${DROP_LEASE}`),
-    revoke: update(`state = 'REVOKED', finished_at = $2, purge_at = $3, ${DROP_LEASE}`, `id = $1 AND ${UNFINISHED_SQL}`),
+    revoke: update(REVOKE, `id = $1 AND ${UNFINISHED_SQL}`),
+    /**
+     * Up to $4 waiting tasks (due or not) of queue $1 REVOKED, as revoke does
+     * (BackendAdmin.purgeQueue): picked in claim order off the claimable
+     * index, then updated by primary key (an array, not IN, which would scan).
+     */
+    revokeWaiting: update(
+      REVOKE,
+      `seq = ANY (ARRAY(SELECT seq FROM ${S}.tasks WHERE queue = $1 AND ${CLAIMABLE_SQL}
+        ORDER BY run_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED))`,
+    ),
+    /** The kept FAILURE or REVOKED tasks of ids $1 back to PENDING, due at $2 (BackendAdmin.retryTasks). */
+    rerun: update(RERUN, `id = ANY($1::text[]) AND state IN ('FAILURE', 'REVOKED') AND (purge_at IS NULL OR purge_at > $2)`),
     // the same transitions for many deliveries at once: d(id, owner, attempt, p1, p2, p3)
     progressMany: many(S, `state = 'PROGRESS', progress_json = d.p1`, LIVE_D, ['text']),
     completeMany: many(
@@ -122,6 +139,13 @@ export function queries(S: string) {
         DELETE FROM ${S}.tasks WHERE seq IN (SELECT seq FROM ${S}.tasks WHERE purge_at <= $1 LIMIT $2) RETURNING id, tags),
       untag AS (DELETE FROM ${S}.task_tags tt USING gone WHERE gone.tags IS NOT NULL AND tt.task_id = gone.id)
       SELECT count(*) AS n FROM gone`,
+    /** BackendAdmin's expired records and dropped counters, up to $2 of each (by ctid: no scan); the larger count. */
+    pruneBookkeeping: `WITH
+      records AS (DELETE FROM ${S}.admin_records WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${S}.admin_records WHERE expires_at <= $1 LIMIT $2)) RETURNING 1),
+      counters AS (DELETE FROM ${S}.admin_counters WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${S}.admin_counters WHERE drop_at <= $1 LIMIT $2)) RETURNING 1)
+      SELECT greatest((SELECT count(*) FROM records), (SELECT count(*) FROM counters)) AS n`,
     pruneEvents: `WITH gone AS (
         DELETE FROM ${S}.events WHERE seq IN (SELECT seq FROM ${S}.events WHERE at < $1 ORDER BY seq LIMIT $2) RETURNING 1)
       SELECT count(*) AS n FROM gone`,
@@ -138,6 +162,11 @@ export function queries(S: string) {
     /** The same inside the caller's own transaction (transactional enqueue): without the lock, which it would hold until its COMMIT. */
     publishUnlocked: publish(S, false),
   };
+}
+
+/** A paused queue hands out nothing (BackendAdmin.setQueuePaused). */
+function notPaused(S: string, queue: string): string {
+  return `NOT EXISTS (SELECT 1 FROM ${S}.paused_queues p WHERE p.queue = ${queue})`;
 }
 
 function publish(S: string, locked: boolean): string {

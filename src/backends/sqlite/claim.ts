@@ -12,6 +12,12 @@ export interface TakeParams {
 }
 
 const EXPIRED = 'expires_at <= @now';
+/** A paused queue hands out nothing (BackendAdmin.setQueuePaused); a constant per statement, so the claimable index still leads. */
+const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM paused_queues p WHERE p.queue = @queue)';
+/** The first `limit` due tasks of one unpaused queue, in due order (the claimable index's order). */
+export const PICK_SQL = `SELECT seq FROM tasks
+  WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now AND ${NOT_PAUSED}
+  ORDER BY run_at, seq LIMIT @limit`;
 const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task expired before it started' });
 
 /** Leasing due tasks. One statement per queue, so each walks the claimable index in due order. */
@@ -35,15 +41,15 @@ export class ClaimQueries {
          finished_at = CASE WHEN ${EXPIRED} THEN @now ELSE finished_at END,
          purge_at    = CASE WHEN ${EXPIRED} THEN @purgeAt ELSE purge_at END,
          error_json  = CASE WHEN ${EXPIRED} THEN @expiredError ELSE error_json END
-       WHERE seq IN (
-         SELECT seq FROM tasks
-         WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now
-         ORDER BY run_at, seq LIMIT @limit)
+       WHERE seq IN (${PICK_SQL})
        RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem,
          follow_up, trace`,
     );
+    // a paused queue's due tasks must not look due, or a waiting claim would spin on them
     this.nextRunAtStmt = db
-      .prepare<[string], number | null>(`SELECT MIN(run_at) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`)
+      .prepare<[{ queue: string }], number | null>(
+        `SELECT MIN(run_at) FROM tasks WHERE queue = @queue AND ${CLAIMABLE_SQL} AND ${NOT_PAUSED}`,
+      )
       .pluck();
     // Walks the partial claimable index only: finished tasks cost nothing.
     this.countStmt = db.prepare<[string], number>(`SELECT COUNT(*) FROM tasks WHERE queue = ? AND ${CLAIMABLE_SQL}`).pluck();
@@ -65,7 +71,7 @@ export class ClaimQueries {
   nextRunAt(queues: readonly string[]): number | undefined {
     let next: number | undefined;
     for (const queue of queues) {
-      const at = this.nextRunAtStmt.get(queue);
+      const at = this.nextRunAtStmt.get({ queue });
       if (at !== null && at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;

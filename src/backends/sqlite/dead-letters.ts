@@ -16,6 +16,7 @@ export class DeadLetterQueries {
   private readonly insertStmt;
   private readonly trimStmt;
   private readonly listStmt;
+  private readonly removeStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[DeadLetterRow]>(
@@ -27,6 +28,9 @@ export class DeadLetterQueries {
     this.listStmt = db.prepare<[number], DeadLetterRow>(
       'SELECT id, name, queue, payload, error_json, at, trace FROM dead_letters ORDER BY seq DESC LIMIT ?',
     );
+    this.removeStmt = db.prepare<[string], DeadLetterRow & { seq: number }>(
+      'DELETE FROM dead_letters WHERE id = ? RETURNING seq, id, name, queue, payload, error_json, at, trace',
+    );
   }
 
   add(letter: DeadLetter, limit: number): void {
@@ -37,10 +41,19 @@ export class DeadLetterQueries {
 
   /** Newest first. */
   list(limit: number): DeadLetter[] {
-    return this.listStmt.all(Math.max(0, limit)).map(({ error_json, trace, ...rest }) => {
-      const letter: DeadLetter = { ...rest, error: JSON.parse(error_json) };
-      if (typeof trace === 'string') letter.trace = trace;
-      return letter;
-    });
+    return this.listStmt.all(Math.max(0, limit)).map(toLetter);
   }
+
+  /** Deletes every dead letter of task `id`; they come back newest first. */
+  remove(id: string): DeadLetter[] {
+    // RETURNING order is unspecified
+    const rows = this.removeStmt.all(id).sort((a, b) => b.seq - a.seq);
+    return rows.map(({ seq: _seq, ...row }) => toLetter(row));
+  }
+}
+
+function toLetter({ error_json, trace, ...rest }: DeadLetterRow): DeadLetter {
+  const letter: DeadLetter = { ...rest, error: JSON.parse(error_json) as DeadLetter['error'] };
+  if (typeof trace === 'string') letter.trace = trace;
+  return letter;
 }

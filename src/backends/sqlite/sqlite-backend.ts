@@ -20,6 +20,7 @@ import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
 import { isTerminal, RUNNING_STATES } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
+import { SqliteAdmin, type SqliteStore } from './admin.js';
 import { ChangeFeed } from './change-feed.js';
 import { ClaimQueries } from './claim.js';
 import { type Db, openDatabase } from './database.js';
@@ -75,6 +76,7 @@ export class SqliteBackend implements Backend {
   /** The running transaction wrote tagged events: tag listeners read them after the commit. */
   private tagsChanged = false;
   private closed = false;
+  readonly admin: SqliteAdmin;
 
   constructor(private readonly options: SqliteBackendOptions) {
     const db = (this.db = openDatabase(options.filename));
@@ -97,6 +99,7 @@ export class SqliteBackend implements Backend {
     const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.feed = new ChangeFeed(this.events, () => dataVersion.get()!, options.pollIntervalMs ?? 5);
     this.writes = new WriteBatch((fn) => this.write(fn));
+    this.admin = new SqliteAdmin(this.adminStore());
     trackOpened(this, `sqlite backend ${options.filename}`);
   }
 
@@ -250,12 +253,13 @@ export class SqliteBackend implements Backend {
     let total = 0;
     for (;;) {
       const started = performance.now();
-      const [tasks, events] = this.write(() => [
+      const [tasks, events, bookkeeping] = this.write(() => [
         this.maintenance.pruneTasks(t, PRUNE_BATCH),
         this.events.prune(t - EVENT_RETENTION_MS, PRUNE_BATCH),
+        this.maintenance.pruneBookkeeping(t, PRUNE_BATCH),
       ]);
       total += tasks;
-      if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH) || this.closed) return total;
+      if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH && bookkeeping < PRUNE_BATCH) || this.closed) return total;
       await sleep(Math.max(2, performance.now() - started));
       if (this.closed) return total;
     }
@@ -283,6 +287,32 @@ export class SqliteBackend implements Backend {
   }
 
   // --- internals -----------------------------------------------------------
+
+  /** The transitions SqliteAdmin's actions go through: the same statements, follow-ups and events as the rest. */
+  private adminStore(): SqliteStore {
+    return {
+      db: this.db,
+      assertOpen: () => this.assertOpen(),
+      write: (fn) => this.writes.run(fn),
+      revokeWaiting: (queue, limit) => {
+        const t = now();
+        const revoked = this.transitions.revokeWaiting(queue, limit, t, this.purgeAt(t));
+        for (const finished of revoked) this.finish(finished, t);
+        return revoked.length;
+      },
+      rerun: (id) => this.publish(this.transitions.rerun(id, now()), { wake: true }) !== null,
+      known: (id) => {
+        const row = this.transitions.get(id);
+        return row !== undefined && !isExpired(row, now());
+      },
+      enqueue: (letter) => {
+        const t = now();
+        const { id, name, queue, payload, trace } = letter;
+        this.insert({ id, name, queue, payload, enqueuedAt: t, runAt: t, ...(trace === undefined ? {} : { trace }) });
+      },
+      wake: () => this.afterCommit?.push(() => this.feed.wake()),
+    };
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('sqlite broker');

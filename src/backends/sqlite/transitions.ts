@@ -1,6 +1,6 @@
 import type { ClaimedTask } from '../../core/backend.js';
 import type { Db } from './database.js';
-import { deliveryParams, INFO_JSON, type InfoRow, RUNNING_SQL } from './rows.js';
+import { CLAIMABLE_SQL, deliveryParams, INFO_JSON, type InfoRow, RUNNING_SQL } from './rows.js';
 
 /** Only the live delivery may move a task: same lease owner, same attempt, still running. */
 const LIVE_DELIVERY = `id = @id AND lease_owner = @owner AND attempts = @attempt AND ${RUNNING_SQL}`;
@@ -9,6 +9,10 @@ const MAY_SUCCEED = `id = @id AND ((lease_owner = @owner AND attempts = @attempt
   OR (state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') AND (attempts > @attempt OR (attempts = @attempt AND NOT ${RUNNING_SQL}))))`;
 const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
 const FINISH = `finished_at = @now, purge_at = @purgeAt, ${DROP_LEASE}`;
+const REVOKE = `state = 'REVOKED', ${FINISH}`;
+/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again. */
+const RERUN = `state = 'PENDING', run_at = @now, retries = 0, error_json = NULL, result_json = NULL,
+  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, ${DROP_LEASE}`;
 
 type Live = ReturnType<typeof deliveryParams>;
 type Finish = { now: number; purgeAt: number };
@@ -33,6 +37,8 @@ export class TransitionQueries {
   private readonly retryStmt;
   private readonly releaseStmt;
   private readonly revokeStmt;
+  private readonly revokeWaitingStmt;
+  private readonly rerunStmt;
 
   constructor(db: Db) {
     const update = <P extends object>(set: string, where = LIVE_DELIVERY) =>
@@ -55,9 +61,15 @@ export class TransitionQueries {
       `state = 'RETRY', error_json = @error, run_at = @runAt, retries = retries + 1, ${DROP_LEASE}`,
     );
     this.releaseStmt = update<Live & { now: number }>(`state = 'PENDING', attempts = attempts - 1, run_at = @now, ${DROP_LEASE}`);
-    this.revokeStmt = finish<{ id: string } & Finish>(
-      `state = 'REVOKED', ${FINISH}`,
-      `id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`,
+    this.revokeStmt = finish<{ id: string } & Finish>(REVOKE, `id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`);
+    // walks the claimable index of one queue in claim order, due or not
+    this.revokeWaitingStmt = finish<{ queue: string; limit: number } & Finish>(
+      REVOKE,
+      `seq IN (SELECT seq FROM tasks WHERE queue = @queue AND ${CLAIMABLE_SQL} ORDER BY run_at, seq LIMIT @limit)`,
+    );
+    this.rerunStmt = update<{ id: string; now: number }>(
+      RERUN,
+      `id = @id AND state IN ('FAILURE', 'REVOKED') AND (purge_at IS NULL OR purge_at > @now)`,
     );
   }
 
@@ -88,6 +100,16 @@ export class TransitionQueries {
   /** REVOKED unless already finished. */
   revoke(id: string, now: number, purgeAt: number): Finished | undefined {
     return finished(this.revokeStmt.get({ id, now, purgeAt }));
+  }
+
+  /** Up to `limit` waiting (PENDING or RETRY, due or not) tasks of `queue` REVOKED. */
+  revokeWaiting(queue: string, limit: number, now: number, purgeAt: number): Finished[] {
+    return this.revokeWaitingStmt.all({ queue, limit, now, purgeAt }).map((row) => finished(row)!);
+  }
+
+  /** A kept FAILURE or REVOKED task back to PENDING, due now; its new TaskInfo JSON. */
+  rerun(id: string, now: number): string | undefined {
+    return this.rerunStmt.get({ id, now });
   }
 }
 
