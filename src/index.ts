@@ -53,6 +53,7 @@ export type {
   TaskRecord,
 } from './core/admin/admin-backend.js';
 export { VERSION } from './core/version.js';
+export { MIN_PRIORITY, MAX_PRIORITY } from './core/priority.js';
 export type { Signature, MemberOptions } from './core/workflows/signature.js';
 export { WorkflowHandle } from './core/workflows/workflow-handle.js';
 export type { WorkflowInfo } from './core/workflows/workflow-state.js';

@@ -175,6 +175,12 @@ export interface NewTask {
   expiresAt?: number;
   /** While a task with this key is known, enqueue returns its id and stores nothing. */
   idempotencyKey?: string;
+  /**
+   * Higher first within the queue, first in first out within one priority
+   * (an integer from MIN_PRIORITY to MAX_PRIORITY; absent means 0). A
+   * retried or released task keeps its priority.
+   */
+  priority?: number;
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
   /**

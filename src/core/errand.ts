@@ -30,6 +30,7 @@ import { deliveryRecord, type CallbackDelivery } from './callbacks/callback-deli
 import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { Admin } from './admin/admin.js';
+import { checkPriority } from './priority.js';
 import { signature, type MemberOptions, type Signature } from './workflows/signature.js';
 import type { WorkflowHandle } from './workflows/workflow-handle.js';
 import { Workflows } from './workflows/workflows.js';
@@ -63,7 +64,7 @@ export interface ErrandOptions {
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
-type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency'>;
+type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency' | 'priority'>;
 
 interface Pending {
   definition: Sendable;
@@ -185,6 +186,7 @@ export class Errand {
       name,
       handler: this.handlerOf(name, handler as TaskHandler<unknown[], unknown> | URL | string, options),
       queue: options.queue ?? 'default',
+      priority: checkPriority(`task ${name}: priority`, options.priority),
       timeoutMs: options.timeout,
       retry: createRetryPolicy(options.retry),
       maxRedeliveries: options.maxRedeliveries ?? 5,
@@ -542,6 +544,8 @@ export class Errand {
       enqueuedAt,
       runAt: dueTime(options, enqueuedAt),
     };
+    const priority = options.priority === undefined ? definition.priority : checkPriority('priority', options.priority);
+    if (priority !== undefined) task.priority = priority;
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
     if (options.tags !== undefined) task.tags = checkTags(options.tags);

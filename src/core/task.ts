@@ -13,6 +13,8 @@ export type TaskHandler<A extends unknown[], R, M extends JsonValue = JsonValue>
 export interface TaskOptions {
   /** Queue the task goes to unless applyAsync says otherwise (default 'default'). */
   queue?: string;
+  /** Within its queue, higher runs first (an integer from -1000 to 1000, default 0); applyAsync may override. */
+  priority?: number;
   /** Time limit of one attempt in ms (default: none). */
   timeout?: number;
   retry?: RetryOptions;
@@ -50,6 +52,8 @@ export interface ApplyOptions {
   /** While a task with this key is known, return its id and enqueue nothing. */
   idempotencyKey?: string;
   queue?: string;
+  /** Overrides the task's priority (an integer from -1000 to 1000; higher runs first). */
+  priority?: number;
   /** Not started by then (ms from now, or a time): REVOKED instead of run. */
   expires?: number | Date;
   /** Overrides the task's and the app's idempotency options for this call. */
@@ -139,6 +143,7 @@ export interface TaskDefinition {
   readonly name: string;
   readonly handler: TaskHandler<unknown[], unknown>;
   readonly queue: string;
+  readonly priority?: number;
   readonly timeoutMs?: number;
   readonly retry: RetryPolicy;
   readonly maxRedeliveries: number;

@@ -22,6 +22,7 @@ import { claimRequest, newTask, type Env } from './seam.js';
 import { describeFollowUps } from './follow-ups.js';
 import { describeTagFeeds } from './tag-feeds.js';
 import { describeAdmin } from './admin.js';
+import { describePriorities } from './priorities.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -942,6 +943,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describeFollowUps(setup);
     describeTagFeeds(setup);
     describeAdmin(setup);
+    describePriorities(setup);
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

@@ -16,7 +16,7 @@ import { BrokerError, ClosedError } from '../../core/errors.js';
 import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
-import { Fifo } from './fifo.js';
+import { PriorityLanes } from './priority-lanes.js';
 import { pendingInfo } from '../../core/pending-info.js';
 import { MemoryAdmin, type MemoryStore } from './memory-admin.js';
 
@@ -32,6 +32,7 @@ interface StoredTask {
   purgeAt?: number;
   followUp?: FollowUp;
   trace?: string;
+  priority: number;
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -55,7 +56,7 @@ export class MemoryBackend implements Backend {
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();
   /** Ids in the order they became due, per queue; stale entries are skipped on claim. */
-  private readonly ready = new Map<string, Fifo<string>>();
+  private readonly ready = new Map<string, PriorityLanes>();
   /** Ids not yet due, ordered by runAt. */
   private delayed: string[] = [];
   private readonly deadLetters: DeadLetter[] = [];
@@ -115,6 +116,7 @@ export class MemoryBackend implements Backend {
       idempotencyKey: task.idempotencyKey,
       followUp: task.followUp,
       trace: task.trace,
+      priority: task.priority ?? 0,
     };
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
@@ -485,7 +487,7 @@ export class MemoryBackend implements Backend {
   /** Puts a pending or retrying task where claim will find it when due. */
   private schedule(stored: StoredTask): void {
     if (stored.info.runAt <= this.clock.now()) {
-      this.readyQueue(stored.info.queue).push(stored.info.id);
+      this.readyQueue(stored.info.queue).push(stored.info.id, stored.priority);
       this.wake();
       return;
     }
@@ -508,13 +510,13 @@ export class MemoryBackend implements Backend {
     if (due === 0) return;
     for (const id of this.delayed.splice(0, due)) {
       const stored = this.tasks.get(id);
-      if (stored && isClaimable(stored.info.state)) this.readyQueue(stored.info.queue).push(id);
+      if (stored && isClaimable(stored.info.state)) this.readyQueue(stored.info.queue).push(id, stored.priority);
     }
   }
 
-  private readyQueue(queue: string): Fifo<string> {
+  private readyQueue(queue: string): PriorityLanes {
     let ids = this.ready.get(queue);
-    if (!ids) this.ready.set(queue, (ids = new Fifo()));
+    if (!ids) this.ready.set(queue, (ids = new PriorityLanes()));
     return ids;
   }
 

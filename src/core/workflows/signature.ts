@@ -1,6 +1,7 @@
 /** What a workflow member may set of its enqueue (ApplyOptions without db, callback or idempotency). */
 export interface MemberOptions {
   queue?: string;
+  priority?: number;
   countdown?: number;
   eta?: Date | number;
   expires?: number | Date;
