@@ -14,10 +14,10 @@ export interface TakeParams {
 const EXPIRED = 'expires_at <= @now';
 /** A paused queue hands out nothing (BackendAdmin.setQueuePaused); a constant per statement, so the claimable index still leads. */
 const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM paused_queues p WHERE p.queue = @queue)';
-/** The first `limit` due tasks of one unpaused queue, in due order (the claimable index's order). */
-export const PICK_SQL = `SELECT seq FROM tasks
+/** The first `limit` due tasks of one unpaused queue: highest priority first, then in due order (tasks_ready's order). */
+export const PICK_SQL = `SELECT seq FROM tasks INDEXED BY tasks_ready
   WHERE queue = @queue AND ${CLAIMABLE_SQL} AND run_at <= @now AND ${NOT_PAUSED}
-  ORDER BY run_at, seq LIMIT @limit`;
+  ORDER BY priority DESC, run_at, seq LIMIT @limit`;
 const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task expired before it started' });
 
 /** Leasing due tasks. One statement per queue, so each walks the claimable index in due order. */
@@ -42,7 +42,7 @@ export class ClaimQueries {
          purge_at    = CASE WHEN ${EXPIRED} THEN @purgeAt ELSE purge_at END,
          error_json  = CASE WHEN ${EXPIRED} THEN @expiredError ELSE error_json END
        WHERE seq IN (${PICK_SQL})
-       RETURNING seq, run_at, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem,
+       RETURNING seq, run_at, priority, state, CAST(payload AS TEXT) AS payload, ${INFO_JSON} AS info, ${PROBLEM_SQL} AS problem,
          follow_up, trace`,
     );
     // a paused queue's due tasks must not look due, or a waiting claim would spin on them
@@ -60,11 +60,11 @@ export class ClaimQueries {
     return this.countStmt.get(queue) ?? 0;
   }
 
-  /** Leases (or expires) up to `limit` due tasks of one queue, in due order. */
+  /** Leases (or expires) up to `limit` due tasks of one queue, highest priority first, then in due order. */
   take(params: TakeParams): ClaimRow[] {
     const rows = this.takeStmt.all({ ...params, expiredError: EXPIRED_ERROR });
     // RETURNING order is unspecified
-    return rows.sort((a, b) => a.run_at - b.run_at || a.seq - b.seq);
+    return rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
   }
 
   /** When the earliest claimable task of `queues` is due (maybe already), or undefined when there is none. */

@@ -21,8 +21,8 @@ export class EnqueueQueries {
       'SELECT id, name, payload, purge_at FROM tasks WHERE idempotency_key = ?',
     );
     this.dropStmt = db.prepare<[string]>('DELETE FROM tasks WHERE id = ?');
-    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace)
-       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp, @trace)`;
+    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority)
+       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp, @trace, @priority)`;
     this.insertStmt = db.prepare<[Record<string, unknown>]>(insert);
     // a tagged task's enqueue is a change of its tag feeds: it needs its TaskInfo for the event
     this.insertTaggedStmt = db.prepare<[Record<string, unknown>], string>(`${insert} RETURNING ${INFO_JSON}`).pluck();
@@ -63,6 +63,7 @@ export class EnqueueQueries {
       idempotencyKey: task.idempotencyKey ?? null,
       tags: tagged ? JSON.stringify(task.tags) : null,
       trace: task.trace ?? null,
+      priority: task.priority ?? 0,
       // only the four fields insertFollowUp reads
       followUp:
         followUp === undefined

@@ -84,6 +84,7 @@ export interface InfoRow {
 export interface ClaimRow {
   seq: number;
   run_at: number;
+  priority: number;
   state: TaskState;
   /** As text, whatever the column holds. */
   payload: string;

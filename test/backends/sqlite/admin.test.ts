@@ -60,8 +60,10 @@ describe('sqlite backend: admin schema (version 4)', () => {
         .all({ queue: 'q', now: 1, limit: 10 })
         .map((row) => (row as { detail: string }).detail),
     );
-    expect(plan.some((step) => step.includes('tasks USING INDEX tasks_claimable'))).toBe(true);
+    expect(plan.some((step) => step.includes('tasks USING INDEX tasks_ready'))).toBe(true);
     expect(plan.some((step) => step.includes('SCAN tasks'))).toBe(false);
+    // priority, then due order, straight from the index: no sort per claim
+    expect(plan.some((step) => step.includes('TEMP B-TREE'))).toBe(false);
     expect(plan.some((step) => step.includes('p USING PRIMARY KEY'))).toBe(true);
   });
 });

@@ -1,9 +1,16 @@
 /**
  * Schema version 4: what BackendAdmin stores (paused queues, the dashboard's
- * records, counters and logs), and the indexes its queries walk. Additive:
- * a version-3 file upgrades in place, its tasks untouched.
+ * records, counters and logs), the indexes its queries walk, and task
+ * priorities. Additive: a version-3 file upgrades in place, its tasks
+ * untouched (priority 0).
  */
 export const ADMIN_SQL = `
+-- NewTask.priority: higher first within a queue
+ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+-- claim walks this: priority, then due order; tasks_claimable (queue, run_at)
+-- stays for the next due time and the waiting count
+CREATE INDEX tasks_ready ON tasks (queue, priority DESC, run_at, seq) WHERE state IN ('PENDING', 'RETRY');
+
 -- claim skips these queues (read in the claim statement itself)
 CREATE TABLE paused_queues (
   queue     TEXT    PRIMARY KEY,
