@@ -9,6 +9,10 @@ export class RedisKeys {
   readonly tagChannelPrefix: string;
   /** The tag-feed cursor, shared by every tag. */
   readonly tagCursor: string;
+  /** Set of paused queue names (BackendAdmin.setQueuePaused); claim skips them. */
+  readonly paused: string;
+  /** Zset of counter buckets (member: bucket) scored by when each is dropped. */
+  readonly countBuckets: string;
 
   constructor(prefix: string) {
     this.base = `{${prefix}}:`;
@@ -18,6 +22,8 @@ export class RedisKeys {
     this.statusChannelPrefix = `${this.base}status:`;
     this.tagChannelPrefix = `${this.base}tag:`;
     this.tagCursor = `${this.base}tagc`;
+    this.paused = `${this.base}paused`;
+    this.countBuckets = `${this.base}cb`;
   }
 
   task(id: string): string {
@@ -44,6 +50,25 @@ export class RedisKeys {
   }
   tagChannel(tag: string): string {
     return `${this.tagChannelPrefix}${tag}`;
+  }
+  /** SCAN MATCH pattern of every task hash of the prefix (glob characters in the prefix escaped). */
+  get taskPattern(): string {
+    return `${this.base.replace(/[*?[\]\\]/g, '\\$&')}t:*`;
+  }
+  /** Bookkeeping records of a kind: hash id -> JSON, and zset id -> expiry time. */
+  records(kind: string): string {
+    return `${this.base}r:${kind}`;
+  }
+  recordExpiries(kind: string): string {
+    return `${this.base}rx:${kind}`;
+  }
+  /** One counter bucket: hash counter -> value. */
+  counts(bucket: number): string {
+    return `${this.base}c:${bucket}`;
+  }
+  /** An admin log: list of JSON entries, newest first. */
+  log(kind: string): string {
+    return `${this.base}l:${kind}`;
   }
   /** The three per-queue keys, as the scripts expect them. */
   queueKeys(queue: string): [string, string, string] {

@@ -18,10 +18,12 @@ import { BrokerError, ClosedError, ConfigError, ErrandError } from '../../core/e
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
+import { RedisAdmin } from './admin.js';
+import { callScript, defineScripts, type ScriptArg } from './scripts.js';
 import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
-import { describeCause, UNREACHABLE } from './redis-errors.js';
+import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
 import { encodeFollowUp, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
 import { StatusSubscriber } from './status-subscriber.js';
@@ -58,7 +60,6 @@ const SCRIPTS = {
   errandReadTagFeed: READ_TAG_FEED_LUA,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-type ScriptArg = string | number;
 
 /** Tasks per enqueue script call; ops per finish script call. */
 const ENQUEUE_CHUNK = 1000;
@@ -82,6 +83,8 @@ const RESCUE_CHUNK = 1000;
  * Round trips on the busy path: enqueueMany is one script call per 1000
  * tasks; claim one per batch; complete/fail/deadLetter calls made in the
  * same event-loop turn are coalesced into one script call (batch ack).
+ * The operations half (Backend.admin) is admin.ts; claim's only cost for it
+ * is one SISMEMBER per queue (paused queues).
  */
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
@@ -89,6 +92,7 @@ export class RedisBackend implements Backend {
   /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
   readonly instanceId = randomUUID().slice(0, 8);
   readonly spec: BackendSpec;
+  readonly admin: RedisAdmin;
 
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
@@ -113,7 +117,7 @@ export class RedisBackend implements Backend {
     this.keys = new RedisKeys(prefix);
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     this.redis = this.connect('cmd', {});
-    for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { lua });
+    defineScripts(this.redis, SCRIPTS);
     this.blocking = new BlockingWait({
       keys: this.keys,
       command: this.redis,
@@ -137,6 +141,13 @@ export class RedisBackend implements Backend {
       isClosed: () => this.closed,
     });
     this.subscriber.attachTags(this.tags);
+    this.admin = new RedisAdmin({
+      keys: this.keys,
+      redis: this.redis,
+      resultTtlMs: options.resultTtlMs,
+      assertOpen: () => this.assertOpen(),
+      run: (what, command) => this.run(what, command),
+    });
     trackOpened(this, `redis backend prefix ${prefix} (connections errand:*:${this.instanceId})`);
   }
 
@@ -231,7 +242,7 @@ export class RedisBackend implements Backend {
   }
 
   private async claimOnce(request: ClaimRequest): Promise<{ tasks: ClaimedTask[]; nextDue: number }> {
-    const keys = [this.keys.leases];
+    const keys = [this.keys.leases, this.keys.paused];
     for (const queue of request.queues) keys.push(...this.keys.queueKeys(queue));
     const args = [
       this.keys.base,
@@ -450,16 +461,6 @@ export class RedisBackend implements Backend {
     return conn;
   }
 
-  /** host:port of the server, never the credentials. */
-  private get endpoint(): string {
-    try {
-      const url = new URL(this.options.url);
-      return `${url.hostname || 'localhost'}:${url.port || '6379'}`;
-    } catch {
-      return 'the redis server';
-    }
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('redis broker');
   }
@@ -471,13 +472,17 @@ export class RedisBackend implements Backend {
   }
 
   private script(name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
-    const fn = (this.redis as unknown as Record<ScriptName, (...a: ScriptArg[]) => Promise<unknown>>)[name];
-    return fn.call(this.redis, keys.length, ...keys, ...args);
+    return callScript(this.redis, name, keys, args);
   }
 
-  private async call(what: string, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+  private call(what: string, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<unknown> {
+    return this.run(what, () => this.script(name, keys, args));
+  }
+
+  /** Tracked for close(), errors wrapped. */
+  private async run<T>(what: string, command: () => Promise<T>): Promise<T> {
     try {
-      return await this.track(this.script(name, keys, args));
+      return await this.track(command());
     } catch (error) {
       throw this.wrap(what, error);
     }
@@ -488,7 +493,9 @@ export class RedisBackend implements Backend {
     if (this.closed) return new ClosedError('redis broker');
     const message = error instanceof Error ? error.message : String(error);
     const unreachable = this.connectionError && UNREACHABLE.test(message);
-    const detail = unreachable ? `cannot reach ${this.endpoint} (${describeCause(this.connectionError!)})` : message;
+    const detail = unreachable
+      ? `cannot reach ${endpointOf(this.options.url)} (${describeCause(this.connectionError!)})`
+      : message;
     return new BrokerError(`redis ${what} failed: ${detail}`, { cause: this.connectionError ?? error });
   }
 }

@@ -14,3 +14,13 @@ export function describeCause(error: Error): string {
   const text = code ? plain[code] : undefined;
   return text ? `${text}: ${error.message}` : error.message;
 }
+
+/** host:port of the server a redis URL names, never the credentials. */
+export function endpointOf(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    return `${url.hostname || 'localhost'}:${url.port || '6379'}`;
+  } catch {
+    return 'the redis server';
+  }
+}

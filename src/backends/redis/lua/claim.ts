@@ -3,13 +3,15 @@ import { script } from './common.js';
 export const CLAIM_LUA = script(
   `
 -- claim.lua: lease up to ARGV[5] due tasks from the given queues, in order.
--- KEYS[1] BASE leases (zset id -> lease end)
--- KEYS: for each queue j (0-based), KEYS[3j+2] = BASE q:<queue> (ready list),
---       KEYS[3j+3] = BASE d:<queue> (delayed zset), KEYS[3j+4] = BASE w:<queue> (wake token)
+-- KEYS[1] BASE leases (zset id -> lease end), KEYS[2] BASE paused (set of paused queues)
+-- KEYS: for each queue j (0-based), KEYS[3j+3] = BASE q:<queue> (ready list),
+--       KEYS[3j+4] = BASE d:<queue> (delayed zset), KEYS[3j+5] = BASE w:<queue> (wake token)
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
 -- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
 -- Touches BASE t:<id>, BASE i:<key> of popped tasks, the tag keys of tagged ones and
 -- the keys of an expired task's follow-up (built here, see common.ts).
+-- A paused queue is skipped (one SISMEMBER per queue): nothing promoted, popped or
+-- counted for nextDue, so a claimer does not spin on its due tasks.
 -- Moves due delayed tasks to the ready list first (a delayed task is never in
 -- the ready list before it is due). Expired tasks end REVOKED (TaskExpired).
 -- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
@@ -62,65 +64,74 @@ local function hand_out(key, id, h, v, a, r, t, f, problem)
   out[o + 7] = h[7]
   n = n + 1
 end
-for q = 0, (#KEYS - 1) / 3 - 1 do
-  local ready, delayed, wake = KEYS[3 * q + 2], KEYS[3 * q + 3], KEYS[3 * q + 4]
-  local due = redis.call('ZRANGE', delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
-  if #due > 0 then
-    redis.call('ZREM', delayed, unpack(due))
-    push_ready(ready, wake, due)
-    if #due == promote then more = true end
-  end
-  while n < limit do
-    local want = limit - n
-    local popped = redis.call('LPOP', ready, want)
-    if not popped then break end
-    for _, id in ipairs(popped) do
-      local key = BASE .. 't:' .. id
-      local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
-      local s, v, a, r, t, S, f = parse_m(h[1])
-      local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
-      if not s and (h[1] or h[2] or h[3]) then
-        -- m missing or garbage: start it afresh, so that the worker can dead-letter it
-        hand_out(key, id, h, '1', '1', '0', now_s, '', 'm')
-      elseif bad then
-        hand_out(key, id, h, tostring(v + 1), tostring(a + 1), r, t, f, bad)
-      elseif s then
-        if s == 'PENDING' or s == 'RETRY' then
-          if tonumber(t) > now then
-            -- not due (cannot happen through this protocol): keep it delayed
-            redis.call('ZADD', delayed, t, id)
-          elseif h[4] and tonumber(h[4]) <= now then
-            v = v + 1
-            redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
-            -- the rare path reads the fields the hot one does not need
-            local ku = redis.call('HMGET', key, 'k', 'u')
-            expire_finished(key, ku[1], ttl)
-            local function build()
-              return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
-            end
-            publish_if_watched(id, build)
-            feed(id, h[2], ttl, now, now, build)
-            follow_up(ku[2], now_s)
-          else
-            v = tostring(v + 1)
-            a = tostring(a + 1)
-            hand_out(key, id, h, v, a, r, t, f, '')
-            local function build()
-              return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
-            end
-            publish_if_watched(id, build)
-            feed(id, h[2], ttl, now, now, build)
-          end
-        end
-        -- other states: a stale entry (revoked or finished task): dropped
-      end
+local nq = (#KEYS - 2) / 3
+-- the queue name is the ready list's key after BASE .. 'q:'
+local paused = {}
+for q = 0, nq - 1 do
+  paused[q] = redis.call('SISMEMBER', KEYS[2], string.sub(KEYS[3 * q + 3], #BASE + 3)) == 1
+end
+for q = 0, nq - 1 do
+  -- a paused queue: skipped
+  if not paused[q] then
+    local ready, delayed, wake = KEYS[3 * q + 3], KEYS[3 * q + 4], KEYS[3 * q + 5]
+    local due = redis.call('ZRANGE', delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
+    if #due > 0 then
+      redis.call('ZREM', delayed, unpack(due))
+      push_ready(ready, wake, due)
+      if #due == promote then more = true end
     end
-    if #popped < want then break end
-  end
-  if limit > 0 and n >= limit then
-    -- the list may hold more: pass the wake token on to another waiting claimer
-    redis.call('ZADD', wake, 0, 'w')
-    break
+    while n < limit do
+      local want = limit - n
+      local popped = redis.call('LPOP', ready, want)
+      if not popped then break end
+      for _, id in ipairs(popped) do
+        local key = BASE .. 't:' .. id
+        local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
+        local s, v, a, r, t, S, f = parse_m(h[1])
+        local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
+        if not s and (h[1] or h[2] or h[3]) then
+          -- m missing or garbage: start it afresh, so that the worker can dead-letter it
+          hand_out(key, id, h, '1', '1', '0', now_s, '', 'm')
+        elseif bad then
+          hand_out(key, id, h, tostring(v + 1), tostring(a + 1), r, t, f, bad)
+        elseif s then
+          if s == 'PENDING' or s == 'RETRY' then
+            if tonumber(t) > now then
+              -- not due (cannot happen through this protocol): keep it delayed
+              redis.call('ZADD', delayed, t, id)
+            elseif h[4] and tonumber(h[4]) <= now then
+              v = v + 1
+              redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
+              -- the rare path reads the fields the hot one does not need
+              local ku = redis.call('HMGET', key, 'k', 'u')
+              expire_finished(key, ku[1], ttl)
+              local function build()
+                return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
+              end
+              publish_if_watched(id, build)
+              feed(id, h[2], ttl, now, now, build)
+              follow_up(ku[2], now_s)
+            else
+              v = tostring(v + 1)
+              a = tostring(a + 1)
+              hand_out(key, id, h, v, a, r, t, f, '')
+              local function build()
+                return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
+              end
+              publish_if_watched(id, build)
+              feed(id, h[2], ttl, now, now, build)
+            end
+          end
+          -- other states: a stale entry (revoked or finished task): dropped
+        end
+      end
+      if #popped < want then break end
+    end
+    if limit > 0 and n >= limit then
+      -- the list may hold more: pass the wake token on to another waiting claimer
+      redis.call('ZADD', wake, 0, 'w')
+      break
+    end
   end
 end
 for i = 1, #leases, 1000 do
@@ -130,9 +141,9 @@ if n == 0 then
   if more then
     out[1] = now
   else
-    for q = 0, (#KEYS - 1) / 3 - 1 do
-      local first = redis.call('ZRANGE', KEYS[3 * q + 3], 0, 0, 'WITHSCORES')
-      if first[2] then
+    for q = 0, nq - 1 do
+      local first = not paused[q] and redis.call('ZRANGE', KEYS[3 * q + 4], 0, 0, 'WITHSCORES')
+      if first and first[2] then
         local at = tonumber(first[2])
         if out[1] < 0 or at < out[1] then out[1] = at end
       end

@@ -22,6 +22,12 @@
  *                      until the next call), and each call PEXPIREs it to at least
  *                      resultTtlMs (plus the wait of a task due later): a tag
  *                      nobody changes for that long drops out of its feed
+ *   BASE paused        set, paused queue names (claim skips them; BackendAdmin)
+ *   BASE r:<kind>      hash, bookkeeping records of a kind: id -> JSON
+ *   BASE rx:<kind>     zset, the same ids scored by expiry time (lua/bookkeeping.ts)
+ *   BASE c:<bucket>    hash, counters of a time bucket (expires by itself)
+ *   BASE cb            zset, counter buckets scored by the time each is dropped
+ *   BASE l:<kind>      list, an admin log (JSON entries), newest first, capped
  *   channel BASE status:<id>  TaskInfo JSON after every transition
  *   channel BASE revoked      ids of running tasks that were revoked
  *   channel BASE tag:<tag>    '<cursor> <TaskInfo JSON>' after every change of

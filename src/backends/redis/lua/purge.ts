@@ -1,0 +1,52 @@
+import { script } from './common.js';
+
+/**
+ * Every waiting task of a queue is in its ready list or its delayed zset, so
+ * a purge drains those two (in chunks, so that no call blocks Redis long)
+ * instead of scanning tasks. Stale entries (tasks no longer waiting) go too;
+ * a corrupt record goes back to the ready list, where a claim hands it out
+ * to be dead-lettered.
+ */
+export const PURGE_LUA = script(
+  `
+-- purge.lua: REVOKED for up to ARGV[4] waiting (PENDING or RETRY) tasks of one queue,
+-- as revoke.lua does for a pending task.
+-- KEYS[1] BASE q:<queue> (ready list), KEYS[2] BASE d:<queue> (delayed zset)
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] entries to take per call
+-- Touches BASE t:<id>, BASE i:<key>, the tag keys and follow-up keys of each task (built here).
+-- Returns {revoked, entries taken, entries left in both}.
+`,
+  `
+local now = ARGV[2]
+local ttl = ARGV[3]
+local chunk = tonumber(ARGV[4])
+local ids = redis.call('LPOP', KEYS[1], chunk) or {}
+if #ids < chunk then
+  local z = redis.call('ZPOPMIN', KEYS[2], chunk - #ids)
+  for i = 1, #z, 2 do ids[#ids + 1] = z[i] end
+end
+local revoked = 0
+local corrupt = {}
+for _, id in ipairs(ids) do
+  local key = BASE .. 't:' .. id
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u')
+  local s, v, a, r, t, S = parse_m(h[1])
+  if s == 'PENDING' or s == 'RETRY' then
+    v = v + 1
+    redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''))
+    expire_finished(key, h[6], ttl)
+    local function build()
+      return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5])
+    end
+    publish_if_watched(id, build)
+    feed(id, h[2], ttl, now, now, build)
+    follow_up(h[7], now)
+    revoked = revoked + 1
+  elseif not s and (h[1] or h[2]) then
+    corrupt[#corrupt + 1] = id
+  end
+end
+if #corrupt > 0 then redis.call('RPUSH', KEYS[1], unpack(corrupt)) end
+return {revoked, #ids, redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])}
+`,
+);
