@@ -2,7 +2,8 @@
  * What metrics and tracing cost a worker: CPU time per task (user + system,
  * this process) for no-op tasks on the memory broker, with neither, with
  * errand/metrics, with errand/tracing (an SDK tracer provider whose spans
- * go to a no-op exporter), and with both. Rounds are interleaved, so load
+ * go to a no-op exporter), and with both; and without the worker's
+ * dashboard reports (worker({ report: false })). Rounds are interleaved, so load
  * from the shared machine falls on every variant alike; medians are shown.
  *
  *   npx tsx bench/observability/overhead.ts [--tasks=20000] [--rounds=5]
@@ -14,8 +15,9 @@ import { createApp } from '../../src/index.js';
 import { errandMetrics } from '../../src/metrics/index.js';
 import { errandTracing } from '../../src/tracing/index.js';
 
-type Variant = 'plain' | 'metrics' | 'tracing' | 'both';
-const VARIANTS: Variant[] = ['plain', 'metrics', 'tracing', 'both'];
+// 'unreported': the worker's reports to the dashboard (heartbeat, history, attempts) off
+type Variant = 'plain' | 'unreported' | 'metrics' | 'tracing' | 'both';
+const VARIANTS: Variant[] = ['plain', 'unreported', 'metrics', 'tracing', 'both'];
 
 const flag = (name: string, fallback: number): number => {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -35,7 +37,7 @@ async function round(variant: Variant): Promise<number> {
   const noop = app.task('bench.noop', () => 1);
   if (variant === 'metrics' || variant === 'both') errandMetrics(app);
   if (variant === 'tracing' || variant === 'both') errandTracing(app, { tracer });
-  const worker = app.worker({ handleSignals: false, concurrency: 50, claimWaitMs: 10 });
+  const worker = app.worker({ handleSignals: false, concurrency: 50, claimWaitMs: 10, report: variant !== 'unreported' });
   await worker.start();
   const before = process.cpuUsage();
   const results = [];
@@ -48,7 +50,7 @@ async function round(variant: Variant): Promise<number> {
   return (used.user + used.system) / TASKS; // µs per task
 }
 
-const samples: Record<Variant, number[]> = { plain: [], metrics: [], tracing: [], both: [] };
+const samples: Record<Variant, number[]> = { plain: [], unreported: [], metrics: [], tracing: [], both: [] };
 for (let r = 0; r < ROUNDS; r++) for (const v of VARIANTS) samples[v].push(await round(v));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const base = median(samples.plain);

@@ -2,6 +2,7 @@ import type { Errand } from '../core/errand.js';
 import type { Logger } from '../core/logger.js';
 import type { Authorize, Expose } from './core/access.js';
 import type { ChannelRoutesOptions } from './channels/channel-route.js';
+import type { DashboardOptions } from './dashboard/options.js';
 import type { FeedRoutesOptions } from './feeds/feed-context.js';
 
 /** The options every adapter takes (errandWeb, errandExpress, errandHono, createErrandFetch, createErrandHandler, attachErrandUpgrades). */
@@ -37,4 +38,11 @@ export interface ErrandWebOptions {
    * `authorize(request, tag)`; see docs/status.md, "Feeds per user".
    */
   feeds?: FeedRoutesOptions;
+  /**
+   * The live operations dashboard under {prefix}/dashboard/ (queues, workers,
+   * tasks, dead letters, schedules, actions), over app.admin. Without
+   * authorize, token or basicAuth it answers loopback clients only. See
+   * docs/dashboard.md.
+   */
+  dashboard?: DashboardOptions;
 }

@@ -164,6 +164,7 @@ await import('errand/status');
 await import('errand/client');
 await import('errand/hono');
 await import('errand/webhooks');
+await import('errand/dashboard');
 const { createServer } = await import('node:http');
 const { createErrandHandler } = await import('errand/node');
 const app = createApp({ broker: 'memory://', logger: false });

@@ -11,6 +11,7 @@ import { wsRoute } from '../routes/ws-route.js';
 import { Sessions } from '../sessions.js';
 import { channelWsRoutes, type ChannelRouteContext } from '../channels/channel-ws-route.js';
 import { feedRoutes } from '../feeds/index.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { AccessPolicy } from './access.js';
 import { RouteTable, type HttpRoute, type Matched, type RouteParams, type WsRoute } from './route-table.js';
 import type { WebRequest } from './web-request.js';
@@ -54,6 +55,9 @@ export class WebCore {
     const feeds = configured(adapter, () =>
       feedRoutes(options.feeds, { app, access, sessions: this.sessions, heartbeatMs, allowedOrigins, log }),
     );
+    const dashboard = configured(adapter, () =>
+      dashboardRoutes(options.dashboard, { app, prefix, sessions: this.sessions, heartbeatMs, log }),
+    );
     this.backend = app.backend;
     const context: StatusContext = {
       app,
@@ -68,6 +72,7 @@ export class WebCore {
     for (const route of channelRoutes) this.routes.addWs(route);
     for (const route of feeds.http) this.routes.addHttp(route);
     for (const route of feeds.ws) this.routes.addWs(route);
+    for (const route of dashboard) this.routes.addHttp(route);
   }
 
   get prefix(): string {

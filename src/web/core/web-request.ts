@@ -18,6 +18,8 @@ export interface WebRequest {
   readonly cookies: Readonly<Record<string, string>>;
   /** 'http' for poll and SSE requests, 'websocket' for an upgrade (decided before the handshake). */
   readonly transport: 'http' | 'websocket';
+  /** The client's address as the adapter saw it (the socket's peer; Fastify's request.ip); undefined when unknown (Fetch). */
+  readonly remoteAddress?: string;
   /** Reads the body (empty for an upgrade); for routes that take one, such as webhooks. */
   body(): Promise<Uint8Array>;
   /**
@@ -34,6 +36,7 @@ export interface WebRequestInit {
   url: string;
   headers: Readonly<Record<string, string | undefined>>;
   transport?: 'http' | 'websocket';
+  remoteAddress?: string | undefined;
   body?: () => Promise<Uint8Array>;
   native: unknown;
 }
@@ -53,6 +56,7 @@ export function webRequest(init: WebRequestInit): WebRequest {
     path,
     headers: init.headers,
     transport: init.transport ?? 'http',
+    ...(init.remoteAddress !== undefined ? { remoteAddress: init.remoteAddress } : {}),
     body: init.body ?? noBody,
     native: init.native,
     get query() {

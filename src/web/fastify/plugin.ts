@@ -61,6 +61,8 @@ export function fastifyWebRequest(request: FastifyRequest, body = async () => en
     method: request.method,
     url: request.url,
     headers: flattenHeaders(request.headers),
+    // request.ip honours the app's trustProxy setting
+    remoteAddress: request.ip ?? request.socket?.remoteAddress,
     native: request,
     body,
   });

@@ -60,6 +60,7 @@ export function fetchWebRequest(request: Request, native: unknown = request): We
     method: request.method,
     url: url.pathname + url.search,
     headers: headersOf(request.headers),
+    remoteAddress: remoteAddressOf(native),
     native,
     body: async () => new Uint8Array(await request.arrayBuffer()),
   });
@@ -73,4 +74,15 @@ function toResponse(response: WebResponse, request: Request): Response {
   const { writer, stream } = streamSseWriter(request.signal);
   void response.stream(writer);
   return new Response(stream, { status: response.status, headers: response.headers });
+}
+
+/**
+ * The client's address where the runtime tells it: Hono's Context on
+ * @hono/node-server carries the IncomingMessage as env.incoming. A bare Fetch
+ * Request says nothing (undefined).
+ */
+function remoteAddressOf(native: unknown): string | undefined {
+  const env = (native as { env?: { incoming?: { socket?: { remoteAddress?: unknown } } } } | undefined)?.env;
+  const address = env?.incoming?.socket?.remoteAddress;
+  return typeof address === 'string' ? address : undefined;
 }

@@ -16,6 +16,7 @@ export function nodeWebRequest(req: IncomingMessage, native: unknown = req, body
     method: req.method ?? 'GET',
     url: req.url ?? '/',
     headers: flattenHeaders(req.headers),
+    remoteAddress: req.socket?.remoteAddress,
     native,
     body: () => readBody(req, bodyLimit),
   });

@@ -120,6 +120,7 @@ class UpgradeDispatcher {
       url: request.url ?? '/',
       headers: flattenHeaders(request.headers),
       transport: 'websocket',
+      remoteAddress: request.socket?.remoteAddress,
       native: request,
     });
     void core
