@@ -101,6 +101,24 @@ describeEachBroker(
       );
     }, 60_000);
 
+    it('dashboard serves the live dashboard on loopback until SIGTERM, and refuses another address without credentials', async () => {
+      const dashboard = await start(['dashboard', '--port', '0', '--broker', url], /errand dashboard at http/);
+      const address = /errand dashboard at (\S+)/.exec(dashboard.stderr())![1]!;
+      const page = await fetch(address);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      const overview = await fetch(`${address}api/overview`);
+      expect(overview.status).toBe(200);
+      expect(await overview.json()).toMatchObject({ queues: expect.any(Array) });
+      dashboard.child.kill('SIGTERM');
+      expect(await dashboard.exited).toBe(0);
+
+      const open = await errand(['dashboard', '--host', '0.0.0.0', '--port', '0', '--broker', url]);
+      expect(open.code).toBe(1);
+      expect(open.stderr).toMatch(/^errand: serveDashboard: host 0\.0\.0\.0 is reachable from other machines; give auth/);
+      expect(open.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    }, 60_000);
+
     it('bad input: one line naming the cause, exit 1', async () => {
       const cases: Array<[string[], RegExp]> = [
         [['tasks', '--state', 'DONE'], /^errand: --state DONE: not a state \(one of PENDING, STARTED/],
