@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Backend, ClaimedTask, Unsubscribe } from './backend.js';
 import type { BeatHandle } from './beat/beat-loop.js';
 import { sleep, systemClock } from './clock.js';
+import { repeatEvery } from './repeat.js';
 import { BrokerError, ConfigError, ShutdownError, TaskRevokedError, WorkerLostError } from './errors.js';
 import type { LeaseKeeper, LeaseKeeperOptions } from './leases/lease-keeper.js';
 import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
@@ -320,16 +321,8 @@ export class Worker {
 
   /** Runs `fn` every `ms`, one call at a time, logging its failures. */
   private every(ms: number, fn: () => Promise<void>): void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      fn()
-        .catch((error: unknown) => this.deps.logger.error({ workerId: this.id, err: error }, 'worker maintenance failed'))
-        .finally(() => (busy = false));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    const log = (error: unknown): void => this.deps.logger.error({ workerId: this.id, err: error }, 'worker maintenance failed');
+    this.timers.push(repeatEvery(ms, fn, log));
   }
 
   private onSignal(): void {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, createApp, TaskFailedError, type Errand } from '../../src/index.js';
+import { processAlive } from '../support/child.js';
+import { waitFor } from '../support/wait.js';
 
 const HANDLERS = new URL('../fixtures/isolate/handlers.ts', import.meta.url);
 
@@ -114,10 +116,10 @@ for (const mode of ['thread', 'process'] as const) {
       for await (const info of app.watch(r.id)) if (info.state === 'REVOKED') break;
       if (mode === 'process') {
         expect(pid).not.toBe(process.pid);
-        await waitUntil(() => !alive(pid));
+        await waitFor(() => !processAlive(pid));
       } else {
         // the spinning thread is gone when this process stops burning a core
-        await waitUntil(async () => {
+        await waitFor(async () => {
           const before = process.cpuUsage();
           await new Promise((resolve) => setTimeout(resolve, 400));
           const used = process.cpuUsage(before);
@@ -137,20 +139,3 @@ it('refuses an isolated task without a module, a function with isolate, or a sof
   expect(() => app.task('d', HANDLERS, { isolate: 'fiber' as never })).toThrow(/isolate must be/);
   expect(() => app.task('e', () => 1, { softTimeout: 5 })).toThrow(/need isolate/);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

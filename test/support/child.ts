@@ -42,3 +42,13 @@ export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGKILL'
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(signal);
   await child.exited;
 }
+
+/** True while a process with this pid exists (signal 0 checks without killing). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,18 +1,14 @@
-import {
-  isAfterCursor,
-  parseTaskCursor,
-  taskCursor,
-  type BackendAdmin,
-  type BrokerOverview,
-  type CountBucket,
-  type QueueSummary,
-  type TaskPage,
-  type TaskQuery,
-  type TaskRecord,
+import type {
+  BackendAdmin,
+  BrokerOverview,
+  CountBucket,
+  TaskPage,
+  TaskQuery,
+  TaskRecord,
 } from '../../core/admin/admin-backend.js';
-import { emptyStateCounts, checkTaskQuery } from '../../core/admin/task-query.js';
+import { OverviewTally, TaskListCollector } from '../../core/admin/scan-views.js';
+import { checkTaskQuery } from '../../core/admin/task-query.js';
 import type { Clock } from '../../core/clock.js';
-import { RUNNING_STATES } from '../../core/states.js';
 import type { DeadLetter, TaskInfo } from '../../core/types.js';
 import { MemoryBookkeeping } from './bookkeeping.js';
 
@@ -44,46 +40,19 @@ export class MemoryAdmin implements BackendAdmin {
 
   async overview(): Promise<BrokerOverview> {
     this.store.assertOpen();
-    const t = this.store.clock.now();
-    const states = emptyStateCounts();
-    const queues = new Map<string, QueueSummary>();
-    const summary = (queue: string): QueueSummary => {
-      let q = queues.get(queue);
-      if (!q) queues.set(queue, (q = { queue, ready: 0, scheduled: 0, running: 0, paused: this.store.paused.has(queue) }));
-      return q;
-    };
-    for (const paused of this.store.paused) summary(paused);
-    for (const info of this.store.keptInfos()) {
-      states[info.state]++;
-      const q = summary(info.queue);
-      if (info.state === 'PENDING' || info.state === 'RETRY') {
-        if (info.runAt <= t) {
-          q.ready++;
-          if (q.oldestReadyAt === undefined || info.runAt < q.oldestReadyAt) q.oldestReadyAt = info.runAt;
-        } else q.scheduled++;
-      } else if (RUNNING_STATES.has(info.state)) q.running++;
-    }
-    return { queues: [...queues.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1)), states };
+    const tally = new OverviewTally(this.store.paused, this.store.clock.now());
+    for (const info of this.store.keptInfos()) tally.add(info);
+    return tally.result();
   }
 
   async listTasks(query: TaskQuery): Promise<TaskPage> {
     this.store.assertOpen();
     checkTaskQuery(query);
-    const after = parseTaskCursor(query.cursor);
-    const matches: TaskInfo[] = [];
-    for (const info of this.store.keptInfos()) {
-      if (query.state !== undefined && info.state !== query.state) continue;
-      if (query.name !== undefined && info.name !== query.name) continue;
-      if (query.queue !== undefined && info.queue !== query.queue) continue;
-      if (query.since !== undefined && info.enqueuedAt < query.since) continue;
-      if (query.until !== undefined && info.enqueuedAt >= query.until) continue;
-      if (after !== undefined && !isAfterCursor(info, after)) continue;
-      matches.push(info);
-    }
-    matches.sort((a, b) => b.enqueuedAt - a.enqueuedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    const page = matches.slice(0, query.limit).map((info) => this.store.record(info.id)!.info);
-    const last = page.at(-1);
-    return matches.length > query.limit && last ? { tasks: page, next: taskCursor(last) } : { tasks: page };
+    const collector = new TaskListCollector(query);
+    for (const info of this.store.keptInfos()) collector.add(info);
+    const { picked, next } = collector.page();
+    const tasks = picked.map((info) => this.store.record(info.id)!.info);
+    return next === undefined ? { tasks } : { tasks, next };
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { AttemptEnd } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { describeError } from '../outcome.js';
+import { repeatEvery } from '../repeat.js';
 import { VERSION } from '../version.js';
 import type { AttemptRecord, WorkerInfo } from './admin-types.js';
 import {
@@ -166,15 +167,7 @@ export class WorkerReporter {
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      fn()
-        .catch((error: unknown) => this.logger.warn({ workerId: this.worker.id, err: error }, 'worker report failed'))
-        .finally(() => (busy = false));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
+    const log = (error: unknown): void => this.logger.warn({ workerId: this.worker.id, err: error }, 'worker report failed');
+    this.timers.push(repeatEvery(ms, fn, log));
   }
 }
