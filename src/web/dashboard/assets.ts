@@ -8,15 +8,16 @@ import type { HttpRoute } from '../core/route-table.js';
 import { errorReply, type WebReply } from '../core/web-response.js';
 import { DASHBOARD_CSS } from './styles.js';
 
-const BROWSER_DIR = fileURLToPath(new URL('./browser/', import.meta.url));
 const JS = 'text/javascript; charset=utf-8';
 
 /** The browser modules by served name (`main.js`): compiled .js in dist, or the .ts source when run from src. */
 function browserFiles(): Map<string, string> {
+  // Found when the dashboard is mounted, not when this module loads (a bundler or a DOM test may load it from no file).
+  const dir = fileURLToPath(new URL('./browser/', import.meta.url));
   const files = new Map<string, string>();
-  for (const file of existsSync(BROWSER_DIR) ? readdirSync(BROWSER_DIR) : []) {
+  for (const file of existsSync(dir) ? readdirSync(dir) : []) {
     const match = /^([a-z-]+)\.(js|ts)$/.exec(file);
-    if (match && !file.endsWith('.d.ts')) files.set(`${match[1]}.js`, join(BROWSER_DIR, file));
+    if (match && !file.endsWith('.d.ts')) files.set(`${match[1]}.js`, join(dir, file));
   }
   return files;
 }
