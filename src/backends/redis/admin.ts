@@ -1,18 +1,14 @@
-import {
-  isAfterCursor,
-  parseTaskCursor,
-  taskCursor,
-  type BackendAdmin,
-  type BrokerOverview,
-  type CountBucket,
-  type QueueSummary,
-  type TaskPage,
-  type TaskQuery,
-  type TaskRecord,
+import type {
+  BackendAdmin,
+  BrokerOverview,
+  CountBucket,
+  TaskPage,
+  TaskQuery,
+  TaskRecord,
 } from '../../core/admin/admin-backend.js';
-import { checkTaskQuery, emptyStateCounts } from '../../core/admin/task-query.js';
+import { OverviewTally, TaskListCollector } from '../../core/admin/scan-views.js';
+import { checkTaskQuery } from '../../core/admin/task-query.js';
 import { now } from '../../core/clock.js';
-import { RUNNING_STATES } from '../../core/states.js';
 import type { TaskInfo } from '../../core/types.js';
 import { RedisBookkeeping, checkReplies } from './admin-bookkeeping.js';
 import type { RedisAdminHost } from './admin-host.js';
@@ -52,52 +48,23 @@ export class RedisAdmin implements BackendAdmin {
 
   async overview(): Promise<BrokerOverview> {
     this.host.assertOpen();
-    const paused = new Set(await this.pausedQueues());
-    const t = now();
-    const states = emptyStateCounts();
-    const queues = new Map<string, QueueSummary>();
-    const summary = (queue: string): QueueSummary => {
-      let q = queues.get(queue);
-      if (!q) queues.set(queue, (q = { queue, ready: 0, scheduled: 0, running: 0, paused: paused.has(queue) }));
-      return q;
-    };
-    for (const queue of paused) summary(queue);
-    await this.scan('', (info) => {
-      states[info.state]++;
-      const q = summary(info.queue);
-      if (info.state === 'PENDING' || info.state === 'RETRY') {
-        if (info.runAt <= t) {
-          q.ready++;
-          if (q.oldestReadyAt === undefined || info.runAt < q.oldestReadyAt) q.oldestReadyAt = info.runAt;
-        } else q.scheduled++;
-      } else if (RUNNING_STATES.has(info.state)) q.running++;
-    });
-    return { queues: [...queues.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1)), states };
+    const tally = new OverviewTally(new Set(await this.pausedQueues()), now());
+    await this.scan('', (info) => tally.add(info));
+    return tally.result();
   }
 
   async listTasks(query: TaskQuery): Promise<TaskPage> {
     this.host.assertOpen();
     checkTaskQuery(query);
-    const after = parseTaskCursor(query.cursor);
-    const matches: TaskInfo[] = [];
+    const collector = new TaskListCollector(query);
     // A corrupt record reads as FAILURE whatever its m says: the script cannot tell, so it filters no FAILURE query.
     const prefilter = query.state === undefined || query.state === 'FAILURE' ? '' : query.state;
-    await this.scan(prefilter, (info) => {
-      if (query.state !== undefined && info.state !== query.state) return;
-      if (query.name !== undefined && info.name !== query.name) return;
-      if (query.queue !== undefined && info.queue !== query.queue) return;
-      if (query.since !== undefined && info.enqueuedAt < query.since) return;
-      if (query.until !== undefined && info.enqueuedAt >= query.until) return;
-      if (after !== undefined && !isAfterCursor(info, after)) return;
-      matches.push(info);
-    });
-    matches.sort((a, b) => b.enqueuedAt - a.enqueuedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    const picked = matches.slice(0, query.limit);
+    await this.scan(prefilter, (info) => collector.add(info));
+    const { picked, next } = collector.page();
     // the page in full (result, error, progress); a task that expired since the scan drops out
     const full = await this.readInfos(picked.map((info) => info.id));
     const tasks = full.filter((info): info is TaskInfo => info !== null);
-    const last = picked.at(-1);
-    return matches.length > query.limit && last ? { tasks, next: taskCursor(last) } : { tasks };
+    return next === undefined ? { tasks } : { tasks, next };
   }
 
   async getTask(id: string): Promise<TaskRecord | null> {
@@ -129,7 +96,7 @@ export class RedisAdmin implements BackendAdmin {
 
   async purgeQueue(queue: string): Promise<number> {
     this.host.assertOpen();
-    const keys = [this.host.keys.ready(queue), this.host.keys.delayed(queue)];
+    const keys = [this.host.keys.ready(queue), this.host.keys.delayed(queue), this.host.keys.prioritized(queue)];
     let revoked = 0;
     // entries still to look at: those there at the first call (later enqueues are not chased)
     let budget: number | undefined;

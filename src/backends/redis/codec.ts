@@ -1,6 +1,7 @@
 import { BrokerError, DecodeError } from '../../core/errors.js';
 import type { FollowUp, NewTask } from '../../core/backend.js';
 import { decodeJson, MAX_JSON_DEPTH } from '../../core/json.js';
+import { checkPriority } from '../../core/priority.js';
 import { TASK_STATES, type TaskState } from '../../core/states.js';
 import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 
@@ -23,6 +24,7 @@ const FIELD_NAMES: Record<string, string> = {
   p: 'arguments',
   x: 'expiry time',
   u: 'follow-up',
+  o: 'priority',
   E: 'error',
   P: 'progress',
   R: 'result',
@@ -48,6 +50,17 @@ export function encodeFollowUp(task: NewTask): string {
   const f = task.followUp;
   if (f === undefined) return '';
   return JSON.stringify({ id: f.id, name: f.name, queue: f.queue, payload: f.payload } satisfies FollowUp);
+}
+
+/**
+ * Field o: the priority ('' for 0, which is not stored). Checked like the
+ * engine checks it (ConfigError), so that no script sees another value; the
+ * scripts read a stored o that is not such an integer as 0 (lua/common.ts
+ * priority_of): a priority only orders the queue, it never stops a task.
+ */
+export function encodePriority(task: NewTask): string {
+  const priority = checkPriority(`task ${task.id}: priority`, task.priority);
+  return priority === undefined ? '' : String(priority);
 }
 
 /** Decodes field j; a DecodeError naming the task and the field when it is missing or not such a fragment. */

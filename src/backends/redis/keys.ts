@@ -38,6 +38,10 @@ export class RedisKeys {
   delayed(queue: string): string {
     return `${this.base}d:${queue}`;
   }
+  /** Ready tasks of a priority other than 0 (zset; see lua/common.ts). */
+  prioritized(queue: string): string {
+    return `${this.base}qp:${queue}`;
+  }
   wake(queue: string): string {
     return `${this.base}w:${queue}`;
   }
@@ -70,8 +74,8 @@ export class RedisKeys {
   log(kind: string): string {
     return `${this.base}l:${kind}`;
   }
-  /** The three per-queue keys, as the scripts expect them. */
-  queueKeys(queue: string): [string, string, string] {
-    return [this.ready(queue), this.delayed(queue), this.wake(queue)];
+  /** The four per-queue keys, as the scripts expect them (lua/common.ts queue_keys_at). */
+  queueKeys(queue: string): [string, string, string, string] {
+    return [this.ready(queue), this.delayed(queue), this.wake(queue), this.prioritized(queue)];
   }
 }

@@ -24,7 +24,7 @@ import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
 import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
-import { encodeFollowUp, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
+import { encodeFollowUp, encodePriority, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
 import { StatusSubscriber } from './status-subscriber.js';
 import { TagFeeds } from './tag-feed.js';
@@ -190,7 +190,8 @@ export class RedisBackend implements Backend {
     const fragments: ScriptArg[] = [];
     const perTask: ScriptArg[] = [];
     for (const t of tasks) {
-      const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}${t.tags?.length ? `\u0000${JSON.stringify(t.tags)}` : ''}`;
+      const priority = encodePriority(t);
+      const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}\u0000${priority}${t.tags?.length ? `\u0000${JSON.stringify(t.tags)}` : ''}`;
       let fi = fragmentIndex.get(shared);
       if (fi === undefined) {
         let qi = queueIndex.get(t.queue);
@@ -201,7 +202,7 @@ export class RedisBackend implements Backend {
         }
         fi = fragmentIndex.size + 1;
         fragmentIndex.set(shared, fi);
-        fragments.push(encodeStatic(t), qi);
+        fragments.push(encodeStatic(t), qi, priority);
       }
       const key = t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
       perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t), t.trace ?? '');
@@ -345,15 +346,26 @@ export class RedisBackend implements Backend {
     }
   }
 
-  /** The ready list plus the delayed set (RETRY waits there too); see Backend.countWaiting on revoked entries. */
+  /**
+   * The ready list, the priority zset and the delayed set (RETRY waits there
+   * too), less the delayed set's priority sentinel, which is there whenever
+   * the priority zset is non-empty (and may stay a while after it emptied: an
+   * overcount by one). See Backend.countWaiting on revoked entries.
+   */
   async countWaiting(queue: string): Promise<number> {
     this.assertOpen();
     try {
-      const replies = await this.redis.multi().llen(this.keys.ready(queue)).zcard(this.keys.delayed(queue)).exec();
-      return (replies ?? []).reduce((sum, [error, n]) => {
+      const replies = await this.redis
+        .multi()
+        .llen(this.keys.ready(queue))
+        .zcard(this.keys.delayed(queue))
+        .zcard(this.keys.prioritized(queue))
+        .exec();
+      const [ready, delayed, ranked] = (replies ?? []).map(([error, n]) => {
         if (error) throw error;
-        return sum + Number(n);
-      }, 0);
+        return Number(n);
+      });
+      return (ready ?? 0) + (delayed ?? 0) + (ranked ?? 0) - (ranked ? 1 : 0);
     } catch (error) {
       throw this.wrap('countWaiting', error);
     }

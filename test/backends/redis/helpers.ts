@@ -1,8 +1,11 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { afterEach } from 'vitest';
 import type { NewTask } from '../../../src/core/backend.js';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
 import { REDIS_URL, testClient, uniquePrefix } from '../../support/redis.js';
+import { waitFor } from '../../support/wait.js';
 
 /** Backends made in a test are closed after it. */
 export function useBackends(): {
@@ -49,3 +52,78 @@ export const claimReq = (workerId = 'w1', patch: Record<string, unknown> = {}) =
   waitMs: 0,
   ...patch,
 });
+
+/** A private, otherwise idle redis-server (so that INFO commandstats deltas are this test's alone). */
+export interface PrivateRedis {
+  url: string;
+  /** Calls per command since the last call (the INFO that reads them excluded). */
+  commands(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+export function hasRedisServer(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}/0`;
+  const client = testClient(url);
+  await waitFor(
+    async () =>
+      client.connect().then(
+        () => true,
+        () => false,
+      ),
+    10_000,
+    'private redis-server',
+  );
+  const read = async (): Promise<Map<string, number>> => {
+    const counts = new Map<string, number>();
+    for (const m of (await client.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) {
+      counts.set(m[1]!, Number(m[2]));
+    }
+    return counts;
+  };
+  let last = await read();
+  return {
+    url,
+    async commands() {
+      const now = await read();
+      const delta = new Map<string, number>();
+      for (const [name, calls] of now) {
+        // the INFO that read `last` is counted in this reading
+        const n = calls - (last.get(name) ?? 0) - (name === 'info' ? 1 : 0);
+        if (n > 0) delta.set(name, n);
+      }
+      last = now;
+      return delta;
+    },
+    async close() {
+      client.disconnect();
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    },
+  };
+}

@@ -4,16 +4,21 @@ export const CLAIM_LUA = script(
   `
 -- claim.lua: lease up to ARGV[5] due tasks from the given queues, in order.
 -- KEYS[1] BASE leases (zset id -> lease end), KEYS[2] BASE paused (set of paused queues)
--- KEYS: for each queue j (0-based), KEYS[3j+3] = BASE q:<queue> (ready list),
---       KEYS[3j+4] = BASE d:<queue> (delayed zset), KEYS[3j+5] = BASE w:<queue> (wake token)
+-- KEYS: for each queue j (0-based), KEYS[4j+3] = BASE q:<queue> (ready list),
+--       KEYS[4j+4] = BASE d:<queue> (delayed zset), KEYS[4j+5] = BASE w:<queue> (wake token),
+--       KEYS[4j+6] = BASE qp:<queue> (priority zset)
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
 -- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
 -- Touches BASE t:<id>, BASE i:<key> of popped tasks, the tag keys of tagged ones and
 -- the keys of an expired task's follow-up (built here, see common.ts).
 -- A paused queue is skipped (one SISMEMBER per queue): nothing promoted, popped or
 -- counted for nextDue, so a claimer does not spin on its due tasks.
--- Moves due delayed tasks to the ready list first (a delayed task is never in
--- the ready list before it is due). Expired tasks end REVOKED (TaskExpired).
+-- Moves due delayed tasks to the ready list (or the priority zset) first (a
+-- delayed task is never ready before it is due). Per queue, hands out the
+-- priority zset's tasks of priority > 0, then the ready list, then the zset's
+-- tasks of priority < 0. The zset is looked at only when the delayed read saw
+-- its sentinel (see common.ts), so a queue without priorities pays nothing
+-- for them. Expired tasks end REVOKED (TaskExpired).
 -- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
 -- leased like a due task and handed out with its problem, so that the worker
 -- dead-letters it; j and p are checked by the caller.
@@ -64,72 +69,126 @@ local function hand_out(key, id, h, v, a, r, t, f, problem)
   out[o + 7] = h[7]
   n = n + 1
 end
-local nq = (#KEYS - 2) / 3
+-- One popped id: handed out when due and waiting; an expired one ends REVOKED;
+-- a stale entry (revoked or finished task) is dropped.
+local function take(id, delayed)
+  local key = BASE .. 't:' .. id
+  local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
+  local s, v, a, r, t, S, f = parse_m(h[1])
+  local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
+  if not s and (h[1] or h[2] or h[3]) then
+    -- m missing or garbage: start it afresh, so that the worker can dead-letter it
+    hand_out(key, id, h, '1', '1', '0', now_s, '', 'm')
+  elseif bad then
+    hand_out(key, id, h, tostring(v + 1), tostring(a + 1), r, t, f, bad)
+  elseif s then
+    if s == 'PENDING' or s == 'RETRY' then
+      if tonumber(t) > now then
+        -- not due (cannot happen through this protocol): keep it delayed
+        redis.call('ZADD', delayed, t, delayed_member(id, priority_of(redis.call('HGET', key, 'o'))))
+      elseif h[4] and tonumber(h[4]) <= now then
+        v = v + 1
+        redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
+        -- the rare path reads the fields the hot one does not need
+        local ku = redis.call('HMGET', key, 'k', 'u')
+        expire_finished(key, ku[1], ttl)
+        local function build()
+          return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
+        end
+        publish_if_watched(id, build)
+        feed(id, h[2], ttl, now, now, build)
+        follow_up(ku[2], now_s)
+      else
+        v = tostring(v + 1)
+        a = tostring(a + 1)
+        hand_out(key, id, h, v, a, r, t, f, '')
+        local function build()
+          return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
+        end
+        publish_if_watched(id, build)
+        feed(id, h[2], ttl, now, now, build)
+      end
+    end
+    -- other states: a stale entry (revoked or finished task): dropped
+  end
+end
+
+-- Takes from the priority zset until the batch is full, only entries scored under
+-- the bound (nil: any). Returns true when it found the zset empty.
+local function take_ranked(qk, below)
+  while n < limit do
+    local want = limit - n
+    local z = redis.call('ZPOPMIN', qk.p, want)
+    local back = {}
+    for i = 1, #z, 2 do
+      if below and tonumber(z[i + 1]) >= below then
+        back[#back + 1] = z[i + 1]
+        back[#back + 1] = z[i]
+      else
+        take(z[i], qk.d)
+      end
+    end
+    if #back > 0 then
+      -- popped past the tasks of priority > 0: the others go back with their scores
+      redis.call('ZADD', qk.p, unpack(back))
+      return false
+    end
+    if #z < 2 * want then return true end
+  end
+  return false
+end
+
+local nq = (#KEYS - 2) / 4
 -- the queue name is the ready list's key after BASE .. 'q:'
 local paused = {}
 for q = 0, nq - 1 do
-  paused[q] = redis.call('SISMEMBER', KEYS[2], string.sub(KEYS[3 * q + 3], #BASE + 3)) == 1
+  paused[q] = redis.call('SISMEMBER', KEYS[2], string.sub(KEYS[4 * q + 3], #BASE + 3)) == 1
 end
 for q = 0, nq - 1 do
   -- a paused queue: skipped
   if not paused[q] then
-    local ready, delayed, wake = KEYS[3 * q + 3], KEYS[3 * q + 4], KEYS[3 * q + 5]
-    local due = redis.call('ZRANGE', delayed, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
+    local qk = queue_keys_at(4 * q + 3)
+    local ranked = false
+    local due = redis.call('ZRANGE', qk.d, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
     if #due > 0 then
-      redis.call('ZREM', delayed, unpack(due))
-      push_ready(ready, wake, due)
-      if #due == promote then more = true end
-    end
-    while n < limit do
-      local want = limit - n
-      local popped = redis.call('LPOP', ready, want)
-      if not popped then break end
-      for _, id in ipairs(popped) do
-        local key = BASE .. 't:' .. id
-        local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
-        local s, v, a, r, t, S, f = parse_m(h[1])
-        local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
-        if not s and (h[1] or h[2] or h[3]) then
-          -- m missing or garbage: start it afresh, so that the worker can dead-letter it
-          hand_out(key, id, h, '1', '1', '0', now_s, '', 'm')
-        elseif bad then
-          hand_out(key, id, h, tostring(v + 1), tostring(a + 1), r, t, f, bad)
-        elseif s then
-          if s == 'PENDING' or s == 'RETRY' then
-            if tonumber(t) > now then
-              -- not due (cannot happen through this protocol): keep it delayed
-              redis.call('ZADD', delayed, t, id)
-            elseif h[4] and tonumber(h[4]) <= now then
-              v = v + 1
-              redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
-              -- the rare path reads the fields the hot one does not need
-              local ku = redis.call('HMGET', key, 'k', 'u')
-              expire_finished(key, ku[1], ttl)
-              local function build()
-                return info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, EXPIRED, h[6], false)
-              end
-              publish_if_watched(id, build)
-              feed(id, h[2], ttl, now, now, build)
-              follow_up(ku[2], now_s)
-            else
-              v = tostring(v + 1)
-              a = tostring(a + 1)
-              hand_out(key, id, h, v, a, r, t, f, '')
-              local function build()
-                return info_json(id, h[2], 'STARTED', v, a, r, t, now_s, f, h[5], h[6], false)
-              end
-              publish_if_watched(id, build)
-              feed(id, h[2], ttl, now, now, build)
-            end
+      local members, list, zr = {}, {}, {}
+      for _, member in ipairs(due) do
+        local id, p = parse_delayed(member)
+        if not id then
+          -- the sentinel: the priority zset holds tasks
+          ranked = true
+        else
+          members[#members + 1] = member
+          if p == 0 then
+            list[#list + 1] = id
+          else
+            zr[#zr + 1] = p
+            zr[#zr + 1] = id
           end
-          -- other states: a stale entry (revoked or finished task): dropped
         end
       end
+      if #members > 0 then redis.call('ZREM', qk.d, unpack(members)) end
+      if #list > 0 then push_ready(qk.q, qk.w, list) end
+      if #zr > 0 then
+        push_ranked(qk, zr)
+        ranked = true
+      end
+      if #due == promote then more = true end
+    end
+    local emptied = ranked and take_ranked(qk, ABOVE_ZERO)
+    while n < limit do
+      local want = limit - n
+      local popped = redis.call('LPOP', qk.q, want)
+      if not popped then break end
+      for _, id in ipairs(popped) do take(id, qk.d) end
       if #popped < want then break end
     end
+    if ranked and not emptied and n < limit then emptied = take_ranked(qk, nil) end
+    -- the zset found empty: its sentinel goes (and the seqs start again)
+    if emptied then redis.call('ZREM', qk.d, SEP) end
     if limit > 0 and n >= limit then
       -- the list may hold more: pass the wake token on to another waiting claimer
-      redis.call('ZADD', wake, 0, 'w')
+      redis.call('ZADD', qk.w, 0, 'w')
       break
     end
   end
@@ -142,11 +201,8 @@ if n == 0 then
     out[1] = now
   else
     for q = 0, nq - 1 do
-      local first = not paused[q] and redis.call('ZRANGE', KEYS[3 * q + 4], 0, 0, 'WITHSCORES')
-      if first and first[2] then
-        local at = tonumber(first[2])
-        if out[1] < 0 or at < out[1] then out[1] = at end
-      end
+      local at = not paused[q] and earliest_due(KEYS[4 * q + 4])
+      if at and (out[1] < 0 or at < out[1]) then out[1] = at end
     end
   end
 end

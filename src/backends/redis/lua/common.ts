@@ -7,8 +7,22 @@
  * in one cluster slot):
  *   BASE t:<id>        hash, one per task (fields below)
  *   BASE i:<key>       string, idempotency key -> task id
- *   BASE q:<queue>     list, ready task ids in due order
- *   BASE d:<queue>     zset, delayed task ids scored by runAt
+ *   BASE q:<queue>     list, ready task ids of priority 0 in due order
+ *   BASE qp:<queue>    zset, ready task ids of another priority (field o), scored
+ *                      (MAX_PRIORITY - priority) * 2^42 + seq: higher priority first,
+ *                      first in first out within one (seq: see the sentinel below);
+ *                      only exists while such tasks wait. A claim takes a queue's
+ *                      scores below MAX_PRIORITY * 2^42 (priority > 0) first, then
+ *                      the list, then the rest (priority < 0)
+ *   BASE d:<queue>     zset, delayed tasks scored by runAt; a member is the task id,
+ *                      or SEP .. priority .. SEP .. id (SEP = byte 1) for a task with a
+ *                      priority (or an id starting with SEP), so that promotion
+ *                      knows the lane without reading the task. The member SEP
+ *                      alone, scored -seq, is the sentinel: present whenever qp:<queue>
+ *                      is non-empty (a claim sees it in the delayed read it makes
+ *                      anyway, so a queue without priorities costs no extra command),
+ *                      and its score counts the pushes into qp:<queue> (ZINCRBY) since
+ *                      qp:<queue> was last found empty
  *   BASE w:<queue>     zset with the single member 'w': the wake-up token a
  *                      blocked claim waits for (BZPOPMIN); a set, so it never piles up
  *   BASE leases        zset, leased (running) task ids scored by lease end
@@ -46,10 +60,13 @@
  *   c  the trace context (NewTask.trace), only when set; handed back by claim
  *   u  the follow-up (JSON {id,name,queue,payload}), only when set; read by
  *      the terminal paths, which enqueue it (see follow_up below)
+ *   o  the priority (NewTask.priority), only when not 0; read where a task goes
+ *      back to its queue (retry, release, rescue, rerun, revoke's unqueueing).
+ *      Garbage reads as 0: a priority only orders, it never stops a task
  *   R  result JSON, E  error JSON, P  progress JSON (once set)
  *
  * Per-task keys (t:, i:), tag keys (tagc, tz:, tag:), a follow-up's keys
- * (its t: and queue keys) and, in rescue/revoke, the queue keys of a task are
+ * (its t: and queue keys) and, in rescue/revoke/rerun, the queue keys of a task are
  * built inside the scripts from BASE instead of being passed in KEYS: they are
  * only known once the task is read. They share BASE's hash tag, so every key a
  * script touches is in the same cluster slot.
@@ -143,6 +160,54 @@ local function expire_finished(key, k, ttl)
   if k then redis.call('PEXPIRE', BASE .. 'i:' .. k, ttl) end
 end
 
+-- A queue's keys (see the layout above): q ready list, d delayed zset, w wake token, p priority zset.
+local function queue_keys(queue)
+  return {q = BASE .. 'q:' .. queue, d = BASE .. 'd:' .. queue, w = BASE .. 'w:' .. queue, p = BASE .. 'qp:' .. queue}
+end
+
+-- The same from KEYS[i .. i+3] (the order RedisKeys.queueKeys passes them in).
+local function queue_keys_at(i)
+  return {q = KEYS[i], d = KEYS[i + 1], w = KEYS[i + 2], p = KEYS[i + 3]}
+end
+
+local MAX_PRIORITY = 1000
+-- 2^42: seq stays below it (it starts again whenever the zset is found empty), so a
+-- score is an integer below 2^53, exact in a double
+local SEQ_SPAN = 4398046511104
+-- scores below this are of priority > 0: a claim takes them before the ready list
+local ABOVE_ZERO = MAX_PRIORITY * SEQ_SPAN
+local SEP = string.char(1)
+
+-- Field o as a priority: an integer from -MAX_PRIORITY to MAX_PRIORITY, else
+-- (absent or garbage) 0.
+local function priority_of(o)
+  local p = tonumber(o)
+  if not p or p ~= math.floor(p) or p < -MAX_PRIORITY or p > MAX_PRIORITY then return 0 end
+  return p
+end
+
+-- A task's member in a delayed zset (see the layout above).
+local function delayed_member(id, p)
+  if p == 0 and string.byte(id, 1) ~= 1 then return id end
+  return SEP .. p .. SEP .. id
+end
+
+-- A delayed zset member -> id, priority; nil for the sentinel.
+local function parse_delayed(member)
+  if string.byte(member, 1) ~= 1 then return member, 0 end
+  if member == SEP then return nil end
+  local p, id = string.match(member, '^' .. SEP .. '(-?%d+)' .. SEP .. '(.*)$')
+  if not p then return member, 0 end
+  return id, priority_of(p)
+end
+
+-- The earliest due time in a delayed zset (the sentinel skipped), or nil.
+local function earliest_due(delayed)
+  local first = redis.call('ZRANGE', delayed, 0, 1, 'WITHSCORES')
+  if first[1] == SEP then return tonumber(first[4]) end
+  return tonumber(first[2])
+end
+
 -- Appends ids to a ready list; the push that makes it non-empty sets the
 -- wake token (a non-empty list already had its token, or a claimer is busy
 -- on it and passes the token on itself).
@@ -154,14 +219,42 @@ local function push_ready(ready, wake, ids)
   end
 end
 
--- Adds (score, id, score, id, ...) to a delayed zset; sets the wake token when
--- the earliest due time moved earlier, so a blocked claim re-arms its timer.
+-- Adds ready tasks of a priority other than 0, {priority, id, priority, id, ...}
+-- in push order, to the queue's priority zset: one ZINCRBY on the sentinel hands
+-- out their seqs (and creates it when the zset was empty), then ZADD and the wake
+-- token (set on every such push: simpler than tracking when the zset was empty).
+local function push_ranked(qk, ranked)
+  local n = #ranked / 2
+  if n == 0 then return end
+  local last = -tonumber(redis.call('ZINCRBY', qk.d, -n, SEP))
+  local args = {}
+  for i = 1, #ranked, 2 do
+    local seq = last - n + (i + 1) / 2
+    args[i] = string.format('%.0f', (MAX_PRIORITY - ranked[i]) * SEQ_SPAN + seq)
+    args[i + 1] = ranked[i + 1]
+  end
+  for i = 1, #args, 1000 do
+    redis.call('ZADD', qk.p, unpack(args, i, math.min(i + 999, #args)))
+  end
+  redis.call('ZADD', qk.w, 0, 'w')
+end
+
+-- Puts one task, due now, in its lane: priority 0 at the end of the ready list,
+-- another in the priority zset.
+local function push_ready_task(qk, id, p)
+  if p == 0 then push_ready(qk.q, qk.w, {id})
+  else push_ranked(qk, {p, id}) end
+end
+
+-- Adds (score, member, score, member, ...) to a delayed zset (members from
+-- delayed_member); sets the wake token when the earliest due time moved
+-- earlier, so a blocked claim re-arms its timer.
 local function push_delayed(delayed, wake, pairs_, earliest)
-  local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  local first = earliest_due(delayed)
   for i = 1, #pairs_, 1000 do
     redis.call('ZADD', delayed, unpack(pairs_, i, math.min(i + 999, #pairs_)))
   end
-  if first[2] == nil or earliest < tonumber(first[2]) then redis.call('ZADD', wake, 0, 'w') end
+  if first == nil or earliest < first then redis.call('ZADD', wake, 0, 'w') end
 end
 
 -- The tags of a tagged task (its j ends with the tags array), else nil; a
@@ -216,10 +309,10 @@ local function feed(id, j, ttl, run_at, now, build)
   end
 end
 
--- Puts one task where claim finds it when due.
-local function schedule(ready, delayed, wake, id, run_at, now)
-  if run_at <= now then push_ready(ready, wake, {id})
-  else push_delayed(delayed, wake, {run_at, id}, run_at) end
+-- Puts one task (priority p) where claim finds it when due.
+local function schedule(qk, id, p, run_at, now)
+  if run_at <= now then push_ready_task(qk, id, p)
+  else push_delayed(qk.d, qk.w, {run_at, delayed_member(id, p)}, run_at) end
 end
 
 -- Enqueues a finished task's follow-up (field u): PENDING, version 1, due

@@ -11,7 +11,8 @@ export const DEAD_LETTERS_LUA = script(
 -- mode 'drop': removes every letter of these ids; returns how many went.
 -- mode 'retry': removes them, then per id that had one: rerun() when its task is kept
 --   FAILURE or REVOKED, else, when the task is gone (expired), stores the newest letter's
---   message as a new PENDING task (version 1, due now); returns the ids that had letters.
+--   message as a new PENDING task (version 1, due now, priority 0: a letter does not carry
+--   one); returns the ids that had letters.
 -- Touches, for 'retry', what rerun() touches and a restored task's BASE t:<id> and queue keys.
 `,
   `${RERUN_FN}

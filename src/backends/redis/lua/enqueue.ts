@@ -2,7 +2,8 @@ import { script } from './common.js';
 
 /**
  * Stores new tasks (PENDING, version 1) and makes them claimable: due ones
- * appended to their queue's ready list, the others into its delayed zset.
+ * appended to their queue's ready list (or, with a priority other than 0,
+ * added to its priority zset), the others into its delayed zset.
  * The PENDING event is not published on the task's status channel: nobody
  * can subscribe to an id before enqueue has returned it (a watcher reads the
  * snapshot first). A tagged task's enqueue is a change of its tag feeds.
@@ -10,12 +11,14 @@ import { script } from './common.js';
 export const ENQUEUE_LUA = script(
   `
 -- enqueue.lua: store a batch of new tasks atomically.
--- KEYS: for each distinct queue q of the batch (0-based), KEYS[3q+1] = BASE q:<queue> (ready list),
---       KEYS[3q+2] = BASE d:<queue> (delayed zset), KEYS[3q+3] = BASE w:<queue> (wake token)
+-- KEYS: for each distinct queue q of the batch (0-based), KEYS[4q+1] = BASE q:<queue> (ready list),
+--       KEYS[4q+2] = BASE d:<queue> (delayed zset), KEYS[4q+3] = BASE w:<queue> (wake token),
+--       KEYS[4q+4] = BASE qp:<queue> (priority zset)
 -- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] resultTtlMs (tag feeds),
 -- ARGV[4] F: how many distinct static fragments follow
--- ARGV[5 .. 4+2F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags) and
---           its queue index q+1 (tasks of a batch share a few: each is sent once)
+-- ARGV[5 .. 4+3F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags),
+--           its queue index q+1 and the priority of its tasks ('' for 0) (tasks of a batch
+--           share a few: each is sent once)
 -- then 8 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
 --           '=' .. idempotency key or '' (the '=' marks a key, which may be empty),
 --           follow-up JSON (field u) or '', trace context (field c) or ''
@@ -28,11 +31,12 @@ export const ENQUEUE_LUA = script(
 local now = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local nf = tonumber(ARGV[4])
-local fragments, fragment_queue, fragment_tagged = {}, {}, {}
+local fragments, fragment_queue, fragment_tagged, fragment_priority = {}, {}, {}, {}
 for f = 1, nf do
-  fragments[f] = ARGV[3 + 2 * f]
-  fragment_queue[f] = tonumber(ARGV[4 + 2 * f])
+  fragments[f] = ARGV[2 + 3 * f]
+  fragment_queue[f] = tonumber(ARGV[3 + 3 * f])
   fragment_tagged[f] = tags_of(fragments[f]) ~= nil
+  fragment_priority[f] = priority_of(ARGV[4 + 3 * f])
 end
 -- the task name in a fragment; false when it cannot be read (a corrupt record differs from anything)
 local function name_of(fragment)
@@ -43,12 +47,13 @@ end
 local outcomes = {}
 local known_ids = {}
 local ready = {}
+local ranked = {}
 local delayed = {}
 local earliest = {}
-for i = 5 + 2 * nf, #ARGV, 8 do
+for i = 5 + 3 * nf, #ARGV, 8 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local expires, ikey, u, c = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
-  local j, qi = fragments[fi], fragment_queue[fi]
+  local j, qi, priority = fragments[fi], fragment_queue[fi], fragment_priority[fi]
   local has_key = ikey ~= ''
   if has_key then ikey = string.sub(ikey, 2) end
   local existing = false
@@ -70,10 +75,11 @@ for i = 5 + 2 * nf, #ARGV, 8 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key and u == '' and c == '' then
+    if expires == '' and not has_key and u == '' and c == '' and priority == 0 then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
+      if priority ~= 0 then fields[#fields + 1] = 'o'; fields[#fields + 1] = priority end
       if expires ~= '' then fields[#fields + 1] = 'x'; fields[#fields + 1] = expires end
       if u ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = u end
       if c ~= '' then fields[#fields + 1] = 'c'; fields[#fields + 1] = c end
@@ -89,22 +95,28 @@ for i = 5 + 2 * nf, #ARGV, 8 do
       end)
     end
     local at = tonumber(run_at)
-    if at <= now then
+    if at <= now and priority == 0 then
       local list = ready[qi]
       if not list then list = {}; ready[qi] = list end
       list[#list + 1] = id
+    elseif at <= now then
+      local zr = ranked[qi]
+      if not zr then zr = {}; ranked[qi] = zr end
+      zr[#zr + 1] = priority
+      zr[#zr + 1] = id
     else
       local zs = delayed[qi]
       if not zs then zs = {}; delayed[qi] = zs end
       zs[#zs + 1] = at
-      zs[#zs + 1] = id
+      zs[#zs + 1] = delayed_member(id, priority)
       if not earliest[qi] or at < earliest[qi] then earliest[qi] = at end
     end
     outcomes[#outcomes + 1] = '1'
   end
 end
-for qi, ids in pairs(ready) do push_ready(KEYS[3 * qi - 2], KEYS[3 * qi], ids) end
-for qi, zs in pairs(delayed) do push_delayed(KEYS[3 * qi - 1], KEYS[3 * qi], zs, earliest[qi]) end
+for qi, ids in pairs(ready) do push_ready(KEYS[4 * qi - 3], KEYS[4 * qi - 1], ids) end
+for qi, zr in pairs(ranked) do push_ranked(queue_keys_at(4 * qi - 3), zr) end
+for qi, zs in pairs(delayed) do push_delayed(KEYS[4 * qi - 2], KEYS[4 * qi - 1], zs, earliest[qi]) end
 local out = {table.concat(outcomes)}
 for k = 1, #known_ids do out[k + 1] = known_ids[k] end
 return out

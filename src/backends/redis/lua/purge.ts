@@ -1,8 +1,8 @@
 import { script } from './common.js';
 
 /**
- * Every waiting task of a queue is in its ready list or its delayed zset, so
- * a purge drains those two (in chunks, so that no call blocks Redis long)
+ * Every waiting task of a queue is in its ready list, its priority zset or
+ * its delayed zset, so a purge drains those three (in chunks, so that no call blocks Redis long)
  * instead of scanning tasks. Stale entries (tasks no longer waiting) go too;
  * a corrupt record goes back to the ready list, where a claim hands it out
  * to be dead-lettered.
@@ -11,10 +11,13 @@ export const PURGE_LUA = script(
   `
 -- purge.lua: REVOKED for up to ARGV[4] waiting (PENDING or RETRY) tasks of one queue,
 -- as revoke.lua does for a pending task.
--- KEYS[1] BASE q:<queue> (ready list), KEYS[2] BASE d:<queue> (delayed zset)
+-- KEYS[1] BASE q:<queue> (ready list), KEYS[2] BASE d:<queue> (delayed zset),
+-- KEYS[3] BASE qp:<queue> (priority zset)
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] entries to take per call
 -- Touches BASE t:<id>, BASE i:<key>, the tag keys and follow-up keys of each task (built here).
--- Returns {revoked, entries taken, entries left in both}.
+-- Takes the ready list, then the priority zset, then the delayed zset (its sentinel
+-- stays while the priority zset holds tasks, and goes with the last of them).
+-- Returns {revoked, entries taken, entries left in the three}.
 `,
   `
 local now = ARGV[2]
@@ -22,8 +25,21 @@ local ttl = ARGV[3]
 local chunk = tonumber(ARGV[4])
 local ids = redis.call('LPOP', KEYS[1], chunk) or {}
 if #ids < chunk then
-  local z = redis.call('ZPOPMIN', KEYS[2], chunk - #ids)
+  local z = redis.call('ZPOPMIN', KEYS[3], chunk - #ids)
   for i = 1, #z, 2 do ids[#ids + 1] = z[i] end
+end
+if #ids < chunk then
+  -- one more than needed: the sentinel may be among them
+  local members = redis.call('ZRANGE', KEYS[2], 0, chunk - #ids)
+  local taken = {}
+  for _, member in ipairs(members) do
+    local id = parse_delayed(member)
+    if id and #ids < chunk then
+      ids[#ids + 1] = id
+      taken[#taken + 1] = member
+    end
+  end
+  if #taken > 0 then redis.call('ZREM', KEYS[2], unpack(taken)) end
 end
 local revoked = 0
 local corrupt = {}
@@ -47,6 +63,13 @@ for _, id in ipairs(ids) do
   end
 end
 if #corrupt > 0 then redis.call('RPUSH', KEYS[1], unpack(corrupt)) end
-return {revoked, #ids, redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])}
+local ranked = redis.call('ZCARD', KEYS[3])
+local sentinel = redis.call('ZSCORE', KEYS[2], SEP)
+if ranked == 0 and sentinel then
+  redis.call('ZREM', KEYS[2], SEP)
+  sentinel = false
+end
+local delayed = redis.call('ZCARD', KEYS[2]) - (sentinel and 1 or 0)
+return {revoked, #ids, redis.call('LLEN', KEYS[1]) + ranked + delayed}
 `,
 );

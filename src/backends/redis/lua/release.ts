@@ -4,7 +4,8 @@ export const RELEASE_LUA = script(
   `
 -- release.lua: graceful stop; a running delivery goes back to PENDING, due now,
 -- and its attempt does not count (attempts - 1).
--- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>
+-- KEYS[1] BASE leases, KEYS[2] BASE q:<queue>, KEYS[3] BASE d:<queue>, KEYS[4] BASE w:<queue>,
+-- KEYS[5] BASE qp:<queue>; the task keeps its priority (field o).
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt,
 -- ARGV[6] resultTtlMs (tag feeds)
 -- Touches BASE t:<id> and a tagged task's tag keys (built here, see common.ts).
@@ -14,7 +15,7 @@ export const RELEASE_LUA = script(
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P')
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'o')
 if not h[1] then return false end
 local s, v, a, r, t, S, f, l, w = parse_m(h[1])
 if not (is_running(s) and w == ARGV[4] and a == ARGV[5]) then return false end
@@ -22,7 +23,7 @@ v = v + 1
 a = a - 1
 redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
 redis.call('ZREM', KEYS[1], id)
-push_ready(KEYS[2], KEYS[4], {id})
+push_ready_task(queue_keys_at(2), id, priority_of(h[5]))
 local function build()
   return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
 end

@@ -5,9 +5,10 @@ export const RESCUE_LUA = script(
 -- rescue.lua: put tasks whose lease expired (their worker died) back in their queue, due now.
 -- KEYS[1] BASE leases
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] at most this many lease entries per call, ARGV[4] resultTtlMs
--- Touches BASE t:<id>, the task's BASE q:<queue> / BASE w:<queue>, its tag keys and,
+-- Touches BASE t:<id>, the task's queue keys (q:, w:, and d: / qp: for a priority), its tag keys and,
 -- when it ends FAILURE, its follow-up's keys (known only once the task is read; built
 -- here, see common.ts).
+-- A rescued task keeps its priority (field o).
 -- Returns {rescued, lease entries examined}.
 `,
   `
@@ -16,7 +17,7 @@ local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, to
 local rescued = 0
 for _, id in ipairs(ids) do
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P')
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'o')
   local s, v, a, r, t, S, f, l, w = false, 0, 0, 0, 0, '', '', '', ''
   if h[1] then s, v, a, r, t, S, f, l, w = parse_m(h[1]) end
   local lease = tonumber(l) or 0
@@ -28,7 +29,7 @@ for _, id in ipairs(ids) do
     if is_running(s) and queue then
       v = v + 1
       redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
-      push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
+      push_ready_task(queue_keys(queue), id, priority_of(h[5]))
       local function build()
         return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
       end
@@ -48,7 +49,7 @@ for _, id in ipairs(ids) do
       follow_up(ku[2], ARGV[2])
     elseif not s and h[1] and queue then
       -- m unreadable (a corrupt record): back to its queue, where a claim hands it out to be dead-lettered
-      push_ready(BASE .. 'q:' .. queue, BASE .. 'w:' .. queue, {id})
+      push_ready_task(queue_keys(queue), id, priority_of(h[5]))
     end
   end
 end

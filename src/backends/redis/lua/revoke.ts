@@ -5,7 +5,8 @@ export const REVOKE_LUA = script(
 -- revoke.lua: REVOKED; a pending task never runs, a running one is announced on BASE revoked.
 -- KEYS[1] BASE leases
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] resultTtlMs
--- Touches BASE t:<id>, BASE i:<key>, the task's BASE d:<queue>, its tag keys and its
+-- Touches BASE t:<id>, BASE i:<key>, the task's BASE d:<queue> (and BASE qp:<queue> for a
+-- priority, whose entry goes too), its tag keys and its
 -- follow-up's keys (known only once the task is read; built here, see common.ts). A ready-list entry of a
 -- revoked task stays and is dropped by the claim that pops it.
 -- Returns false for an unknown id, else {TaskInfo JSON, changed (1|0)}:
@@ -16,7 +17,7 @@ export const REVOKE_LUA = script(
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u')
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u', 'o')
 if not h[1] and not h[2] then return false end
 local s, v, a, r, t, S, f = parse_m(h[1])
 -- a corrupt record: left as it is; the caller reports it as getInfo does
@@ -32,7 +33,12 @@ if was_running then
   redis.call('ZREM', KEYS[1], id)
 else
   local queue = queue_of(h[2])
-  if queue then redis.call('ZREM', BASE .. 'd:' .. queue, id) end
+  if queue then
+    local p = priority_of(h[8])
+    redis.call('ZREM', BASE .. 'd:' .. queue, delayed_member(id, p))
+    -- a stale entry in the priority zset would be dropped by a claim; ZREM is as cheap
+    if p ~= 0 then redis.call('ZREM', BASE .. 'qp:' .. queue, id) end
+  end
 end
 local json = publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
 if was_running then redis.call('PUBLISH', BASE .. 'revoked', id) end
