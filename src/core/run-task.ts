@@ -70,11 +70,20 @@ export class RunningTask {
 }
 
 /** Runs one delivery: decode → guard redeliveries → execute with limits → record the outcome. */
-export async function runTask(deps: RunDependencies, running: RunningTask): Promise<AttemptEnd> {
+export async function runTask(
+  deps: RunDependencies,
+  running: RunningTask,
+  /** Hears how the attempt ended, once recorded (the worker's reports). */
+  onEnd?: (task: ClaimedTask, end: AttemptEnd) => void,
+): Promise<AttemptEnd> {
   const instruments = deps.instruments;
-  if (!instruments || instruments.empty) return attempt(deps, running);
-  const end = await instruments.attempt(running.claimed, () => attempt(deps, running));
-  instruments.attempted(running.claimed, end);
+  let end: AttemptEnd;
+  if (!instruments || instruments.empty) end = await attempt(deps, running);
+  else {
+    end = await instruments.attempt(running.claimed, () => attempt(deps, running));
+    instruments.attempted(running.claimed, end);
+  }
+  onEnd?.(running.claimed, end);
   return end;
 }
 

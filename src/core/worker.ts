@@ -10,6 +10,7 @@ import { LoopLeaseKeeper } from './leases/loop-lease-keeper.js';
 import { ThreadLeaseKeeper } from './leases/thread-lease-keeper.js';
 import { trackClosed, trackOpened } from './resources.js';
 import { runTask, RunningTask, type RunDependencies } from './run-task.js';
+import type { AttemptEnd } from './instrumentation.js';
 import { WorkerReporter, type ReporterOptions } from './admin/worker-reporter.js';
 import { HEARTBEAT_MS } from './admin/bookkeeping-keys.js';
 
@@ -84,11 +85,12 @@ export class Worker {
   /** Deliveries whose handler runs: these count against `concurrency`. */
   private readonly active = new Map<string, RunningTask>();
   /** Every delivery until its outcome is recorded; recording overlaps the next claim. */
-  private readonly unrecorded = new Set<Promise<void>>();
+  private readonly unrecorded = new Set<Promise<unknown>>();
   private readonly stopClaiming = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly leases: LeaseKeeper;
   private readonly reporter?: WorkerReporter;
+  private readonly onAttempted?: (task: ClaimedTask, end: AttemptEnd) => void;
   private readonly signalHandler = (): void => this.onSignal();
   private slotFreed?: () => void;
   private loop?: Promise<void>;
@@ -143,6 +145,8 @@ export class Worker {
         deps.logger,
         { historyRetentionMs: day, attemptTtlMs: day, flushMs: 1000, heartbeatMs: HEARTBEAT_MS, ...tuning },
       );
+      const reporter = this.reporter;
+      this.onAttempted = (task, end) => reporter.attempted(task, end);
     }
     const spec = deps.backend.spec;
     this.leases =
@@ -291,8 +295,7 @@ export class Worker {
       }
       this.freeSlot();
     });
-    const done: Promise<void> = runTask(this.deps, running)
-      .then((end) => this.reporter?.attempted(task, end))
+    const done: Promise<unknown> = runTask(this.deps, running, this.onAttempted)
       .catch((error: unknown) => {
         // The broker failed while recording: the lease will expire and the task run again.
         this.deps.logger.error({ taskId: task.id, err: error }, 'could not record task outcome');
