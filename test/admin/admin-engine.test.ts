@@ -114,6 +114,8 @@ describeEachBroker('admin through the engine', (target) => {
       [3, 'success', undefined],
     ]);
     for (const a of detail.attempts) expect(a.endedAt!).toBeGreaterThanOrEqual(a.startedAt!);
+    // the worker had the real error: its stack is kept with the attempt
+    expect(detail.attempts[0]!.error!.stack).toMatch(/^Flaky: not yet\n\s+at /);
 
     const first = await tasks.ok.delay(21);
     await first.get({ timeout: 5000 });

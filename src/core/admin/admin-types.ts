@@ -30,7 +30,8 @@ export interface AttemptRecord {
   endedAt?: number;
   /** 'running' while it runs; 'unknown' when no worker reported how it ended. */
   result: AttemptResult | 'running' | 'unknown';
-  error?: TaskErrorInfo;
+  /** The error thrown, with its stack (the first 4,000 characters) when it had one. */
+  error?: TaskErrorInfo & { stack?: string };
 }
 
 /** A task as the dashboard's detail view shows it. */

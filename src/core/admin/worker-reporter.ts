@@ -18,6 +18,9 @@ import {
   WORKER_TTL_MS,
 } from './bookkeeping-keys.js';
 
+/** Attempt records keep this much of an error's stack. */
+const MAX_STACK = 4000;
+
 export interface ReporterOptions {
   /** How long throughput counters and depth samples are kept (default 24 h). */
   historyRetentionMs: number;
@@ -84,7 +87,11 @@ export class WorkerReporter {
       endedAt: end.startedAt + end.durationMs,
       result: end.result,
     };
-    if (end.error !== undefined) record.error = describeError(end.error);
+    if (end.error !== undefined) {
+      record.error = describeError(end.error);
+      const stack = (end.error as { stack?: unknown }).stack;
+      if (typeof stack === 'string') record.error.stack = stack.slice(0, MAX_STACK);
+    }
     this.attempts.push({ id: attemptId(task.id, task.attempt), json: JSON.stringify(record) });
   }
 

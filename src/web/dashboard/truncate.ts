@@ -67,7 +67,10 @@ export function detailView(detail: TaskDetail): Record<string, unknown> {
 
 function attemptView(attempt: AttemptRecord): Record<string, unknown> {
   const { error, ...rest } = attempt;
-  return error ? { ...rest, error: { type: error.type.slice(0, 200), message: preview(error.message, 2000) } } : rest;
+  if (!error) return rest;
+  const view: Record<string, unknown> = { type: error.type.slice(0, 200), message: preview(error.message, 2000) };
+  if (error.stack !== undefined) view.stack = error.stack.slice(0, 4000);
+  return { ...rest, error: view };
 }
 
 /** The full text of one field of a task, for the raw endpoint. */

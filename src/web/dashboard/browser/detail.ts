@@ -38,7 +38,7 @@ export function showDetail(detail: Detail | { missing: string }, run: Run): void
       time(a.startedAt),
       time(a.endedAt),
       a.result,
-      a.error ? `${a.error.type}: ${a.error.message.text}` : '',
+      a.error ? errorCell(a.error) : '',
     ]),
   );
   const result = t.result ? [el('h3', {}, 'Result'), valueView(t.id, 'result', t.result)] : [];
@@ -106,4 +106,11 @@ function pretty(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** An attempt's error: its class and message, and its stack folded away when there is one. */
+function errorCell(error: NonNullable<Detail['attempts'][number]['error']>): HTMLElement | string {
+  const line = `${error.type}: ${error.message.text}`;
+  if (error.stack === undefined) return line;
+  return el('details', {}, el('summary', {}, line), el('pre', { class: 'value stack' }, error.stack));
 }

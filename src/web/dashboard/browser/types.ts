@@ -53,7 +53,7 @@ export interface Attempt {
   startedAt?: number;
   endedAt?: number;
   result: string;
-  error?: { type: string; message: Preview };
+  error?: { type: string; message: Preview; stack?: string };
 }
 
 export interface Detail {
