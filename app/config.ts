@@ -26,6 +26,8 @@ export interface DemoConfig {
   beatEveryMs?: number;
   /** Where /callback_test/'s callbacks go unless the request names a URL: this web process's /callback_receiver/. */
   callbackReceiverUrl: string;
+  /** The dashboard's token (DASHBOARD_TOKEN); without one, /errand/dashboard/ answers loopback clients only. */
+  dashboardToken?: string;
 }
 
 export class DemoConfigError extends Error {
@@ -47,6 +49,7 @@ const envSchema = z.object({
   CHART_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
   PROGRESS_ITEM_MS: z.coerce.number().int().min(0).max(10_000).default(25),
   BEAT_EVERY_MS: z.coerce.number().int().min(100).max(86_400_000).default(10_000),
+  DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** Published in the docs, so anyone can sign for it: for local runs only (web.ts warns when it is used). */
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     progressItemMs: e.PROGRESS_ITEM_MS,
     beatEveryMs: e.BEAT_EVERY_MS,
     callbackReceiverUrl: `http://${reachableHost(e.HOST)}:${e.PORT}/callback_receiver/`,
+    ...(e.DASHBOARD_TOKEN === undefined ? {} : { dashboardToken: e.DASHBOARD_TOKEN }),
   };
 }
 

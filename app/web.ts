@@ -89,6 +89,9 @@ export async function buildWebServer(options: WebServerOptions): Promise<Fastify
     const feeds = { authorize: (request: WebRequest, tag: string) => tag === BEAT_TAG || visitorMayFollow(request, tag) };
     await fastify.register(errandWeb, { app: demo.app, prefix: '', exposeResult: true, channels, feeds });
     await fastify.register(errandWeb, { app: demo.app, prefix: '/users', exposeResult: true });
+    // The operations dashboard at /errand/dashboard/: loopback only unless DASHBOARD_TOKEN is set.
+    const dashboard = config.dashboardToken === undefined ? {} : { token: config.dashboardToken };
+    await fastify.register(errandWeb, { app: demo.app, prefix: '/errand', dashboard });
 
     await fastify.register(fakeApi, {
       delayMs: config.demoApiDelayMs,

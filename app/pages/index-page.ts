@@ -63,6 +63,13 @@ export function indexPage(): string {
     <div class="fw-semibold">Live chart <code class="ms-1">/two/</code></div>
     <div class="small text-body-secondary">Chart.js plots a value pushed every 2 s over WS /ws/two_url/.</div>
   </a>
+</div>
+<h2 class="h5 mt-4">Operations</h2>
+<div class="list-group" id="operations-pages">
+  <a class="list-group-item list-group-item-action" href="/errand/dashboard/">
+    <div class="fw-semibold">Dashboard <code class="ms-1">/errand/dashboard/</code></div>
+    <div class="small text-body-secondary">Queues, workers, tasks and their attempts, live; retry, revoke, pause (loopback only unless DASHBOARD_TOKEN is set).</div>
+  </a>
 </div>`;
   return layout({ title: 'Home', body });
 }

@@ -243,3 +243,41 @@ describe('status endpoints (errandWeb at "" and "/users")', () => {
     expect(unknown.statusCode).toBe(404);
   });
 });
+
+describe('the operations dashboard at /errand/dashboard/', () => {
+  it('answers a loopback visitor without credentials, and its API reads the demo’s broker', async () => {
+    const index = await server.inject({ method: 'GET', url: '/' });
+    expect(index.body).toContain('href="/errand/dashboard/"');
+    const page = await server.inject({ method: 'GET', url: '/errand/dashboard/', headers: { host: HOST } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const overview = await server.inject({ method: 'GET', url: '/errand/dashboard/api/overview', headers: { host: HOST } });
+    expect(overview.statusCode).toBe(200);
+    expect(JSON.parse(overview.body)).toMatchObject({ queues: expect.any(Array), states: expect.any(Object) });
+    const forwarded = await server.inject({
+      method: 'GET',
+      url: '/errand/dashboard/api/overview',
+      headers: { host: HOST, 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(forwarded.statusCode).toBe(403);
+  });
+
+  it('with DASHBOARD_TOKEN, asks for it', async () => {
+    const token = 'a-dashboard-token-of-some-length';
+    const config = loadConfig({ ERRAND_BROKER: 'memory://', DASHBOARD_TOKEN: token });
+    const own = await buildWebServer({ config, demo });
+    try {
+      const anonymous = await own.inject({ method: 'GET', url: '/errand/dashboard/api/overview', headers: { host: HOST } });
+      expect(anonymous.statusCode).toBe(401);
+      const signed = await own.inject({
+        method: 'GET',
+        url: '/errand/dashboard/api/overview',
+        headers: { host: HOST, authorization: `Bearer ${token}` },
+      });
+      expect(signed.statusCode).toBe(200);
+      expect(() => loadConfig({ DASHBOARD_TOKEN: 'short' })).toThrow(/DASHBOARD_TOKEN: must be at least 16 characters/);
+    } finally {
+      await own.close();
+    }
+  });
+});
