@@ -5,6 +5,8 @@
  *
  *   --quick         1,000 tasks, one run, shorter phases (docs only with --docs)
  *   --runs=3 --tasks=5000 --docs / --no-docs
+ *   --only=c1,latency  just these phases (c1, c50, 2x50, latency, tx; never writes the docs)
+ *   --systems=errand,graphile-worker  just these systems (never writes the docs)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -18,7 +20,10 @@ import { countDone, dropSchema, openProducer, PG_URL, schemaOf, SYSTEMS, version
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const flags = new Map(process.argv.slice(2).map((a) => [a.replace(/^--/, '').split('=')[0]!, a.split('=')[1] ?? 'true']));
 for (const k of flags.keys())
-  if (!['quick', 'runs', 'tasks', 'docs', 'no-docs'].includes(k)) throw new Error(`unknown flag --${k}`);
+  if (!['quick', 'runs', 'tasks', 'docs', 'no-docs', 'only', 'systems'].includes(k)) throw new Error(`unknown flag --${k}`);
+const only = flags.has('only') ? new Set(flags.get('only')!.split(',')) : undefined;
+const runs = (phase: string): boolean => only === undefined || only.has(phase);
+const chosen = flags.has('systems') ? new Set(flags.get('systems')!.split(',')) : undefined;
 const quick = flags.has('quick');
 const S = {
   runs: Number(flags.get('runs') ?? (quick ? 1 : 3)),
@@ -30,7 +35,10 @@ const S = {
   txClients: 10,
   txMs: quick ? 2000 : 4000,
 };
-const writeDocs = flags.has('docs') || (!quick && !flags.has('no-docs') && !flags.has('runs') && !flags.has('tasks'));
+const writeDocs =
+  only === undefined &&
+  chosen === undefined &&
+  (flags.has('docs') || (!quick && !flags.has('no-docs') && !flags.has('runs') && !flags.has('tasks')));
 const PHASES = [
   { key: 'c1', label: '1 process × concurrency 1', procs: 1, conc: 1 },
   { key: 'c50', label: '1 process × concurrency 50', procs: 1, conc: 50 },
@@ -264,8 +272,8 @@ async function main(): Promise<void> {
   for (const p of PHASES) tp[p.key] = { errand: [], 'pg-boss': [], 'graphile-worker': [] };
   try {
     for (let r = 0; r < S.runs; r++) {
-      const order = SYSTEMS.map((_, i) => SYSTEMS[(i + r) % SYSTEMS.length]!); // rotate who goes first
-      for (const p of PHASES)
+      const order = SYSTEMS.map((_, i) => SYSTEMS[(i + r) % SYSTEMS.length]!).filter((s) => chosen?.has(s) ?? true); // rotate who goes first
+      for (const p of PHASES.filter((phase) => runs(phase.key)))
         for (const s of order) {
           const x = await throughput(s, p.procs, p.conc);
           tp[p.key]![s].push(x);
@@ -273,12 +281,12 @@ async function main(): Promise<void> {
             `run ${r + 1} throughput ${p.label} ${s}: ${fmt(x.rate)} tasks/s (${x.done}/${S.tasks} in ${fmt(x.ms)} ms${x.capped ? ', capped' : ''})`,
           );
         }
-      for (const s of order) {
+      for (const s of runs('latency') ? order : []) {
         const x = await latency(s);
         lat[s].push(x);
         log(`run ${r + 1} latency ${s}: p50 ${fmt(x.p50, 1)} ms, p99 ${fmt(x.p99, 1)} ms (${x.count} samples)`);
       }
-      for (const s of order) {
+      for (const s of runs('tx') ? order : []) {
         const x = await transactional(s);
         tx[s].push(x);
         log(`run ${r + 1} tx enqueue ${s}: ${fmt(x.rate)} tx/s`);
@@ -292,7 +300,7 @@ async function main(): Promise<void> {
   const runMs = clock() - startedAt;
   const peers = ['pg-boss', 'graphile-worker'] as const;
   const runRatio = <V>(xs: Record<PgSystem, V[]>, peer: PgSystem, f: (v: V) => number): number =>
-    median(xs.errand.map((v, i) => ratio(f(v), f(xs[peer][i]!))));
+    median(xs.errand.flatMap((v, i) => (xs[peer][i] === undefined ? [] : [ratio(f(v), f(xs[peer][i]!))])));
 
   const lines: string[] = [];
   const md = (s = ''): void => void lines.push(s);

@@ -20,7 +20,8 @@ export class NotificationListener {
   constructor(
     private readonly config: ClientConfig,
     private readonly channel: string,
-    private readonly onNotify: (payload: string) => void,
+    /** A notification on the channel, with the server process id of the session that sent it. */
+    private readonly onNotify: (payload: string, pid: number) => void,
     private readonly onReconnect: () => void,
     /** application_name of the connection (pg_stat_activity shows it). */
     private readonly name = 'errand:listen',
@@ -49,7 +50,7 @@ export class NotificationListener {
     client.on('error', () => this.dropped(client));
     client.on('end', () => this.dropped(client));
     client.on('notification', (message: Notification) => {
-      if (message.channel === this.channel) this.onNotify(message.payload ?? '');
+      if (message.channel === this.channel) this.onNotify(message.payload ?? '', message.processId);
     });
     this.client = client;
     try {

@@ -127,6 +127,16 @@ CREATE INDEX tasks_listed ON S.tasks (enqueued_at, id COLLATE "C");
 CREATE INDEX dead_letters_task ON S.dead_letters (id);
 `,
   },
+  {
+    // one-statement transitions write their events in SQL: the changed row's columns
+    // as JSON (row_json), which readers decode as any row; info stays for events written
+    // in JavaScript (a TaskInfo). Additive: old rows keep their info.
+    version: 3,
+    sql: `
+ALTER TABLE S.events ALTER COLUMN info DROP NOT NULL;
+ALTER TABLE S.events ADD COLUMN row_json text;
+`,
+  },
 ];
 
 /** The advisory lock classes (first key; the second is hashtext(schema)). */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pendingInfo } from '../../core/pending-info.js';
 import type { ClientConfig, Pool, PoolClient, QueryResultRow } from 'pg';
 import type {
@@ -45,7 +45,7 @@ export interface PostgresBackendOptions extends BackendOptions {
 /** Anything that runs a query: a pg Pool, Client or PoolClient. */
 interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(
-    text: string,
+    text: string | { name: string; text: string },
     values?: unknown[],
   ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
@@ -115,6 +115,9 @@ export class PostgresBackend implements Backend {
   private readonly poller: NodeJS.Timeout;
   private readonly pollMs: number;
   private closed = false;
+  /** The server process ids of the pool's connections. */
+  private readonly ownPids = new Set<number>();
+  private readonly statementNames = new Map<string, string>();
   readonly admin: PostgresAdmin;
 
   constructor(private readonly options: PostgresBackendOptions) {
@@ -137,19 +140,41 @@ export class PostgresBackend implements Backend {
     this.pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, application_name: 'errand' });
     // an idle client's error (the server went away): the next query reports it
     this.pool.on('error', () => {});
+    // the server processes of our own connections: their notifications were handled at our commit
+    this.pool.on('connect', (client) => {
+      const pid = (client as { processID?: number | null }).processID;
+      if (typeof pid === 'number') this.ownPids.add(pid);
+    });
+    this.pool.on('remove', (client) => {
+      const pid = (client as { processID?: number | null }).processID;
+      if (typeof pid === 'number') this.ownPids.delete(pid);
+    });
     this.listener = new NotificationListener(
       config,
       this.channel,
-      (payload) => this.notified(payload),
+      (payload, pid) => this.notified(payload, pid),
       () => this.recheck(),
       `errand:listen:${schema}`.slice(0, 63),
     );
     this.feed = new ChangeFeed({
-      since: async (seq, tagged, limit) =>
-        (await this.pool.query<EventRow>(this.sql.eventsSince, [this.origin, seq, tagged, limit])).rows,
+      since: async (seq, tagged, limit) => {
+        const { rows } = await this.pool.query<Omit<EventRow, 'info'> & { info: string | null; row_json: string | null }>(
+          this.named(this.sql.eventsSince),
+          [this.origin, seq, tagged, limit],
+        );
+        // an event written in SQL carries the row (row_json), decoded here as any row is
+        return rows.flatMap(({ row_json, ...row }) => {
+          if (row.info !== null) return [{ ...row, info: row.info }];
+          try {
+            return [{ ...row, info: JSON.stringify(decodeRow(JSON.parse(row_json!) as TaskRow).info) }];
+          } catch {
+            return []; // not an event errand wrote: skipped
+          }
+        });
+      },
       lastSeq: async () => (await this.pool.query<{ seq: number }>(this.sql.lastEvent)).rows[0]!.seq,
     });
-    this.writes = new WriteBatch<Job>((jobs) => this.transaction(jobs));
+    this.writes = new WriteBatch<Job>((jobs) => this.commitBatch(jobs));
     this.adminSql = adminQueries(S);
     this.admin = new PostgresAdmin(this.adminStore());
     this.poller = setInterval(() => this.recheck(), this.pollMs);
@@ -185,13 +210,14 @@ export class PostgresBackend implements Backend {
       this.assertOpen();
       const waiter = this.addWaiter(queues);
       try {
-        const { claimed, expired } = await this.call('claim', () => this.take(request, queues));
+        const taken = await this.call('claim', () => this.take(request, queues));
+        const { claimed, expired } = taken;
         if (claimed.length > 0) return claimed;
         if (expired > 0) continue; // everything due had expired: look again
         if (request.signal?.aborted) return [];
         const left = deadline - now();
         if (left <= 0) return [];
-        const next = await this.call('claim', () => this.nextRunAt(queues));
+        const next = 'next' in taken ? taken.next : await this.call('claim', () => this.nextRunAt(queues));
         if (waiter.woken) continue;
         const untilDue = next === undefined ? left : Math.max(1, next - now());
         await this.sleepUntilWoken(waiter, Math.min(left, untilDue, this.pollMs), request.signal);
@@ -206,7 +232,7 @@ export class PostgresBackend implements Backend {
     if (deliveries.length === 0) return [];
     return this.call('extendLeases', async () => {
       await this.opened;
-      const { rows } = await this.pool.query<{ id: string }>(this.sql.extend, [
+      const { rows } = await this.pool.query<{ id: string }>(this.named(this.sql.extend), [
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.workerId),
         deliveries.map((d) => d.attempt),
@@ -278,7 +304,7 @@ export class PostgresBackend implements Backend {
     this.assertOpen();
     return this.call('countWaiting', async () => {
       await this.opened;
-      return (await this.pool.query<{ n: number }>(this.sql.countWaiting, [queue])).rows[0]!.n;
+      return (await this.pool.query<{ n: number }>(this.named(this.sql.countWaiting), [queue])).rows[0]!.n;
     });
   }
 
@@ -286,7 +312,7 @@ export class PostgresBackend implements Backend {
     this.assertOpen();
     return this.call('getInfo', async () => {
       await this.opened;
-      const row = (await this.pool.query<TaskRow>(this.sql.get, [id])).rows[0];
+      const row = (await this.pool.query<TaskRow>(this.named(this.sql.get), [id])).rows[0];
       return row && !isExpired(row, now()) ? decodeRow(row).info : null;
     });
   }
@@ -297,7 +323,12 @@ export class PostgresBackend implements Backend {
     return this.call('readTagFeed', async () => {
       await this.opened;
       // one statement: cursors and infos from the same snapshot; one row more tells whether there is more
-      const { rows } = await this.pool.query<TaskRow & { cursor: number }>(this.sql.tagPage, [tag, after, now(), wanted + 1]);
+      const { rows } = await this.pool.query<TaskRow & { cursor: number }>(this.named(this.sql.tagPage), [
+        tag,
+        after,
+        now(),
+        wanted + 1,
+      ]);
       const entries = rows.slice(0, wanted).map((row) => ({ cursor: row.cursor, info: decodeRow(row).info }));
       return { entries, cursor: entries.at(-1)?.cursor ?? after, more: rows.length > wanted };
     });
@@ -505,6 +536,77 @@ export class PostgresBackend implements Backend {
   }
 
   /**
+   * A batch of the write queue: when it is all inserts (keyless) or all one
+   * transition of distinct tasks, one autocommit statement (fastInserts,
+   * fastSteps); anything else, one transaction.
+   */
+  private async commitBatch(jobs: Job[]): Promise<unknown[]> {
+    const first = jobs[0]!;
+    if (typeof first !== 'function') {
+      const ids = new Set<string>();
+      const uniform = jobs.every((job) => {
+        if (typeof job === 'function' || job.kind !== first.kind || ids.has(job.task.id)) return false;
+        ids.add(job.task.id);
+        return true;
+      });
+      if (uniform) {
+        return first.kind === 'insert' ? this.fastInserts(jobs as Insert[]) : this.fastSteps(first.kind, jobs as Step[]);
+      }
+    }
+    return this.transaction(jobs);
+  }
+
+  /** Keyless tasks in one statement, with their events and notifications; an id that exists already fails that task only. */
+  private async fastInserts(inserts: Insert[]): Promise<Array<EnqueueOutcome | Failed>> {
+    await this.opened;
+    const tasks = inserts.map((insert) => insert.task);
+    const { rows } = await this.pool.query<{ id: string }>(this.named(this.sql.fast.insert), [
+      ...insertColumns(tasks),
+      this.origin,
+      now(),
+      this.schema,
+      this.channel,
+    ]);
+    const inserted = new Set(rows.map((row) => row.id));
+    const fx: Effects = { events: [], wake: new Set() };
+    const results = tasks.map((task) => {
+      if (!inserted.has(task.id))
+        return new Failed(new BrokerError(`postgres enqueue failed: a task with id ${task.id} already exists`));
+      this.created(fx, task);
+      return { id: task.id, created: true };
+    });
+    this.afterCommit(fx);
+    return results;
+  }
+
+  /**
+   * One transition of distinct deliveries in one statement, with its events
+   * and notifications. The ones it leaves out either were not the live
+   * delivery or (complete, fail) have a follow-up: those go through a
+   * transaction, which tells them apart.
+   */
+  private async fastSteps(kind: TransitionKind, steps: Step[]): Promise<unknown[]> {
+    await this.opened;
+    const width = steps[0]!.params.length;
+    const params: unknown[] = [steps.map((s) => s.task.id), steps.map((s) => s.task.workerId), steps.map((s) => s.task.attempt)];
+    for (let k = 0; k < width; k++) params.push(steps.map((s) => s.params[k]));
+    params.push(this.origin, now(), this.schema, this.channel);
+    const { rows } = await this.pool.query<TaskRow>(this.named(this.sql.fast[kind]), params);
+    const fx: Effects = { events: [], wake: new Set() };
+    const done = new Set<string>();
+    for (const row of rows) {
+      done.add(row.id);
+      this.record(fx, row);
+      if (kind === 'retry' || kind === 'release') fx.wake.add(row.queue);
+    }
+    this.afterCommit(fx);
+    const rest = kind === 'complete' || kind === 'fail' ? steps.filter((step) => !done.has(step.task.id)) : [];
+    const others = rest.length > 0 ? await this.transaction(rest) : [];
+    let i = 0;
+    return steps.map((step) => (done.has(step.task.id) ? true : rest.includes(step) ? others[i++] : false));
+  }
+
+  /**
    * Runs `ops` in one transaction, in order, then appends their events and
    * queues their notifications in the same transaction; after the COMMIT,
    * delivers the events in-process and wakes local claims.
@@ -565,19 +667,7 @@ export class PostgresBackend implements Backend {
   /** Keyless tasks in one statement; an id that exists already fails that task only. */
   private async insertMany(client: PoolClient, fx: Effects, inserts: Insert[]): Promise<Array<EnqueueOutcome | Failed>> {
     const tasks = inserts.map((insert) => insert.task);
-    const tagsOf = (task: NewTask) => (task.tags !== undefined && task.tags.length > 0 ? JSON.stringify(task.tags) : null);
-    const { rows } = await client.query<{ id: string }>(this.sql.insertMany, [
-      tasks.map((t) => t.id),
-      tasks.map((t) => t.name),
-      tasks.map((t) => t.queue),
-      tasks.map((t) => t.payload),
-      tasks.map((t) => t.enqueuedAt),
-      tasks.map((t) => t.runAt),
-      tasks.map((t) => t.expiresAt ?? null),
-      tasks.map(tagsOf),
-      tasks.map((t) => followUpJson(t)),
-      tasks.map((t) => t.trace ?? null),
-    ]);
+    const { rows } = await client.query<{ id: string }>(this.named(this.sql.insertMany), insertColumns(tasks));
     const inserted = new Set(rows.map((row) => row.id));
     return tasks.map((task) => {
       if (!inserted.has(task.id))
@@ -592,7 +682,7 @@ export class PostgresBackend implements Backend {
     const width = steps[0]!.params.length;
     const params: unknown[] = [steps.map((s) => s.task.id), steps.map((s) => s.task.workerId), steps.map((s) => s.task.attempt)];
     for (let k = 0; k < width; k++) params.push(steps.map((s) => s.params[k]));
-    const { rows } = await client.query<TaskRow>(this.sql[`${kind}Many`], params);
+    const { rows } = await client.query<TaskRow>(this.named(this.sql[`${kind}Many`]), params);
     const done = new Set<string>();
     for (const row of rows) {
       done.add(row.id);
@@ -607,7 +697,8 @@ export class PostgresBackend implements Backend {
     const notices = [...fx.wake].map((queue) => `q:${queue}`);
     if (fx.events.length > 0) notices.push('e');
     const { events } = fx;
-    await client.query(locked ? this.sql.publish : this.sql.publishUnlocked, [
+    // the caller's own client (transactional enqueue) gets no prepared statements of ours
+    await client.query(locked ? this.named(this.sql.publish) : this.sql.publishUnlocked, [
       this.schema,
       this.origin,
       now(),
@@ -707,8 +798,54 @@ export class PostgresBackend implements Backend {
     });
   }
 
-  /** Leases due tasks of `queues` (their order is the priority) in one statement, in one transaction. */
-  private async take(request: ClaimRequest, queues: string[]): Promise<{ claimed: ClaimedTask[]; expired: number }> {
+  /**
+   * Leases due tasks of `queues` (their order is the priority) in one
+   * autocommit statement, events included; when nothing was claimed, also
+   * when the next one is due. An expired task with a follow-up is left to
+   * the transaction (takeInTransaction).
+   */
+  private async take(
+    request: ClaimRequest,
+    queues: string[],
+  ): Promise<{ claimed: ClaimedTask[]; expired: number; next?: number | undefined }> {
+    await this.opened;
+    const t = now();
+    const { rows } = await this.pool.query<
+      TaskRow & { p_ord: number; p_due: number; seq: number; picked: number; next_at: number | null }
+    >(this.named(this.sql.fast.claim), [
+      queues,
+      t,
+      request.limit,
+      request.workerId,
+      t + request.leaseMs,
+      this.purgeAt(t),
+      EXPIRED_ERROR,
+      this.origin,
+      t,
+      this.schema,
+      this.channel,
+    ]);
+    const head = rows[0]!;
+    const taken = rows.filter((row) => row.id !== null);
+    if (taken.length === 0 && head.picked > 0) return this.takeInTransaction(request, queues);
+    // RETURNING order is unspecified
+    taken.sort((a, b) => a.p_ord - b.p_ord || a.p_due - b.p_due || a.seq - b.seq);
+    const fx: Effects = { events: [], wake: new Set() };
+    const claimed: ClaimedTask[] = [];
+    let expired = head.picked - taken.length; // left to a later claim
+    for (const row of taken) {
+      const decoded = decodeRow(row);
+      fx.events.push({ info: decoded.info, revoked: false });
+      if (row.state === 'STARTED') claimed.push(toClaimed(row, decoded, request.workerId));
+      else expired++; // expired before it started (it has no follow-up)
+    }
+    this.afterCommit(fx);
+    if (taken.length > 0) return { claimed, expired };
+    return { claimed, expired, next: head.next_at ?? undefined };
+  }
+
+  /** take, in a transaction: an expired task's follow-up comes in it too. */
+  private async takeInTransaction(request: ClaimRequest, queues: string[]): Promise<{ claimed: ClaimedTask[]; expired: number }> {
     const [result] = await this.transaction([
       async (client, fx) => {
         const t = now();
@@ -743,7 +880,7 @@ export class PostgresBackend implements Backend {
   }
 
   private async nextRunAt(queues: string[]): Promise<number | undefined> {
-    const at = (await this.pool.query<{ at: number | null }>(this.sql.nextRunAt, [queues])).rows[0]?.at;
+    const at = (await this.pool.query<{ at: number | null }>(this.named(this.sql.nextRunAt), [queues])).rows[0]?.at;
     return at === null || at === undefined ? undefined : at;
   }
 
@@ -827,8 +964,10 @@ export class PostgresBackend implements Backend {
   }
 
   /** A NOTIFY on the channel: 'e' (events to read) or 'q:<queue>' (a task of it may be due). */
-  private notified(payload: string): void {
+  private notified(payload: string, pid?: number): void {
     if (this.closed) return;
+    // sent by one of our own connections: what it says was delivered and woken after that commit
+    if (pid !== undefined && this.ownPids.has(pid)) return;
     if (payload === 'e') void this.feed.sync();
     else if (payload.startsWith('q:')) this.wakeQueues([payload.slice(2)]);
   }
@@ -838,6 +977,21 @@ export class PostgresBackend implements Backend {
     if (this.closed) return;
     if (this.feed.listening) void this.feed.sync();
     for (const waiter of [...this.waiters]) waiter.wake();
+  }
+
+  /**
+   * A hot statement as a named (prepared) one: parsed and planned once per
+   * connection, not on every call (planning the one-statement writes costs
+   * more than running them). Our connections are sessions of our own (LISTEN
+   * needs that already), so prepared statements stay valid on them.
+   */
+  private named(text: string): { name: string; text: string } {
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      name = `errand_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      this.statementNames.set(text, name);
+    }
+    return { name, text };
   }
 
   private purgeAt(finishedAt: number): number {
@@ -863,6 +1017,23 @@ export class PostgresBackend implements Backend {
       code !== undefined && code in UNREACHABLE ? `cannot reach ${this.endpoint} (${UNREACHABLE[code]}: ${message})` : message;
     return new BrokerError(`postgres ${what} failed: ${detail}`, { cause: error });
   }
+}
+
+/** The ten column arrays of insertMany ($1…$10). */
+function insertColumns(tasks: NewTask[]): unknown[] {
+  const tagsOf = (task: NewTask) => (task.tags !== undefined && task.tags.length > 0 ? JSON.stringify(task.tags) : null);
+  return [
+    tasks.map((t) => t.id),
+    tasks.map((t) => t.name),
+    tasks.map((t) => t.queue),
+    tasks.map((t) => t.payload),
+    tasks.map((t) => t.enqueuedAt),
+    tasks.map((t) => t.runAt),
+    tasks.map((t) => t.expiresAt ?? null),
+    tasks.map(tagsOf),
+    tasks.map((t) => followUpJson(t)),
+    tasks.map((t) => t.trace ?? null),
+  ];
 }
 
 /** The four fields of NewTask.followUp the follow-up insert reads, as JSON, or null. */

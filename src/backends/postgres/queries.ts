@@ -23,21 +23,166 @@ const LIVE_D = `t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNI
 const MAY_SUCCEED_D = `((t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL})
   OR (t.${UNFINISHED_SQL} AND (t.attempts > d.attempt OR (t.attempts = d.attempt AND NOT t.${RUNNING_SQL}))))`;
 
-/** A transition of many deliveries in one statement: `set` and `where` read d.p1… (typed `types`). */
-function many(S: string, set: string, where: string, types: string[]): string {
-  const names = ['id', 'owner', 'attempt', ...types.map((_, i) => `p${i + 1}`)];
-  const arrays = ['text', 'text', 'int', ...types].map((type, i) => `$${i + 1}::${type}[]`);
-  return `UPDATE ${S}.tasks t SET version = t.version + 1, ${set}
+/** A worker-side transition of many deliveries: what it sets and which delivery may make it (both read d.p1…, typed `types`). */
+interface StepSql {
+  set: string;
+  where: string;
+  types: string[];
+  /** Its terminal transition enqueues the follow-up (the one-statement form leaves those out). */
+  followUp: boolean;
+}
+
+const steps = {
+  progress: { set: `state = 'PROGRESS', progress_json = d.p1`, where: LIVE_D, types: ['text'], followUp: false },
+  complete: {
+    set: `state = 'SUCCESS', result_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`,
+    where: MAY_SUCCEED_D,
+    types: ['text', 'bigint', 'bigint'],
+    followUp: true,
+  },
+  fail: {
+    set: `state = 'FAILURE', error_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`,
+    where: LIVE_D,
+    types: ['text', 'bigint', 'bigint'],
+    followUp: true,
+  },
+  retry: {
+    set: `state = 'RETRY', error_json = d.p1, run_at = d.p2, retries = t.retries + 1, ${DROP_LEASE}`,
+    where: LIVE_D,
+    types: ['text', 'bigint'],
+    followUp: false,
+  },
+  release: {
+    set: `state = 'PENDING', attempts = t.attempts - 1, run_at = d.p1, ${DROP_LEASE}`,
+    where: LIVE_D,
+    types: ['bigint'],
+    followUp: false,
+  },
+} satisfies Record<string, StepSql>;
+
+/** A transition of many deliveries (distinct tasks) in one statement: d(id, owner, attempt, p1, p2, p3). */
+function many(S: string, step: StepSql, extra = ''): string {
+  const names = ['id', 'owner', 'attempt', ...step.types.map((_, i) => `p${i + 1}`)];
+  const arrays = ['text', 'text', 'int', ...step.types].map((type, i) => `$${i + 1}::${type}[]`);
+  return `UPDATE ${S}.tasks t SET version = t.version + 1, ${step.set}
     FROM unnest(${arrays.join(', ')}) AS d(${names.join(', ')})
-    WHERE t.id = d.id AND ${where}
+    WHERE t.id = d.id AND ${step.where} ${extra}
     RETURNING ${columns('t')}`;
+}
+
+const WS = '[ \\t\\n\\r]*';
+const JSON_STRING = '"([^"\\\\[:cntrl:]]|\\\\["\\\\/bfnrt]|\\\\u[0-9a-fA-F]{4})*"';
+/**
+ * A JSON array of strings, as a POSIX regex (no stricter reader than this
+ * accepts: a control character counts as garbage even where JSON allows it):
+ * a row's tags a raw client garbled are left out of its event and tag rows,
+ * as decodeRow leaves them out of its TaskInfo, and never fail the statement.
+ */
+export const TAGS_RE = `^${WS}\\[${WS}(${JSON_STRING}(${WS},${WS}${JSON_STRING})*)?${WS}\\]${WS}$`;
+
+/** The columns decodeRow reads, of the row `alias`, as a JSON object (text): an event's row_json. */
+function rowJson(alias: string): string {
+  const names = ['id', 'name', 'queue', 'state', 'version', 'attempts', 'retries', 'enqueued_at', 'run_at'].concat([
+    'result_json',
+    'error_json',
+    'progress_json',
+    'started_at',
+    'finished_at',
+    'tags',
+  ]);
+  return `json_build_object(${names.map((name) => `'${name}', ${alias}.${name}`).join(', ')})::text`;
+}
+
+/**
+ * The CTEs that publish the rows of CTE `r` (TASK_COLUMNS) in the statement
+ * that changed them: an event for each row matching `evented`, written under
+ * the events lock, which is taken only once every row of r is written (the
+ * count reads r to its end) and only when there are events: a statement
+ * never waits for a row lock while it holds the events lock, as no
+ * transaction does. Then the tag rows moved to the events' seqs, and the
+ * notifications ('e' when there are events, 'q:<queue>' of the rows matching
+ * `woken`), counted in notes (which the statement must read). Parameters
+ * $n+1 origin, $n+2 at, $n+3 schema, $n+4 channel.
+ */
+function published(S: string, evented: string, revoked: string, woken: string, n: number): string {
+  const [origin, at, schema, channel] = [1, 2, 3, 4].map((k) => `$${n + k}`);
+  return `evn AS (SELECT count(*) AS n FROM r WHERE ${evented}),
+    evlock AS (SELECT pg_advisory_xact_lock(${LOCK_EVENTS}, hashtext(${schema}::text)) FROM evn WHERE evn.n > 0),
+    ev AS (
+      INSERT INTO ${S}.events (task_id, origin, at, revoked, row_json, tags)
+      SELECT r.id, ${origin}::text, ${at}::bigint, ${revoked}, ${rowJson('r')}, CASE WHEN r.tags ~ '${TAGS_RE}' THEN r.tags END
+      FROM evlock, r WHERE ${evented}
+      RETURNING seq, task_id, tags),
+    moved AS (
+      INSERT INTO ${S}.task_tags (tag, task_id, seq)
+      SELECT t.tag, ev.task_id, ev.seq
+      FROM ev CROSS JOIN LATERAL (SELECT DISTINCT tag FROM json_array_elements_text(ev.tags::json) AS j(tag)) t
+      WHERE ev.tags IS NOT NULL
+      ON CONFLICT (tag, task_id) DO UPDATE SET seq = excluded.seq),
+    notes AS (SELECT count(pg_notify(${channel}::text, p)) AS n FROM (
+      SELECT 'e' AS p FROM evn WHERE evn.n > 0
+      UNION ALL SELECT DISTINCT 'q:' || r.queue FROM r WHERE ${woken}) x)`;
+}
+
+/** A worker-side transition as one statement (published); the ones that would start a follow-up are left out. */
+function fastSteps(S: string, step: StepSql, wake: boolean): string {
+  const n = 3 + step.types.length;
+  return `WITH r AS (${many(S, step, step.followUp ? 'AND t.follow_up IS NULL' : '')}),
+    ${published(S, 'true', 'false', wake ? 'true' : 'false', n)}
+    SELECT (SELECT n FROM notes) AS notified, r.* FROM r`;
+}
+
+/** Keyless tasks, many at once ($1…$10 arrays); an existing id is not inserted. */
+function INSERT_MANY(S: string): string {
+  return `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
+      SELECT id, name, queue, 'PENDING', 1, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])
+        AS u(id, name, queue, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
+      ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * The claim's pick: per queue (in the order listed) the first due tasks in
+ * due order, locked with SKIP LOCKED so concurrent claimers pass each other,
+ * then the first `limit` of them. $1 queues, $2 now, $3 limit.
+ */
+function CLAIM_PICKED(S: string): string {
+  return `picked AS (
+        SELECT x.seq AS p_seq, q.ord AS p_ord, x.run_at AS p_due
+        FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
+        CROSS JOIN LATERAL (
+          SELECT seq, run_at FROM ${S}.tasks
+          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2 AND ${notPaused(S, 'q.name')}
+          ORDER BY run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
+        ORDER BY q.ord, x.run_at, x.seq LIMIT $3)`;
+}
+
+/** The picked tasks leased (STARTED) or, when they expired before starting, ended REVOKED: $4 owner, $5 lease until, $6 purge at, $7 the error. */
+function CLAIM_UPDATE(S: string, extra: string): string {
+  const expired = 't.expires_at <= $2';
+  return `UPDATE ${S}.tasks t SET
+        state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
+        version     = t.version + 1,
+        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
+        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
+        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
+        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
+        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
+        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
+        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
+      FROM picked WHERE t.seq = picked.p_seq ${extra}
+      RETURNING picked.p_ord, picked.p_due, t.seq, ${columns('t')}`;
+}
+
+/** The earliest run_at of a claimable task of queues $1 (a paused queue's due tasks must not look due, or a waiting claim would spin on them). */
+function NEXT_RUN_AT(S: string): string {
+  return `SELECT min(run_at) FROM ${S}.tasks t WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL} AND ${notPaused(S, 't.queue')}`;
 }
 
 /** Every statement of the broker, for the schema `S` (quoted). */
 export function queries(S: string) {
   const update = (set: string, where = LIVE) =>
     `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
-  const expired = 't.expires_at <= $2';
   return {
     insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace)
       VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING seq`,
@@ -52,28 +197,9 @@ export function queries(S: string) {
      * each other, then the first `limit` of them leased (STARTED) or, when
      * they expired before starting, ended REVOKED.
      */
-    claim: `WITH picked AS (
-        SELECT x.seq AS p_seq, q.ord AS p_ord, x.run_at AS p_due
-        FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
-        CROSS JOIN LATERAL (
-          SELECT seq, run_at FROM ${S}.tasks
-          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2 AND ${notPaused(S, 'q.name')}
-          ORDER BY run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
-        ORDER BY q.ord, x.run_at, x.seq LIMIT $3)
-      UPDATE ${S}.tasks t SET
-        state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
-        version     = t.version + 1,
-        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
-        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
-        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
-        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
-        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
-        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
-        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
-      FROM picked WHERE t.seq = picked.p_seq
-      RETURNING picked.p_ord, picked.p_due, t.seq, ${columns('t')}`,
+    claim: `WITH ${CLAIM_PICKED(S)} ${CLAIM_UPDATE(S, '')}`,
     // a paused queue's due tasks must not look due, or a waiting claim would spin on them
-    nextRunAt: `SELECT min(run_at) AS at FROM ${S}.tasks t WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL} AND ${notPaused(S, 't.queue')}`,
+    nextRunAt: `${NEXT_RUN_AT(S)} AS at`,
     countWaiting: `SELECT count(*) AS n FROM ${S}.tasks WHERE queue = $1 AND ${CLAIMABLE_SQL}`,
     get: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1`,
     getForUpdate: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1 FOR UPDATE`,
@@ -96,29 +222,13 @@ export function queries(S: string) {
     /** The kept FAILURE or REVOKED tasks of ids $1 back to PENDING, due at $2 (BackendAdmin.retryTasks). */
     rerun: update(RERUN, `id = ANY($1::text[]) AND state IN ('FAILURE', 'REVOKED') AND (purge_at IS NULL OR purge_at > $2)`),
     // the same transitions for many deliveries at once: d(id, owner, attempt, p1, p2, p3)
-    progressMany: many(S, `state = 'PROGRESS', progress_json = d.p1`, LIVE_D, ['text']),
-    completeMany: many(
-      S,
-      `state = 'SUCCESS', result_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`,
-      MAY_SUCCEED_D,
-      ['text', 'bigint', 'bigint'],
-    ),
-    failMany: many(S, `state = 'FAILURE', error_json = d.p1, finished_at = d.p2, purge_at = d.p3, ${DROP_LEASE}`, LIVE_D, [
-      'text',
-      'bigint',
-      'bigint',
-    ]),
-    retryMany: many(S, `state = 'RETRY', error_json = d.p1, run_at = d.p2, retries = t.retries + 1, ${DROP_LEASE}`, LIVE_D, [
-      'text',
-      'bigint',
-    ]),
-    releaseMany: many(S, `state = 'PENDING', attempts = t.attempts - 1, run_at = d.p1, ${DROP_LEASE}`, LIVE_D, ['bigint']),
+    progressMany: many(S, steps.progress),
+    completeMany: many(S, steps.complete),
+    failMany: many(S, steps.fail),
+    retryMany: many(S, steps.retry),
+    releaseMany: many(S, steps.release),
     /** Tasks without an idempotency key, many at once; an existing id is not inserted (not returned). */
-    insertMany: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
-      SELECT id, name, queue, 'PENDING', 1, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])
-        AS u(id, name, queue, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
-      ON CONFLICT DO NOTHING RETURNING id`,
+    insertMany: `${INSERT_MANY(S)} RETURNING id`,
     /** Renewing leases is not a transition: no version bump, no event. */
     extend: `UPDATE ${S}.tasks t SET lease_until = $4
       FROM unnest($1::text[], $2::text[], $3::int[]) AS d(id, owner, attempt)
@@ -149,7 +259,7 @@ export function queries(S: string) {
     pruneEvents: `WITH gone AS (
         DELETE FROM ${S}.events WHERE seq IN (SELECT seq FROM ${S}.events WHERE at < $1 ORDER BY seq LIMIT $2) RETURNING 1)
       SELECT count(*) AS n FROM gone`,
-    eventsSince: `SELECT seq, task_id, revoked, info, tags, origin = $1 AS own FROM ${S}.events
+    eventsSince: `SELECT seq, task_id, revoked, info, row_json, tags, origin = $1 AS own FROM ${S}.events
       WHERE seq > $2 AND (origin <> $1 OR ($3 AND tags IS NOT NULL)) ORDER BY seq LIMIT $4`,
     lastEvent: `SELECT coalesce(max(seq), 0) AS seq FROM ${S}.events`,
     /**
@@ -159,6 +269,39 @@ export function queries(S: string) {
      * order: a reader of seq > n never sees a later commit before an earlier one.
      */
     publish: publish(S, true),
+    /**
+     * The one-statement (autocommit) writes of the common cases: the change,
+     * its events (row_json, under the events lock, taken once every row is
+     * written), its tag rows moved and its notifications queued, all in one
+     * statement, so one round trip and one commit. Transitions that would
+     * start a follow-up are left out (not returned): the caller runs those in
+     * a transaction. Each ends with $n+1 origin, $n+2 at, $n+3 schema, $n+4 channel.
+     */
+    fast: {
+      progress: fastSteps(S, steps.progress, false),
+      complete: fastSteps(S, steps.complete, false),
+      fail: fastSteps(S, steps.fail, false),
+      retry: fastSteps(S, steps.retry, true),
+      release: fastSteps(S, steps.release, true),
+      /** Keyless tasks: the tagged ones' PENDING is an event (their tag feeds' change); every queue is woken. */
+      insert: `WITH r AS (${INSERT_MANY(S)} RETURNING ${TASK_COLUMNS}),
+        ${published(S, 'r.tags IS NOT NULL', 'false', 'true', 10)}
+        SELECT r.id, r.tags, (SELECT n FROM notes) AS notified FROM r`,
+      /**
+       * The claim, as one statement. An expired task with a follow-up is
+       * left alone (counted in picked, not returned): the caller claims
+       * again in a transaction. next_at is the nextRunAt of the same
+       * snapshot, read when nothing was claimed.
+       */
+      claim: `WITH ${CLAIM_PICKED(S)},
+        r AS (${CLAIM_UPDATE(S, `AND (t.follow_up IS NULL OR t.expires_at IS NULL OR t.expires_at > $2)`)}),
+        ${published(S, 'true', 'false', 'false', 7)}
+        SELECT s.picked, s.notified, s.next_at, r.* FROM (SELECT
+          (SELECT count(*) FROM picked) AS picked,
+          (SELECT n FROM notes) AS notified,
+          CASE WHEN NOT EXISTS (SELECT 1 FROM r) THEN (${NEXT_RUN_AT(S)}) END AS next_at) s
+        LEFT JOIN r ON true`,
+    },
     /** The same inside the caller's own transaction (transactional enqueue): without the lock, which it would hold until its COMMIT. */
     publishUnlocked: publish(S, false),
   };
