@@ -135,6 +135,10 @@ CREATE INDEX dead_letters_task ON S.dead_letters (id);
     sql: `
 ALTER TABLE S.events ALTER COLUMN info DROP NOT NULL;
 ALTER TABLE S.events ADD COLUMN row_json text;
+-- NewTask.priority: higher first within a queue; the claim walks tasks_ready
+-- (tasks_claimable stays for the next due time and the waiting count)
+ALTER TABLE S.tasks ADD COLUMN priority integer NOT NULL DEFAULT 0;
+CREATE INDEX tasks_ready ON S.tasks (queue, priority DESC, run_at, seq) WHERE state IN ('PENDING', 'RETRY');
 `,
   },
 ];

@@ -749,6 +749,7 @@ export class PostgresBackend implements Backend {
       tagged ? JSON.stringify(task.tags) : null,
       followUpJson(task),
       task.trace ?? null,
+      task.priority ?? 0,
     ]);
     if (rowCount === 0) {
       // a concurrent enqueue with the same key committed meanwhile, or the id exists
@@ -811,7 +812,7 @@ export class PostgresBackend implements Backend {
     await this.opened;
     const t = now();
     const { rows } = await this.pool.query<
-      TaskRow & { p_ord: number; p_due: number; seq: number; picked: number; next_at: number | null }
+      TaskRow & { p_ord: number; p_pri: number; p_due: number; seq: number; picked: number; next_at: number | null }
     >(this.named(this.sql.fast.claim), [
       queues,
       t,
@@ -829,7 +830,7 @@ export class PostgresBackend implements Backend {
     const taken = rows.filter((row) => row.id !== null);
     if (taken.length === 0 && head.picked > 0) return this.takeInTransaction(request, queues);
     // RETURNING order is unspecified
-    taken.sort((a, b) => a.p_ord - b.p_ord || a.p_due - b.p_due || a.seq - b.seq);
+    taken.sort((a, b) => a.p_ord - b.p_ord || b.p_pri - a.p_pri || a.p_due - b.p_due || a.seq - b.seq);
     const fx: Effects = { events: [], wake: new Set() };
     const claimed: ClaimedTask[] = [];
     let expired = head.picked - taken.length; // left to a later claim
@@ -849,17 +850,12 @@ export class PostgresBackend implements Backend {
     const [result] = await this.transaction([
       async (client, fx) => {
         const t = now();
-        const { rows } = await client.query<TaskRow & { p_ord: number; p_due: number; seq: number }>(this.sql.claim, [
-          queues,
-          t,
-          request.limit,
-          request.workerId,
-          t + request.leaseMs,
-          this.purgeAt(t),
-          EXPIRED_ERROR,
-        ]);
+        const { rows } = await client.query<TaskRow & { p_ord: number; p_pri: number; p_due: number; seq: number }>(
+          this.sql.claim,
+          [queues, t, request.limit, request.workerId, t + request.leaseMs, this.purgeAt(t), EXPIRED_ERROR],
+        );
         // RETURNING order is unspecified
-        rows.sort((a, b) => a.p_ord - b.p_ord || a.p_due - b.p_due || a.seq - b.seq);
+        rows.sort((a, b) => a.p_ord - b.p_ord || b.p_pri - a.p_pri || a.p_due - b.p_due || a.seq - b.seq);
         const claimed: ClaimedTask[] = [];
         let expired = 0;
         for (const row of rows) {
@@ -1019,7 +1015,7 @@ export class PostgresBackend implements Backend {
   }
 }
 
-/** The ten column arrays of insertMany ($1…$10). */
+/** The eleven column arrays of insertMany ($1…$11). */
 function insertColumns(tasks: NewTask[]): unknown[] {
   const tagsOf = (task: NewTask) => (task.tags !== undefined && task.tags.length > 0 ? JSON.stringify(task.tags) : null);
   return [
@@ -1033,6 +1029,7 @@ function insertColumns(tasks: NewTask[]): unknown[] {
     tasks.map(tagsOf),
     tasks.map((t) => followUpJson(t)),
     tasks.map((t) => t.trace ?? null),
+    tasks.map((t) => t.priority ?? 0),
   ];
 }
 

@@ -132,29 +132,30 @@ function fastSteps(S: string, step: StepSql, wake: boolean): string {
     SELECT (SELECT n FROM notes) AS notified, r.* FROM r`;
 }
 
-/** Keyless tasks, many at once ($1…$10 arrays); an existing id is not inserted. */
+/** Keyless tasks, many at once ($1…$11 arrays); an existing id is not inserted. */
 function INSERT_MANY(S: string): string {
-  return `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
-      SELECT id, name, queue, 'PENDING', 1, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])
-        AS u(id, name, queue, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace)
+  return `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace, priority)
+      SELECT id, name, queue, 'PENDING', 1, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace, priority
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::int[])
+        AS u(id, name, queue, payload, enqueued_at, run_at, expires_at, tags, follow_up, trace, priority)
       ON CONFLICT DO NOTHING`;
 }
 
 /**
- * The claim's pick: per queue (in the order listed) the first due tasks in
- * due order, locked with SKIP LOCKED so concurrent claimers pass each other,
+ * The claim's pick: per queue (in the order listed) the first due tasks,
+ * highest priority first, then in due order (the tasks_ready index's
+ * order), locked with SKIP LOCKED so concurrent claimers pass each other,
  * then the first `limit` of them. $1 queues, $2 now, $3 limit.
  */
 function CLAIM_PICKED(S: string): string {
   return `picked AS (
-        SELECT x.seq AS p_seq, q.ord AS p_ord, x.run_at AS p_due
+        SELECT x.seq AS p_seq, q.ord AS p_ord, x.priority AS p_pri, x.run_at AS p_due
         FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
         CROSS JOIN LATERAL (
-          SELECT seq, run_at FROM ${S}.tasks
+          SELECT seq, priority, run_at FROM ${S}.tasks
           WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2 AND ${notPaused(S, 'q.name')}
-          ORDER BY run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
-        ORDER BY q.ord, x.run_at, x.seq LIMIT $3)`;
+          ORDER BY priority DESC, run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
+        ORDER BY q.ord, x.priority DESC, x.run_at, x.seq LIMIT $3)`;
 }
 
 /** The picked tasks leased (STARTED) or, when they expired before starting, ended REVOKED: $4 owner, $5 lease until, $6 purge at, $7 the error. */
@@ -171,7 +172,7 @@ function CLAIM_UPDATE(S: string, extra: string): string {
         purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
         error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
       FROM picked WHERE t.seq = picked.p_seq ${extra}
-      RETURNING picked.p_ord, picked.p_due, t.seq, ${columns('t')}`;
+      RETURNING picked.p_ord, picked.p_pri, picked.p_due, t.seq, ${columns('t')}`;
 }
 
 /** The earliest run_at of a claimable task of queues $1 (a paused queue's due tasks must not look due, or a waiting claim would spin on them). */
@@ -184,8 +185,8 @@ export function queries(S: string) {
   const update = (set: string, where = LIVE) =>
     `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
   return {
-    insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace)
-      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING seq`,
+    insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING seq`,
     byKey: `SELECT id, name, payload, purge_at FROM ${S}.tasks WHERE idempotency_key = $1`,
     drop: `WITH gone AS (DELETE FROM ${S}.tasks WHERE id = $1 RETURNING id)
       DELETE FROM ${S}.task_tags WHERE task_id IN (SELECT id FROM gone)`,
@@ -285,7 +286,7 @@ export function queries(S: string) {
       release: fastSteps(S, steps.release, true),
       /** Keyless tasks: the tagged ones' PENDING is an event (their tag feeds' change); every queue is woken. */
       insert: `WITH r AS (${INSERT_MANY(S)} RETURNING ${TASK_COLUMNS}),
-        ${published(S, 'r.tags IS NOT NULL', 'false', 'true', 10)}
+        ${published(S, 'r.tags IS NOT NULL', 'false', 'true', 11)}
         SELECT r.id, r.tags, (SELECT n FROM notes) AS notified FROM r`,
       /**
        * The claim, as one statement. An expired task with a follow-up is
