@@ -146,6 +146,8 @@ export interface BackendCapabilities {
   durable: boolean;
   /** enqueue takes the caller's database client (EnqueueContext.db) and writes inside its transaction. */
   transactionalEnqueue?: boolean;
+  /** Honours NewTask.group and NewTask.limits (memory, SQLite); the engine refuses them elsewhere. */
+  flowControl?: boolean;
 }
 
 /** Where an enqueue writes: by default the broker's own connection. */
@@ -181,6 +183,28 @@ export interface NewTask {
    * retried or released task keeps its priority.
    */
   priority?: number;
+  /**
+   * Fairness group within its queue (1 to 200 characters; needs
+   * capabilities.flowControl). Within one priority of a queue the claim takes
+   * groups round-robin: a group that just got a task goes behind the groups
+   * that are waiting, so with g groups waiting a group waits at most g - 1
+   * claims. Tasks without a group form one group of their own (''). Within a
+   * group: due order. The rotation is the broker's, shared by every process.
+   * A retried or released task keeps its group.
+   */
+  group?: string;
+  /**
+   * Concurrency limits (1 to 4, distinct keys of 1 to 200 characters, limits
+   * integers >= 1; needs capabilities.flowControl): while `limit` tasks
+   * holding `key` are running (STARTED or PROGRESS) anywhere on the broker,
+   * no further task holding it is handed out, however many claims race for
+   * the last slot. The slot frees when the task leaves the running states by
+   * any path (finish, retry, release, revoke, dead letter, rescueExpired). A
+   * task whose limits are full is skipped and the rest of its group waits
+   * behind it (first in first out within a group), but other groups are
+   * served. A retried or released task keeps its limits.
+   */
+  limits?: ConcurrencyLimit[];
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
   /**
@@ -197,6 +221,12 @@ export interface NewTask {
    * id that already exists is left alone. Endpoint callbacks are built on it.
    */
   followUp?: FollowUp;
+}
+
+/** One of NewTask.limits: at most `limit` running tasks hold `key`. */
+export interface ConcurrencyLimit {
+  key: string;
+  limit: number;
 }
 
 /** The task a follow-up creates; see NewTask.followUp. */

@@ -31,6 +31,7 @@ import { EndpointCallbacks } from './callbacks/endpoint-callbacks.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { Admin } from './admin/admin.js';
 import { checkPriority } from './priority.js';
+import { applyFlowControl, checkFlowOptions } from './flow-control.js';
 import { signature, type MemberOptions, type Signature } from './workflows/signature.js';
 import type { WorkflowHandle } from './workflows/workflow-handle.js';
 import { Workflows } from './workflows/workflows.js';
@@ -64,7 +65,7 @@ export interface ErrandOptions {
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
-type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency' | 'priority'>;
+type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency' | 'priority' | 'flow'>;
 
 interface Pending {
   definition: Sendable;
@@ -191,6 +192,7 @@ export class Errand {
       retry: createRetryPolicy(options.retry),
       maxRedeliveries: options.maxRedeliveries ?? 5,
       idempotency: checkIdempotency(`task ${name}: idempotency`, options.idempotency),
+      flow: checkFlowOptions(name, options),
     };
     this.registry.set(name, definition);
     return {
@@ -546,6 +548,7 @@ export class Errand {
     };
     const priority = options.priority === undefined ? definition.priority : checkPriority('priority', options.priority);
     if (priority !== undefined) task.priority = priority;
+    if (definition.flow !== undefined) applyFlowControl(definition.flow, task, args, this.backend);
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
     if (options.tags !== undefined) task.tags = checkTags(options.tags);

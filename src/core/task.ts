@@ -1,5 +1,6 @@
 import type { TaskContext } from './context.js';
 import type { AsyncResult } from './async-result.js';
+import type { FlowControl } from './flow-control.js';
 import type { RetryOptions, RetryPolicy } from './retry-policy.js';
 import type { JsonValue } from './types.js';
 import type { MemberOptions, Signature } from './workflows/signature.js';
@@ -15,6 +16,19 @@ export interface TaskOptions {
   queue?: string;
   /** Within its queue, higher runs first (an integer from -1000 to 1000, default 0); applyAsync may override. */
   priority?: number;
+  /**
+   * At most `limit` of these tasks run at once anywhere on the broker:
+   * without `key` for the task name, with it per `key(...args)` (say, per
+   * user). Several entries (up to 4) all apply, e.g. per key and in total.
+   * Needs a broker with flow control (memory, SQLite). See docs/tasks.md,
+   * "Concurrency limits and fair scheduling".
+   */
+  concurrency?: ConcurrencyOption | readonly ConcurrencyOption[];
+  /**
+   * The fairness group of a task, from its arguments: within a queue and
+   * priority, groups take turns. Default: the first keyed concurrency entry's key.
+   */
+  fairness?: FairnessOption;
   /** Time limit of one attempt in ms (default: none). */
   timeout?: number;
   retry?: RetryOptions;
@@ -33,6 +47,21 @@ export interface TaskOptions {
   softTimeout?: number;
   /** With isolate: the module's export that is the handler (default 'default'). */
   export?: string;
+}
+
+/** One concurrency limit of a task (TaskOptions.concurrency). */
+export interface ConcurrencyOption {
+  /** How many may run at once (an integer >= 1). */
+  limit: number;
+  /** The key the limit counts per, from the task's arguments (1 to 200 characters with the task name). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
+  key?: (...args: any[]) => string;
+}
+
+/** How a task's fairness group is computed (TaskOptions.fairness). */
+export interface FairnessOption {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
+  key: (...args: any[]) => string;
 }
 
 export interface IdempotencyOptions {
@@ -148,4 +177,6 @@ export interface TaskDefinition {
   readonly retry: RetryPolicy;
   readonly maxRedeliveries: number;
   readonly idempotency?: IdempotencyOptions;
+  /** Concurrency limits and fairness, checked (undefined when the task has neither). */
+  readonly flow?: FlowControl;
 }

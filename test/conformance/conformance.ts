@@ -23,6 +23,7 @@ import { describeFollowUps } from './follow-ups.js';
 import { describeTagFeeds } from './tag-feeds.js';
 import { describeAdmin } from './admin.js';
 import { describePriorities } from './priorities.js';
+import { describeFlowControl } from './flow-control.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -82,6 +83,15 @@ export function describeConformance(target: ConformanceTarget): void {
       const cross = probe.backend.capabilities.crossProcess;
       await probe.close();
       return cross;
+    };
+
+    const hasFlowControl = async (): Promise<boolean> => {
+      const url = await target.makeUrl();
+      const probe = createApp({ broker: url, logger: false });
+      const flow = probe.backend.capabilities.flowControl === true;
+      await probe.close();
+      await target.cleanup?.(url);
+      return flow;
     };
 
     describe('enqueue and results', () => {
@@ -944,6 +954,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describeTagFeeds(setup);
     describeAdmin(setup);
     describePriorities(setup);
+    describeFlowControl(setup, hasFlowControl);
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

@@ -4,6 +4,7 @@ import type {
   ClaimedTask,
   Delivery,
   ClaimRequest,
+  ConcurrencyLimit,
   EnqueueOutcome,
   FollowUp,
   NewTask,
@@ -17,6 +18,8 @@ import { isTerminal, RUNNING_STATES, type TaskState } from '../../core/states.js
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 import { Listeners } from '../../core/listeners.js';
 import { PriorityLanes } from './priority-lanes.js';
+import type { Offer } from './group-rotation.js';
+import { RunningKeys } from './running-keys.js';
 import { pendingInfo } from '../../core/pending-info.js';
 import { MemoryAdmin, type MemoryStore } from './memory-admin.js';
 
@@ -33,6 +36,9 @@ interface StoredTask {
   followUp?: FollowUp;
   trace?: string;
   priority: number;
+  /** NewTask.group and limits, when given. */
+  group?: string;
+  limits?: ConcurrencyLimit[];
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -51,7 +57,7 @@ export interface MemoryBackendOptions extends BackendOptions {
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
-  readonly capabilities = { crossProcess: false, durable: false };
+  readonly capabilities = { crossProcess: false, durable: false, flowControl: true };
 
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();
@@ -61,6 +67,8 @@ export class MemoryBackend implements Backend {
   private delayed: string[] = [];
   private readonly deadLetters: DeadLetter[] = [];
   private readonly paused = new Set<string>();
+  /** Running tasks per concurrency key. */
+  private readonly running = new RunningKeys();
   private readonly status = new Map<string, Listeners<TaskInfo>>();
   private readonly revocations = new Listeners<string>();
   /** Per tag: task id -> cursor of its latest change, in cursor order (a change moves the id to the end). */
@@ -118,6 +126,8 @@ export class MemoryBackend implements Backend {
       trace: task.trace,
       priority: task.priority ?? 0,
     };
+    if (task.group !== undefined) stored.group = task.group;
+    if (task.limits !== undefined) stored.limits = task.limits.map((l) => ({ ...l }));
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);
@@ -449,13 +459,17 @@ export class MemoryBackend implements Backend {
     this.promoteDue();
     const out: ClaimedTask[] = [];
     const t = this.clock.now();
+    const offer = (id: string): Offer => {
+      const stored = this.tasks.get(id);
+      if (stored?.limits !== undefined && isClaimable(stored.info.state) && !this.running.fits(stored.limits)) return 'blocked';
+      const claimed = this.lease(stored, request.workerId, request.leaseMs, t);
+      if (!claimed) return 'dropped';
+      out.push(claimed);
+      return 'taken';
+    };
     for (const queue of request.queues) {
-      if (this.paused.has(queue)) continue;
-      const ids = this.ready.get(queue);
-      while (ids && ids.length > 0 && out.length < request.limit) {
-        const claimed = this.lease(this.tasks.get(ids.shift()!), request.workerId, request.leaseMs, t);
-        if (claimed) out.push(claimed);
-      }
+      if (this.paused.has(queue) || out.length >= request.limit) continue;
+      this.ready.get(queue)?.take(request.limit - out.length, offer);
     }
     return out;
   }
@@ -487,7 +501,7 @@ export class MemoryBackend implements Backend {
   /** Puts a pending or retrying task where claim will find it when due. */
   private schedule(stored: StoredTask): void {
     if (stored.info.runAt <= this.clock.now()) {
-      this.readyQueue(stored.info.queue).push(stored.info.id, stored.priority);
+      this.readyQueue(stored.info.queue).push(stored.info.id, stored.priority, stored.group);
       this.wake();
       return;
     }
@@ -510,7 +524,7 @@ export class MemoryBackend implements Backend {
     if (due === 0) return;
     for (const id of this.delayed.splice(0, due)) {
       const stored = this.tasks.get(id);
-      if (stored && isClaimable(stored.info.state)) this.readyQueue(stored.info.queue).push(id, stored.priority);
+      if (stored && isClaimable(stored.info.state)) this.readyQueue(stored.info.queue).push(id, stored.priority, stored.group);
     }
   }
 
@@ -569,12 +583,24 @@ export class MemoryBackend implements Backend {
   }
 
   private transition(stored: StoredTask, state: TaskState, patch: Partial<TaskInfo>): TaskInfo {
+    if (stored.limits !== undefined) this.countRunning(stored.limits, stored.info.state, state);
     Object.assign(stored.info, patch, { state, version: stored.info.version + 1 });
     const info = snapshot(stored);
     this.status.get(info.id)?.emit(info);
     this.feed(stored, info);
     this.transitioned(info, stored.payload);
     return info;
+  }
+
+  /** Every way into or out of the running states takes or frees the task's slots; a freed one may unblock a waiting claim. */
+  private countRunning(limits: ConcurrencyLimit[], from: TaskState, to: TaskState): void {
+    const was = RUNNING_STATES.has(from);
+    const is = RUNNING_STATES.has(to);
+    if (is && !was) this.running.take(limits);
+    else if (was && !is) {
+      this.running.free(limits);
+      this.wake();
+    }
   }
 
   /** Moves a tagged task to the end of its tags' feeds and tells their listeners. */

@@ -1,31 +1,27 @@
-import { Fifo } from './fifo.js';
+import { GroupRotation, type Offer } from './group-rotation.js';
 
-/** Ready ids of one queue: the highest priority first, first in first out within one. */
+/** Ready ids of one queue: the highest priority first, groups round-robin within one (see GroupRotation). */
 export class PriorityLanes {
-  private readonly lanes = new Map<number, Fifo<string>>();
+  private readonly lanes = new Map<number, GroupRotation>();
   /** Lane priorities, highest first. */
   private order: number[] = [];
 
-  get length(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.length;
-    return n;
-  }
-
-  push(id: string, priority: number): void {
+  push(id: string, priority: number, group = ''): void {
     let lane = this.lanes.get(priority);
     if (!lane) {
-      this.lanes.set(priority, (lane = new Fifo()));
+      this.lanes.set(priority, (lane = new GroupRotation()));
       this.order = [...this.lanes.keys()].sort((a, b) => b - a);
     }
-    lane.push(id);
+    lane.push(id, group);
   }
 
-  shift(): string | undefined {
+  /** Offers ids in claim order until `want` are taken (a blocked group holds up only itself); how many were. */
+  take(want: number, offer: (id: string) => Offer): number {
+    let taken = 0;
     for (const priority of this.order) {
-      const id = this.lanes.get(priority)!.shift();
-      if (id !== undefined) return id;
+      if (taken >= want) break;
+      taken += this.lanes.get(priority)!.take(want - taken, offer);
     }
-    return undefined;
+    return taken;
   }
 }

@@ -1,5 +1,6 @@
 import type { EnqueueOutcome, NewTask } from '../../core/backend.js';
 import type { Db } from './database.js';
+import { JOIN_SQL } from './fair-claim.js';
 import { INFO_JSON } from './rows.js';
 
 export interface Inserted {
@@ -14,18 +15,35 @@ export class EnqueueQueries {
   private readonly dropStmt;
   private readonly insertStmt;
   private readonly insertTaggedStmt;
+  private readonly insertFlowStmt;
   private readonly followUpStmt;
+  private readonly joinStmt;
 
   constructor(db: Db) {
     this.byKeyStmt = db.prepare<[string], { id: string; name: string; payload: string; purge_at: number | null }>(
       'SELECT id, name, payload, purge_at FROM tasks WHERE idempotency_key = ?',
     );
     this.dropStmt = db.prepare<[string]>('DELETE FROM tasks WHERE id = ?');
-    const insert = `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority)
-       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp, @trace, @priority)`;
-    this.insertStmt = db.prepare<[Record<string, unknown>]>(insert);
+    const insert = (
+      flow: string,
+      values: string,
+    ) => `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at,
+         expires_at, idempotency_key, tags, follow_up, trace, priority${flow})
+       VALUES (@id, @name, @queue, 'PENDING', 1, @payload, @enqueuedAt, @runAt, @expiresAt, @idempotencyKey, @tags, @followUp, @trace,
+         @priority${values})`;
+    this.insertStmt = db.prepare<[Record<string, unknown>]>(insert('', ''));
     // a tagged task's enqueue is a change of its tag feeds: it needs its TaskInfo for the event
-    this.insertTaggedStmt = db.prepare<[Record<string, unknown>], string>(`${insert} RETURNING ${INFO_JSON}`).pluck();
+    this.insertTaggedStmt = db.prepare<[Record<string, unknown>], string>(`${insert('', '')} RETURNING ${INFO_JSON}`).pluck();
+    // a statement of its own, so a plain task binds and stores none of these
+    this.insertFlowStmt = db
+      .prepare<[Record<string, unknown>], string>(
+        `${insert(
+          ', fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4',
+          ', @group, @limits, @key1, @key2, @key3, @key4',
+        )} RETURNING ${INFO_JSON}`,
+      )
+      .pluck();
+    this.joinStmt = db.prepare<[{ queue: string; priority: number; group: string }]>(JOIN_SQL);
     // OR IGNORE: an existing id is left alone (and a follow-up a raw client garbled is dropped, not a failed transition)
     this.followUpStmt = db.prepare<[{ followUp: string; at: number }]>(
       `INSERT OR IGNORE INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at)
@@ -71,11 +89,33 @@ export class EnqueueQueries {
           : JSON.stringify({ id: followUp.id, name: followUp.name, queue: followUp.queue, payload: followUp.payload }),
     };
     const outcome = { id: task.id, created: true };
+    if (task.group !== undefined || task.limits !== undefined) {
+      const info = this.insertFlow(task, row);
+      return tagged ? { outcome, info } : { outcome };
+    }
     if (!tagged) {
       this.insertStmt.run(row);
       return { outcome };
     }
     return { outcome, info: this.insertTaggedStmt.get(row)! };
+  }
+
+  /** A task with a group or limits: its group joins the rotation, then the row goes in with them. */
+  private insertFlow(task: NewTask, row: Record<string, unknown>): string {
+    const limits = task.limits ?? [];
+    // a task with limits but no group is in the '' group (NULL is a plain task: the claim's fast path)
+    const group = task.group ?? '';
+    // before the insert: "waiting already" means the group's other tasks
+    this.joinStmt.run({ queue: task.queue, priority: task.priority ?? 0, group });
+    return this.insertFlowStmt.get({
+      ...row,
+      group,
+      limits: limits.length === 0 ? null : JSON.stringify(limits.map(({ key, limit }) => ({ key, limit }))),
+      key1: limits[0]?.key ?? null,
+      key2: limits[1]?.key ?? null,
+      key3: limits[2]?.key ?? null,
+      key4: limits[3]?.key ?? null,
+    })!;
   }
 
   /** The follow-up (tasks.follow_up JSON) of a task that just ended at `at`: PENDING, due at once; true when created. */

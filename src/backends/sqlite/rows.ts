@@ -95,6 +95,8 @@ export interface ClaimRow {
   follow_up: string | null;
   /** NewTask.trace, or null. */
   trace: unknown;
+  /** 1 when the task holds concurrency limits (the flow-controlled claim only). */
+  limited?: number;
 }
 
 export function parseInfo(text: string): TaskInfo {

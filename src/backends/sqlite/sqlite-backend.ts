@@ -23,6 +23,7 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../co
 import { SqliteAdmin, type SqliteStore } from './admin.js';
 import { ChangeFeed } from './change-feed.js';
 import { ClaimQueries } from './claim.js';
+import { FairClaimQueries } from './fair-claim.js';
 import { type Db, openDatabase } from './database.js';
 import { DeadLetterQueries } from './dead-letters.js';
 import { sqliteDriver } from './driver.js';
@@ -30,7 +31,7 @@ import { EnqueueQueries } from './enqueue.js';
 import { EventLog } from './events.js';
 import { LeaseQueries } from './leases.js';
 import { MaintenanceQueries } from './maintenance.js';
-import { type InfoRow, parseInfo, toClaimed } from './rows.js';
+import { type ClaimRow, type InfoRow, parseInfo, toClaimed } from './rows.js';
 import { TagFeedQueries } from './tag-feed.js';
 import { type Finished, TransitionQueries } from './transitions.js';
 import { WriteBatch } from './write-batch.js';
@@ -55,7 +56,7 @@ const PRUNE_BATCH = 500;
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
-  readonly capabilities = { crossProcess: true, durable: true };
+  readonly capabilities = { crossProcess: true, durable: true, flowControl: true };
   /** Another thread opens the same file (not an in-memory database: that is this connection's own). */
   readonly spec?: BackendSpec;
 
@@ -64,6 +65,9 @@ export class SqliteBackend implements Backend {
   private readonly events: EventLog;
   private readonly enqueues: EnqueueQueries;
   private readonly claims: ClaimQueries;
+  private readonly fairClaims: FairClaimQueries;
+  /** Tasks with limits this instance handed out: their end frees slots, so it wakes this process's waiting claims. */
+  private readonly limited = new Set<string>();
   private readonly transitions: TransitionQueries;
   private readonly leases: LeaseQueries;
   private readonly deadLetters: DeadLetterQueries;
@@ -91,6 +95,7 @@ export class SqliteBackend implements Backend {
     this.events = new EventLog(db, randomUUID());
     this.enqueues = new EnqueueQueries(db);
     this.claims = new ClaimQueries(db);
+    this.fairClaims = new FairClaimQueries(db);
     this.transitions = new TransitionQueries(db);
     this.leases = new LeaseQueries(db);
     this.deadLetters = new DeadLetterQueries(db);
@@ -122,10 +127,11 @@ export class SqliteBackend implements Backend {
       // a plain read first: idle claimers never take the write lock
       let next = this.claims.nextRunAt(request.queues);
       if (next !== undefined && next <= now()) {
-        const { claimed, expired } = this.take(request);
+        const { claimed, expired, blocked } = this.take(request);
         if (claimed.length > 0) return claimed;
         if (expired > 0) continue; // everything due had expired: look again
-        next = this.claims.nextRunAt(request.queues);
+        // due tasks held back by their limits: wait for a slot (a wake) or a later due time, not spin on them
+        next = this.claims.nextRunAt(request.queues, blocked ? now() : undefined);
       }
       if (request.signal?.aborted) return [];
       const left = deadline - now();
@@ -154,6 +160,7 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     return this.writes.run(() => {
       const t = now();
+      this.freed(task);
       return this.finish(this.transitions.complete(task, resultJson, t, this.purgeAt(t)), t) !== null;
     });
   }
@@ -163,6 +170,7 @@ export class SqliteBackend implements Backend {
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
+      this.freed(task);
       return this.finish(this.transitions.fail(task, errorJson, t, this.purgeAt(t)), t) !== null;
     });
   }
@@ -170,12 +178,18 @@ export class SqliteBackend implements Backend {
   async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
     const errorJson = JSON.stringify(error);
-    return this.writes.run(() => this.publish(this.transitions.retry(task, errorJson, runAt), { wake: true }) !== null);
+    return this.writes.run(() => {
+      this.freed(task);
+      return this.publish(this.transitions.retry(task, errorJson, runAt), { wake: true }) !== null;
+    });
   }
 
   async release(task: ClaimedTask): Promise<boolean> {
     this.assertOpen();
-    return this.writes.run(() => this.publish(this.transitions.release(task, now()), { wake: true }) !== null);
+    return this.writes.run(() => {
+      this.freed(task);
+      return this.publish(this.transitions.release(task, now()), { wake: true }) !== null;
+    });
   }
 
   async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
@@ -183,6 +197,7 @@ export class SqliteBackend implements Backend {
     const errorJson = JSON.stringify(error);
     return this.writes.run(() => {
       const t = now();
+      this.freed(task);
       const failed = this.transitions.fail(task, errorJson, t, this.purgeAt(t));
       if (failed === undefined) return false;
       const { id, name, queue, payload, trace } = task;
@@ -201,6 +216,8 @@ export class SqliteBackend implements Backend {
       // finished, or a corrupt row (reported as a FAILURE, left as it is)
       if (isTerminal(info.state)) return info;
       const wasRunning = RUNNING_STATES.has(row.state);
+      // a running task may hold slots (of a claim here or elsewhere): waiting claims look again
+      if (wasRunning) this.freed({ id }, true);
       return this.finish(this.transitions.revoke(id, t, this.purgeAt(t)), t, wasRunning);
     });
   }
@@ -300,7 +317,11 @@ export class SqliteBackend implements Backend {
         for (const finished of revoked) this.finish(finished, t);
         return revoked.length;
       },
-      rerun: (id) => this.publish(this.transitions.rerun(id, now()), { wake: true }) !== null,
+      rerun: (id) => {
+        const info = this.publish(this.transitions.rerun(id, now()), { wake: true });
+        if (info !== null) this.fairClaims.rejoin(id);
+        return info !== null;
+      },
       known: (id) => {
         const row = this.transitions.get(id);
         return row !== undefined && !isExpired(row, now());
@@ -344,28 +365,48 @@ export class SqliteBackend implements Backend {
   }
 
   /** Leases due tasks queue by queue (the request's order is its priority), like the memory adapter. */
-  private take(request: ClaimRequest): { claimed: ClaimedTask[]; expired: number } {
+  private take(request: ClaimRequest): { claimed: ClaimedTask[]; expired: number; blocked: boolean } {
     return this.write(() => {
       const claimed: ClaimedTask[] = [];
       let expired = 0;
+      let blocked = false;
       const t = now();
       const params = { owner: request.workerId, now: t, leaseUntil: t + request.leaseMs, purgeAt: this.purgeAt(t) };
+      const record = (rows: ClaimRow[]): void => {
+        for (const row of rows) {
+          // an expired task's follow-up comes in this transaction too
+          const next = row.state === 'REVOKED' ? row.follow_up : null;
+          const info = this.publish(row.info, { wake: next !== null && this.enqueues.insertFollowUp(next, t) })!;
+          if (row.state !== 'STARTED') expired++;
+          else {
+            claimed.push(toClaimed(info, row, request.workerId));
+            if (row.limited === 1) this.limited.add(info.id);
+          }
+        }
+      };
       for (const queue of new Set(request.queues)) {
+        if (claimed.length >= request.limit) break;
+        // groups or limits waiting here: the fair claim (tasks without them never come this way when none wait)
+        if (this.fairClaims.active(queue)) {
+          const fair = this.fairClaims.take({ ...params, queue, limit: request.limit - claimed.length });
+          record(fair.rows);
+          blocked ||= fair.blocked;
+          continue;
+        }
         while (claimed.length < request.limit) {
           const ask = request.limit - claimed.length;
           const rows = this.claims.take({ ...params, queue, limit: ask });
-          for (const row of rows) {
-            // an expired task's follow-up comes in this transaction too
-            const next = row.state === 'REVOKED' ? row.follow_up : null;
-            const info = this.publish(row.info, { wake: next !== null && this.enqueues.insertFollowUp(next, t) })!;
-            if (row.state === 'STARTED') claimed.push(toClaimed(info, row, request.workerId));
-            else expired++;
-          }
+          record(rows);
           if (rows.length < ask) break;
         }
       }
-      return { claimed, expired };
+      return { claimed, expired, blocked };
     });
+  }
+
+  /** Inside a write: a task of ours with limits leaves the running states, so this process's waiting claims look again. */
+  private freed(task: Pick<Delivery, 'id'>, always = false): void {
+    if (this.limited.delete(task.id) || always) this.afterCommit?.push(() => this.feed.wake());
   }
 
   /** A terminal transition at `at`: its follow-up enqueued in the same transaction, and the change published. */
