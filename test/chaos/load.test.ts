@@ -159,8 +159,8 @@ async function dropExpired(
     const { proc, readyLine } = await startNode('pruner', 'test/fixtures/chaos/pruner.ts', { BROKER_URL: ns.url }, /^pruned /);
     memory.watch('pruner', proc.pid);
     const [, count, from, to] = readyLine.split(' ').map(Number) as [number, number, number, number];
-    // prune() deletes in transactions of 500 rows with pauses between: no single hold is reported
-    return { from, to, how: 'one backend.prune() call (transactions of 500 rows)', deleted: count, brokerHeldMs: Number.NaN };
+    // prune() deletes in transactions of about 10 ms with pauses between: no single hold is reported
+    return { from, to, how: 'one backend.prune() call (transactions of about 10 ms)', deleted: count, brokerHeldMs: Number.NaN };
   }
   const from = Date.now();
   const before = (await ns.storage()).keys!;

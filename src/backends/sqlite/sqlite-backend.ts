@@ -47,6 +47,10 @@ export interface SqliteBackendOptions extends BackendOptions {
 const EVENT_RETENTION_MS = 60_000;
 /** Rows deleted per prune transaction: a few ms of holding the write lock. */
 const PRUNE_BATCH = 500;
+/** What one prune transaction should take at most, about; the batch shrinks or grows to it. */
+const PRUNE_TARGET_MS = 10;
+const PRUNE_MIN_BATCH = 50;
+const PRUNE_MAX_BATCH = 2000;
 
 /**
  * Tasks in one SQLite file (WAL mode), shared by any number of processes on
@@ -268,16 +272,21 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     const t = now();
     let total = 0;
+    let batch = PRUNE_BATCH;
     for (;;) {
       const started = performance.now();
       const [tasks, events, bookkeeping] = this.write(() => [
-        this.maintenance.pruneTasks(t, PRUNE_BATCH),
-        this.events.prune(t - EVENT_RETENTION_MS, PRUNE_BATCH),
-        this.maintenance.pruneBookkeeping(t, PRUNE_BATCH),
+        this.maintenance.pruneTasks(t, batch),
+        this.events.prune(t - EVENT_RETENTION_MS, batch),
+        this.maintenance.pruneBookkeeping(t, batch),
       ]);
       total += tasks;
-      if ((tasks < PRUNE_BATCH && events < PRUNE_BATCH && bookkeeping < PRUNE_BATCH) || this.closed) return total;
-      await sleep(Math.max(2, performance.now() - started));
+      if ((tasks < batch && events < batch && bookkeeping < batch) || this.closed) return total;
+      const took = performance.now() - started;
+      // keep each transaction near PRUNE_TARGET_MS, whatever a row costs on this disk with these indexes
+      if (took > PRUNE_TARGET_MS * 2) batch = Math.max(PRUNE_MIN_BATCH, Math.floor(batch / 2));
+      else if (took < PRUNE_TARGET_MS / 2) batch = Math.min(PRUNE_MAX_BATCH, batch * 2);
+      await sleep(Math.max(2, took));
       if (this.closed) return total;
     }
   }
