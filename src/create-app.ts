@@ -23,6 +23,7 @@ export interface CreateAppOptions extends Omit<ErrandOptions, 'logger' | 'clock'
    * Where tasks live: 'sqlite://./path.db' (relative to the current directory) or 'sqlite:///abs/path.db'
    * (add '?pollIntervalMs=N' to change how often other processes' commits are checked, default 5),
    * 'redis://host:port/db?prefix=errand' (also '&family=4|6|0'),
+   * 'redis+cluster://host:port,host:port/?prefix=errand' for a Redis Cluster (rediss+cluster:// for TLS),
    * 'postgres://user:pass@host:5432/db?schema=errand' (also postgresql://; '&pollIntervalMs=N' sets the
    * fallback poll, default 1000; '&sslmode=…' goes to pg), 'memory://', or a Backend instance.
    * Any other URL parameter is a ConfigError. Default: $ERRAND_BROKER, else
@@ -86,6 +87,8 @@ const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
   sqlite: ['pollIntervalMs'],
   redis: ['prefix', 'family'],
   rediss: ['prefix', 'family'],
+  'redis+cluster': ['prefix', 'family'],
+  'rediss+cluster': ['prefix', 'family'],
   postgres: ['schema', 'pollIntervalMs', 'sslmode'],
   postgresql: ['schema', 'pollIntervalMs', 'sslmode'],
 };
@@ -99,7 +102,7 @@ export function openBroker(url: string, options: BackendOptions, logger: Logger 
   const known = KNOWN_PARAMETERS[scheme];
   if (known === undefined) {
     throw new ConfigError(
-      `unsupported broker URL "${redact(url)}": use sqlite://, redis://, rediss://, postgres:// or memory://`,
+      `unsupported broker URL "${redact(url)}": use sqlite://, redis://, rediss://, redis+cluster://, postgres:// or memory://`,
     );
   }
   const queryAt = url.indexOf('?');
@@ -135,21 +138,36 @@ export function openBroker(url: string, options: BackendOptions, logger: Logger 
       parsed.searchParams.delete('pollIntervalMs');
       return new PostgresBackend({ ...options, url: parsed.toString(), schema, pollIntervalMs });
     }
+    case 'redis+cluster':
+    case 'rediss+cluster': {
+      // seeds host:port,host:port are no WHATWG URL host: the URL goes to the backend as it is, less prefix
+      const prefix = params.get('prefix') ?? undefined;
+      params.delete('prefix');
+      checkFamily(url, params.get('family'));
+      const rest = params.toString();
+      const base = queryAt === -1 ? url : url.slice(0, queryAt);
+      return new RedisBackend({ ...options, url: rest ? `${base}?${rest}` : base, prefix });
+    }
     default: {
       const parsed = new URL(url);
       const prefix = parsed.searchParams.get('prefix') ?? undefined;
       parsed.searchParams.delete('prefix');
-      const family = parsed.searchParams.get('family');
-      if (family !== null && !['0', '4', '6'].includes(family)) {
-        throw new ConfigError(`family in broker URL "${redact(url)}" must be 4, 6 or 0 (either), got "${family}"`);
-      }
+      checkFamily(url, parsed.searchParams.get('family'));
       return new RedisBackend({ ...options, url: parsed.toString(), prefix });
     }
   }
 }
 
+function checkFamily(url: string, family: string | null): void {
+  if (family !== null && !['0', '4', '6'].includes(family)) {
+    throw new ConfigError(`family in broker URL "${redact(url)}" must be 4, 6 or 0 (either), got "${family}"`);
+  }
+}
+
 /** The URL with its password, if any, hidden: it goes into error messages. */
 function redact(url: string): string {
+  // a cluster URL's host list is no URL host
+  if (/^rediss?\+cluster:/.test(url)) return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
   try {
     const parsed = new URL(url);
     if (parsed.password === '') return url;

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './cluster.js';
 import type { RedisKeys } from './keys.js';
 
 /** What the admin half (admin.ts, admin-bookkeeping.ts) needs of the RedisBackend that owns it. */
 export interface RedisAdminHost {
   readonly keys: RedisKeys;
   /** The command connection; the admin scripts are registered on it. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly resultTtlMs: number;
   /** Throws ClosedError once the backend is closed. */
   assertOpen(): void;

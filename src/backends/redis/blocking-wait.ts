@@ -1,12 +1,16 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import { dropIfMoved, type RedisClient } from './cluster.js';
 import type { RedisKeys } from './keys.js';
 import { waitAny } from './wait-any.js';
 
 /** What the blocking wait needs of the backend that owns the connections. */
 export interface BlockingWaitHost {
   readonly keys: RedisKeys;
-  /** The command connection: CLIENT UNBLOCK goes out on it. */
-  readonly command: Redis;
+  /**
+   * Where CLIENT UNBLOCK for `conn` goes out: the command connection, or on
+   * a cluster the Cluster's connection to the node `conn` is connected to.
+   */
+  commandFor(conn: Redis): RedisClient;
   /** Aborts when the backend closes. */
   readonly closing: AbortSignal;
   connect(role: string, extra: RedisOptions): Redis;
@@ -73,9 +77,10 @@ export class BlockingWait {
       () => {
         settled = true;
       },
-      () => {
+      (error: unknown) => {
         settled = true;
         failed = true;
+        dropIfMoved(conn, error);
       },
     );
     await waitAny(ms, [signal, this.host.closing], popped);
@@ -88,7 +93,10 @@ export class BlockingWait {
   /** Ends a pending BZPOPMIN: CLIENT UNBLOCK from the command connection, else drop the connection. */
   private async unblock(conn: Redis, clientId: number, popped: Promise<void>, settled: () => boolean): Promise<void> {
     for (let i = 0; i < 20 && !settled() && !this.host.closing.aborted; i++) {
-      const n = await this.host.command.client('UNBLOCK', clientId).catch(() => -1);
+      const n = await this.host
+        .commandFor(conn)
+        .client('UNBLOCK', clientId)
+        .catch(() => -1);
       if (n === 1) break;
       // 0: the command has not reached the server yet (or just completed)
       await waitAny(5, [], popped);

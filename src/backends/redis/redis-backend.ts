@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type {
   Backend,
   BackendOptions,
@@ -20,6 +20,7 @@ import { siblingModule } from '../../core/module-url.js';
 import { trackClosed, trackOpened } from '../../core/resources.js';
 import { RedisAdmin } from './admin.js';
 import { callScript, defineScripts, type ScriptArg } from './scripts.js';
+import { isClusterUrl, openCluster, openSlotConnection, type RedisClient } from './cluster.js';
 import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
@@ -40,7 +41,11 @@ import { RETRY_LUA } from './lua/retry.js';
 import { REVOKE_LUA } from './lua/revoke.js';
 
 export interface RedisBackendOptions extends BackendOptions {
-  /** redis:// or rediss:// URL (host, port, db, credentials). */
+  /**
+   * redis:// or rediss:// URL (host, port, db, credentials), or
+   * redis+cluster://host:port,host:port,… (rediss+cluster:// for TLS) for a
+   * Redis Cluster (see cluster.ts).
+   */
   url: string;
   /** Key prefix, default 'errand'; keys are '{prefix}:…' (one cluster slot per prefix). */
   prefix?: string;
@@ -95,7 +100,9 @@ export class RedisBackend implements Backend {
   readonly admin: RedisAdmin;
 
   private readonly keys: RedisKeys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  /** The command client is a Cluster (redis+cluster:// URL). */
+  private readonly cluster: boolean;
   private readonly blocking: BlockingWait;
   private readonly subscriber: StatusSubscriber;
   private readonly tags: TagFeeds;
@@ -116,16 +123,18 @@ export class RedisBackend implements Backend {
     }
     this.keys = new RedisKeys(prefix);
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
-    this.redis = this.connect('cmd', {});
+    this.cluster = isClusterUrl(options.url);
+    this.redis = this.cluster ? this.connectCluster() : this.connect('cmd', {});
     defineScripts(this.redis, SCRIPTS);
     this.blocking = new BlockingWait({
       keys: this.keys,
-      command: this.redis,
+      commandFor: (conn) => this.commandFor(conn),
       closing: this.closing.signal,
       connect: (role, extra) => this.connect(role, extra),
     });
     this.subscriber = new StatusSubscriber({
       keys: this.keys,
+      sharded: this.cluster,
       connect: (role, extra) => this.connect(role, extra),
       getInfo: (id) => this.getInfo(id),
       wrap: (what, error) => this.wrap(what, error),
@@ -134,7 +143,8 @@ export class RedisBackend implements Backend {
     this.tags = new TagFeeds({
       keys: this.keys,
       redis: this.redis,
-      subscriber: () => this.subscriber.connection(),
+      listen: (channel) => this.subscriber.listen(channel),
+      unlisten: (channel) => this.subscriber.unlisten(channel),
       readPage: (tag, after, limit) =>
         this.call('readTagFeed', 'errandReadTagFeed', [this.keys.tagFeed(tag)], [this.keys.base, after, limit]),
       wrap: (what, error) => this.wrap(what, error),
@@ -276,7 +286,8 @@ export class RedisBackend implements Backend {
   async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     this.assertOpen();
     const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress), this.options.resultTtlMs];
-    return (await this.call('recordProgress', 'errandProgress', [], args)) !== null;
+    // KEYS[1] is not read by the script: it routes the call to the prefix's slot on a cluster
+    return (await this.call('recordProgress', 'errandProgress', [this.keys.task(task.id)], args)) !== null;
   }
 
   complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
@@ -458,19 +469,55 @@ export class RedisBackend implements Backend {
 
   // --- internals ---------------------------------------------------------------
 
+  /**
+   * A connection of its own (commands, blocking claims, the subscriber). On
+   * a cluster, the blocking and subscriber connections go to the master of
+   * the prefix's slot (cluster.ts openSlotConnection).
+   */
   private connect(role: string, extra: RedisOptions): Redis {
-    const conn = new Redis(this.options.url, {
+    const options: RedisOptions = {
       connectionName: `errand:${role}:${this.instanceId}`,
       // fail commands after a few reconnect attempts (as BrokerError) instead of queueing for long
       maxRetriesPerRequest: 3,
       ...extra,
-    });
+    };
+    const conn = this.cluster
+      ? openSlotConnection(this.options.url, this.redis as Cluster, this.keys.base, options)
+      : new Redis(this.options.url, options);
     // Errors surface on the commands that hit them (wrap() names the cause
     // kept here); this also keeps ioredis from reporting an unhandled
     // 'error' event while it reconnects.
     conn.on('error', (error: Error) => (this.connectionError = error));
     conn.on('ready', () => (this.connectionError = undefined));
     return conn;
+  }
+
+  /** The Cluster client of a redis+cluster:// URL; its node connections are named errand:cmd:<instanceId>. */
+  private connectCluster(): Cluster {
+    const cluster = openCluster(
+      this.options.url,
+      { connectionName: `errand:cmd:${this.instanceId}`, maxRetriesPerRequest: 3 },
+      {
+        // As on one Redis (maxRetriesPerRequest 3): while no node answers, commands queued
+        // for the cluster fail after the third attempt (BrokerError) instead of waiting for good.
+        clusterRetryStrategy(this: Cluster, times: number) {
+          if (times >= 3) (this as unknown as FlushableCluster).flushQueue?.(new Error(CLUSTER_UNREACHABLE));
+          return Math.min(100 + times * 2, 2000);
+        },
+      },
+    );
+    // a node's own error (connection refused…) names the cause better than the cluster's summary
+    cluster.on('node error', (error: Error) => (this.connectionError = error));
+    cluster.on('error', (error: Error) => (this.connectionError ??= error));
+    cluster.on('ready', () => (this.connectionError = undefined));
+    return cluster;
+  }
+
+  /** Where CLIENT UNBLOCK for a blocking connection goes: the node it is connected to. */
+  private commandFor(conn: Redis): RedisClient {
+    if (!(this.redis instanceof Cluster)) return this.redis;
+    const { host, port } = conn.options;
+    return this.redis.nodes('master').find((n) => n.options.host === host && n.options.port === port) ?? this.redis;
   }
 
   private assertOpen(): void {
@@ -510,6 +557,13 @@ export class RedisBackend implements Backend {
       : message;
     return new BrokerError(`redis ${what} failed: ${detail}`, { cause: this.connectionError ?? error });
   }
+}
+
+/** What queued cluster commands fail with while no node answers (UNREACHABLE matches it). */
+const CLUSTER_UNREACHABLE = 'Reached the max retries per request limit: no node of the cluster answers';
+/** Cluster#flushQueue (rejects the offline queue): ioredis's own, not in its types. */
+interface FlushableCluster {
+  flushQueue?(error: Error): void;
 }
 
 function errorJson(error: TaskErrorInfo): string {

@@ -17,6 +17,8 @@ export function describeCause(error: Error): string {
 
 /** host:port of the server a redis URL names, never the credentials. */
 export function endpointOf(redisUrl: string): string {
+  const cluster = /^rediss?\+cluster:\/\/(?:[^@/?]*@)?([^/?#]*)/.exec(redisUrl);
+  if (cluster) return `the cluster at ${cluster[1]}`;
   try {
     const url = new URL(redisUrl);
     return `${url.hostname || 'localhost'}:${url.port || '6379'}`;

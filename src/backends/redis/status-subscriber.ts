@@ -4,11 +4,17 @@ import { Listeners } from '../../core/listeners.js';
 import type { TaskInfo } from '../../core/types.js';
 import type { RedisKeys } from './keys.js';
 import type { TagFeeds } from './tag-feed.js';
+import { dropIfMoved } from './cluster.js';
 
 /** What the subscriber needs of the backend that owns the connections. */
 export interface SubscriberHost {
   readonly keys: RedisKeys;
   connect(role: string, extra: RedisOptions): Redis;
+  /**
+   * Sharded pub/sub (SSUBSCRIBE, 'smessage'): on a cluster, where the
+   * scripts SPUBLISH and the connection goes to the master of the prefix's slot.
+   */
+  readonly sharded: boolean;
   /** The snapshot a reconnect replays (events published while disconnected are lost). */
   getInfo(id: string): Promise<TaskInfo | null>;
   wrap(what: string, error: unknown): Error;
@@ -45,7 +51,7 @@ export class StatusSubscriber {
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
     let entry = this.status.get(id);
     if (!entry) {
-      const ready = this.connection().subscribe(this.host.keys.status(id));
+      const ready = this.listen(this.host.keys.status(id));
       ready.catch(() => {});
       entry = { listeners: new Listeners<TaskInfo>(), ready };
       this.status.set(id, entry);
@@ -71,7 +77,7 @@ export class StatusSubscriber {
   async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
     const off = this.revocations.add(listener);
     if (!this.revocationsReady) {
-      this.revocationsReady = this.connection().subscribe(this.host.keys.revokedChannel);
+      this.revocationsReady = this.listen(this.host.keys.revokedChannel);
       this.revocationsReady.catch(() => {});
     }
     try {
@@ -88,8 +94,24 @@ export class StatusSubscriber {
       off();
       if (this.revocations.size > 0 || !this.revocationsReady) return;
       this.revocationsReady = undefined;
-      if (!this.host.isClosed()) await this.conn?.unsubscribe(this.host.keys.revokedChannel).catch(() => {});
+      if (!this.host.isClosed()) await this.unlisten(this.host.keys.revokedChannel).catch(() => {});
     };
+  }
+
+  /** Subscribes channels on the subscriber connection (opened on first use). */
+  listen(...channels: string[]): Promise<unknown> {
+    const conn = this.connection();
+    if (!this.host.sharded) return conn.subscribe(...channels);
+    const done = conn.ssubscribe(...channels);
+    // on a node that no longer serves the slot: reconnect to the one that does ('ready' resubscribes)
+    done.catch((error: unknown) => dropIfMoved(conn, error));
+    return done;
+  }
+
+  /** Unsubscribes channels (nothing to do before the connection exists). */
+  async unlisten(...channels: string[]): Promise<unknown> {
+    if (!this.conn) return;
+    return this.host.sharded ? this.conn.sunsubscribe(...channels) : this.conn.unsubscribe(...channels);
   }
 
   /** The subscriber connection, opened on first use. */
@@ -105,7 +127,7 @@ export class StatusSubscriber {
         enableReadyCheck: false,
         disableClientInfo: true,
       });
-      sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+      sub.on(this.host.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.onMessage(channel, message));
       // Subscriptions die with a connection: after any drop, the next 'ready' restores them.
       let dropped = false;
       sub.on('close', () => (dropped = true));
@@ -114,6 +136,18 @@ export class StatusSubscriber {
         dropped = false;
         void this.resubscribe(sub);
       });
+      if (this.host.sharded) {
+        // The slot moved (resharding, failover): the old master ends our sharded subscriptions
+        // with an SUNSUBSCRIBE of its own, which ioredis reports as a reply nobody asked for.
+        // Reconnecting finds the slot's new master (cluster.ts), and 'ready' above resubscribes and replays.
+        let moving = false;
+        sub.on('ready', () => (moving = false));
+        sub.on('error', (error: Error) => {
+          if (moving || this.host.isClosed() || !/Command queue state error.*sunsubscribe/s.test(error.message)) return;
+          moving = true;
+          sub.disconnect(true);
+        });
+      }
       this.conn = sub;
     }
     return this.conn;
@@ -129,7 +163,7 @@ export class StatusSubscriber {
     if (entry.listeners.size > 0 || this.status.get(id) !== entry) return;
     this.status.delete(id);
     if (this.host.isClosed() || !this.conn) return;
-    await this.conn.unsubscribe(this.host.keys.status(id)).catch(() => {});
+    await this.unlisten(this.host.keys.status(id)).catch(() => {});
   }
 
   private onMessage(channel: string, message: string): void {
@@ -166,8 +200,9 @@ export class StatusSubscriber {
     channels.push(...(this.tags?.channels() ?? []));
     if (channels.length === 0 || this.host.isClosed()) return;
     try {
-      await sub.subscribe(...channels);
-    } catch {
+      await (this.host.sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels));
+    } catch (error) {
+      if (this.host.sharded) dropIfMoved(sub, error);
       return; // the next 'ready' tries again
     }
     await Promise.all([

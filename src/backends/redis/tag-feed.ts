@@ -1,18 +1,19 @@
-import type { Redis } from 'ioredis';
 import type { TagFeedEntry, TagFeedPage, Unsubscribe } from '../../core/backend.js';
 import { BrokerError } from '../../core/errors.js';
 import { Listeners } from '../../core/listeners.js';
 import type { TaskInfo } from '../../core/types.js';
 import { infoFromFields } from './codec.js';
 import type { RedisKeys } from './keys.js';
+import type { RedisClient } from './cluster.js';
 
 /** What the tag feeds need from the backend that owns the connections. */
 export interface TagFeedHost {
   readonly keys: RedisKeys;
   /** The command connection. */
-  readonly redis: Redis;
-  /** The shared subscriber connection (opened on first use). */
-  subscriber(): Redis;
+  readonly redis: RedisClient;
+  /** (Un)subscribes a channel on the shared subscriber connection (opened on first use). */
+  listen(channel: string): Promise<unknown>;
+  unlisten(channel: string): Promise<unknown>;
   /** Runs lua/read-tag-feed.ts: KEYS[1] the tag's zset, ARGV after and limit. */
   readPage(tag: string, after: string, limit: number): Promise<unknown>;
   wrap(what: string, error: unknown): Error;
@@ -70,8 +71,7 @@ export class TagFeeds {
     if (!entry) {
       const created: TagEntry = { listeners: new Listeners<TagFeedEntry>(), ready: Promise.resolve(), heard: 0, since: 0 };
       created.ready = this.host
-        .subscriber()
-        .subscribe(this.host.keys.tagChannel(tag))
+        .listen(this.host.keys.tagChannel(tag))
         .then(() => this.host.redis.get(this.host.keys.tagCursor))
         .then((cursor) => {
           created.since = Number(cursor) || 0;
@@ -168,9 +168,6 @@ export class TagFeeds {
     if (entry.listeners.size > 0 || this.entries.get(tag) !== entry) return;
     this.entries.delete(tag);
     if (this.host.isClosed()) return;
-    await this.host
-      .subscriber()
-      .unsubscribe(this.host.keys.tagChannel(tag))
-      .catch(() => {});
+    await this.host.unlisten(this.host.keys.tagChannel(tag)).catch(() => {});
   }
 }

@@ -3,7 +3,8 @@ import { script } from './common.js';
 export const PROGRESS_LUA = script(
   `
 -- progress.lua: record progress of a running delivery (state PROGRESS).
--- KEYS: none; touches BASE t:<id> and a tagged task's tag keys (built here, see common.ts)
+-- KEYS[1] BASE t:<id> (routes the call to the prefix's slot on a cluster; the body builds it from ARGV);
+-- touches it and a tagged task's tag keys (built here, see common.ts)
 -- ARGV[1] BASE, ARGV[2] id, ARGV[3] workerId, ARGV[4] attempt, ARGV[5] progress JSON,
 -- ARGV[6] resultTtlMs (tag feeds)
 -- Returns 1, or false for a stale delivery.
