@@ -70,6 +70,18 @@ export interface Backend {
   release(task: ClaimedTask): Promise<boolean>;
   /** FAILURE, and the message is kept in the dead-letter store. */
   deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
+  /**
+   * A held rate limit (ctx.rateLimited, BullMQ's manual rate limit): in one
+   * atomic step, the task goes back to PENDING as release() does (the
+   * attempt does not count) and every key of its NewTask.rateLimits is
+   * blocked until `untilMs` broker-wide, in every process: no task holding
+   * one is handed out before then (a later hold extends it, an earlier one
+   * does not shorten it). A task without rate limits is due again at
+   * `untilMs` instead. False for a stale delivery (nothing is held).
+   * Optional: brokers with capabilities.flowControl have it (memory,
+   * SQLite); the engine refuses ctx.rateLimited on the others with a ConfigError.
+   */
+  holdRateLimit?(task: ClaimedTask, untilMs: number): Promise<boolean>;
 
   /**
    * REVOKED: a pending task will never run; a running one is told through
@@ -146,7 +158,10 @@ export interface BackendCapabilities {
   durable: boolean;
   /** enqueue takes the caller's database client (EnqueueContext.db) and writes inside its transaction. */
   transactionalEnqueue?: boolean;
-  /** Honours NewTask.group and NewTask.limits (memory, SQLite); the engine refuses them elsewhere. */
+  /**
+   * Honours NewTask.group, NewTask.limits and NewTask.rateLimits, and has
+   * holdRateLimit (memory, SQLite); the engine refuses them elsewhere.
+   */
   flowControl?: boolean;
 }
 
@@ -205,6 +220,24 @@ export interface NewTask {
    * served. A retried or released task keeps its limits.
    */
   limits?: ConcurrencyLimit[];
+  /**
+   * Rate limits (1 to 4 entries, keys of 1 to 200 characters, limit and
+   * perMs integers >= 1; needs capabilities.flowControl): across the
+   * broker, at most `limit` tasks holding `key` are handed out (claimed) in
+   * any window of `perMs` ms. Enforced exactly as a sliding window (the
+   * broker keeps each key's latest claim times), not GCRA: a burst of
+   * `limit` then nothing until the oldest of them is `perMs` old. Entries
+   * may share a key with different windows (5 per second and 100 per
+   * minute): each is checked, and a claim counts once per key. A task held
+   * back by a rate limit is skipped like one whose concurrency limits are
+   * full (the rest of its group waits, other groups are served); a claim
+   * that finds only rate-limited work waits until the earliest moment one
+   * becomes claimable, not spinning. Only claims count: a task revoked or
+   * expired before it started took nothing, and a retry or release takes
+   * a new turn when claimed again. A retried or released task keeps its
+   * rate limits. See also holdRateLimit.
+   */
+  rateLimits?: RateLimit[];
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
   /**
@@ -227,6 +260,13 @@ export interface NewTask {
 export interface ConcurrencyLimit {
   key: string;
   limit: number;
+}
+
+/** One of NewTask.rateLimits: at most `limit` tasks holding `key` claimed in any `perMs` ms. */
+export interface RateLimit {
+  key: string;
+  limit: number;
+  perMs: number;
 }
 
 /** The task a follow-up creates; see NewTask.followUp. */

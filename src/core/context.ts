@@ -23,6 +23,16 @@ export interface TaskContext<Meta extends JsonValue = JsonValue> {
   readonly signal: AbortSignal;
   /** Retries the task (within its retry.max), then ends this attempt: it never returns. */
   retry(options?: RetryRequestOptions): never;
+  /**
+   * The provider said "too many requests": ends this attempt without
+   * counting it (back to PENDING, attempt unchanged, no retry used) and
+   * holds the task's rate-limit keys (TaskOptions.rateLimit) for `ms`
+   * broker-wide: no task holding one starts before then, in any process.
+   * A task without rate limits just comes back after `ms`. It never
+   * returns. Needs a broker with flow control (memory, SQLite), else it
+   * throws ConfigError.
+   */
+  rateLimited(ms: number): never;
   /** Reports progress (state PROGRESS); a burst of calls is coalesced, the latest wins. */
   progress(current: number, total?: number, meta?: Meta): Promise<void>;
   /**
@@ -36,6 +46,11 @@ export interface TaskContext<Meta extends JsonValue = JsonValue> {
 /** What ctx.groupSend needs of a channel layer (errand/channels' layers have it). */
 export interface GroupSender {
   groupSend(group: string, message: { [key: string]: JsonValue }): Promise<void>;
+}
+
+/** Thrown by ctx.rateLimited(); the worker holds the task's rate-limit keys and puts it back. */
+export class RateLimitRequest {
+  constructor(readonly ms: number) {}
 }
 
 /** Thrown by ctx.retry(); the worker turns it into a retry outcome. */

@@ -1,24 +1,25 @@
-import type { Backend, ConcurrencyLimit, NewTask } from './backend.js';
+import type { Backend, ConcurrencyLimit, NewTask, RateLimit } from './backend.js';
 import { ConfigError } from './errors.js';
-import type { ConcurrencyOption, TaskOptions } from './task.js';
+import type { ConcurrencyOption, RateLimitOption, TaskOptions } from './task.js';
 
-/** Bounds of NewTask.limits and NewTask.group (see backend.ts). */
+/** Bounds of NewTask.limits, rateLimits and group (see backend.ts). */
 const MAX_LIMITS = 4;
 const MAX_KEY_LENGTH = 200;
 
 type KeyFn = (...args: unknown[]) => unknown;
 
-/** A task's checked concurrency and fairness options: what enqueue turns into NewTask.limits and group. */
+/** A task's checked concurrency, rate-limit and fairness options: what enqueue turns into NewTask.limits, rateLimits and group. */
 export interface FlowControl {
   readonly name: string;
   readonly limits: ReadonlyArray<{ limit: number; key?: KeyFn }>;
+  readonly rateLimits: ReadonlyArray<{ limit: number; perMs: number; key?: KeyFn }>;
   readonly fairness?: KeyFn;
 }
 
-/** Checks TaskOptions.concurrency and fairness at task definition; undefined when neither is given. */
+/** Checks TaskOptions.concurrency, rateLimit and fairness at task definition; undefined when none is given. */
 export function checkFlowOptions(name: string, options: TaskOptions): FlowControl | undefined {
-  const { concurrency, fairness } = options;
-  if (concurrency === undefined && fairness === undefined) return undefined;
+  const { concurrency, fairness, rateLimit } = options;
+  if (concurrency === undefined && fairness === undefined && rateLimit === undefined) return undefined;
   const entries: readonly ConcurrencyOption[] =
     concurrency === undefined ? [] : Array.isArray(concurrency) ? concurrency : [concurrency as ConcurrencyOption];
   if (concurrency !== undefined && (entries.length < 1 || entries.length > MAX_LIMITS)) {
@@ -36,18 +37,42 @@ export function checkFlowOptions(name: string, options: TaskOptions): FlowContro
   if (fairness !== undefined && (typeof fairness !== 'object' || fairness === null || typeof fairness.key !== 'function')) {
     throw new ConfigError(`task ${name}: fairness must be { key: (...args) => string }`);
   }
-  return fairness === undefined ? { name, limits } : { name, limits, fairness: fairness.key as KeyFn };
+  const rateLimits = checkRateLimits(name, rateLimit);
+  return fairness === undefined ? { name, limits, rateLimits } : { name, limits, rateLimits, fairness: fairness.key as KeyFn };
+}
+
+function checkRateLimits(name: string, option: TaskOptions['rateLimit']): FlowControl['rateLimits'] {
+  if (option === undefined) return [];
+  const entries: readonly RateLimitOption[] = Array.isArray(option) ? option : [option as RateLimitOption];
+  if (entries.length < 1 || entries.length > MAX_LIMITS) {
+    throw new ConfigError(`task ${name}: rateLimit takes 1 to ${MAX_LIMITS} limits, got ${entries.length}`);
+  }
+  return entries.map((entry, i) => {
+    const what = `task ${name}: rateLimit${Array.isArray(option) ? `[${i}]` : ''}`;
+    if (typeof entry !== 'object' || entry === null) throw new ConfigError(`${what} must be { limit, per, key? }`);
+    if (!Number.isInteger(entry.limit) || entry.limit < 1) {
+      throw new ConfigError(`${what}.limit must be an integer >= 1, got ${String(entry.limit)}`);
+    }
+    if (!Number.isInteger(entry.per) || entry.per < 1) {
+      throw new ConfigError(`${what}.per must be an integer >= 1 (ms), got ${String(entry.per)}`);
+    }
+    if (entry.key !== undefined && typeof entry.key !== 'function') throw new ConfigError(`${what}.key must be a function`);
+    const checked = { limit: entry.limit, perMs: entry.per };
+    return entry.key === undefined ? checked : { ...checked, key: entry.key as KeyFn };
+  });
 }
 
 /**
- * Sets NewTask.limits and group from the arguments: a limit without a key
- * holds `${name}`, one with a key `${name}:${key(...args)}`; the group is
- * fairness.key(...args), else the first keyed limit's key (tasks of
- * different keys never wait behind each other), else none.
+ * Sets NewTask.limits, rateLimits and group from the arguments: a limit
+ * without a key holds `${name}`, one with a key `${name}:${key(...args)}`;
+ * a rate limit `rate:${name}`, or `rate:${name}:${key(...args)}`. The group
+ * is fairness.key(...args), else the first keyed concurrency limit's key,
+ * else the first keyed rate limit's key (tasks of different keys never wait
+ * behind each other), else none.
  */
 export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown[], backend: Backend): void {
   if (!backend.capabilities.flowControl) {
-    const option = flow.limits.length > 0 ? 'concurrency' : 'fairness';
+    const option = flow.limits.length > 0 ? 'concurrency' : flow.rateLimits.length > 0 ? 'rateLimit' : 'fairness';
     throw new ConfigError(
       `task ${flow.name}: ${option} needs a broker with flow control (memory, SQLite); ${backend.kind} has none`,
     );
@@ -62,7 +87,21 @@ export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown
     byKey.set(full, Math.min(limit, byKey.get(full) ?? limit));
   }
   if (byKey.size > 0) task.limits = [...byKey].map(([key, limit]): ConcurrencyLimit => ({ key, limit }));
-  const group = flow.fairness === undefined ? firstKeyed : keyOf(flow.name, 'fairness', flow.fairness, args);
+  let firstRateKeyed: string | undefined;
+  const rates: RateLimit[] = [];
+  for (const { limit, perMs, key } of flow.rateLimits) {
+    const full =
+      key === undefined
+        ? checkedKey(`rate:${flow.name}`, flow.name, 'rate limit key')
+        : checkedKey(`rate:${flow.name}:${keyOf(flow.name, 'rateLimit', key, args)}`, flow.name, 'rate limit key');
+    if (key !== undefined) firstRateKeyed ??= full;
+    // the same key and window twice: the smaller limit binds
+    const same = rates.find((r) => r.key === full && r.perMs === perMs);
+    if (same) same.limit = Math.min(same.limit, limit);
+    else rates.push({ key: full, limit, perMs });
+  }
+  if (rates.length > 0) task.rateLimits = rates;
+  const group = flow.fairness === undefined ? (firstKeyed ?? firstRateKeyed) : keyOf(flow.name, 'fairness', flow.fairness, args);
   if (group !== undefined) task.group = group;
 }
 
@@ -81,11 +120,68 @@ function keyOf(name: string, option: string, key: KeyFn, args: unknown[]): strin
   return value;
 }
 
-function checkedKey(key: string, name: string): string {
+function checkedKey(key: string, name: string, what = 'concurrency key'): string {
   if (key.length > MAX_KEY_LENGTH) {
-    throw new ConfigError(`task ${name}: the concurrency key ${key.slice(0, 40)}… is over ${MAX_KEY_LENGTH} characters`);
+    throw new ConfigError(`task ${name}: the ${what} ${key.slice(0, 40)}… is over ${MAX_KEY_LENGTH} characters`);
   }
   return key;
+}
+
+/**
+ * What a broker keeps per rate-limit key (NewTask.rateLimits): its latest
+ * claim times, ascending, enough of them for the largest limit and longest
+ * window the key was claimed under, and the time a hold (holdRateLimit) ends.
+ */
+export interface RateKeyState {
+  hits: number[];
+  keepMs: number;
+  keepN: number;
+  heldUntil: number;
+}
+
+/**
+ * How long until a task with these rate limits may be claimed (0: now),
+ * given each key's state: a sliding window, exactly, per entry (the claim
+ * `limit` back must be `perMs` old), and any hold.
+ */
+export function rateLimitWait(
+  limits: readonly RateLimit[],
+  state: (key: string) => RateKeyState | undefined,
+  now: number,
+): number {
+  let wait = 0;
+  for (const { key, limit, perMs } of limits) {
+    const s = state(key);
+    if (s === undefined) continue;
+    if (s.heldUntil > now) wait = Math.max(wait, s.heldUntil - now);
+    const since = now - perMs;
+    let recent = 0;
+    for (let i = s.hits.length - 1; i >= 0 && s.hits[i]! > since; i--) recent++;
+    if (recent >= limit) wait = Math.max(wait, s.hits[s.hits.length - limit]! + perMs - now);
+  }
+  return wait;
+}
+
+/** A claim at `now` of a task with these rate limits, recorded once per key in its state (made when missing). */
+export function recordRateHit(limits: readonly RateLimit[], state: (key: string) => RateKeyState, now: number): Set<string> {
+  const keys = new Set<string>();
+  for (const { key, limit, perMs } of limits) {
+    const s = state(key);
+    s.keepMs = Math.max(s.keepMs, perMs);
+    s.keepN = Math.max(s.keepN, limit);
+    if (keys.has(key)) continue;
+    keys.add(key);
+    s.hits.push(now);
+    // clocks of other processes may be behind
+    if (s.hits.length > 1 && s.hits[s.hits.length - 2]! > now) s.hits.sort((a, b) => a - b);
+  }
+  for (const key of keys) {
+    const s = state(key);
+    let drop = 0;
+    while (drop < s.hits.length && (s.hits[drop]! <= now - s.keepMs || s.hits.length - drop > s.keepN)) drop++;
+    if (drop > 0) s.hits.splice(0, drop);
+  }
+  return keys;
 }
 
 function describe(value: unknown): string {

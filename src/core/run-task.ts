@@ -1,6 +1,6 @@
 import type { Backend, ClaimedTask } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
-import { RetryRequest, type GroupSender, type TaskContext } from './context.js';
+import { RateLimitRequest, RetryRequest, type GroupSender, type TaskContext } from './context.js';
 import { ConfigError, DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
 import { decodeJson, encodeJson } from './json.js';
 import type { AttemptEnd, AttemptResult, Instruments } from './instrumentation.js';
@@ -112,7 +112,10 @@ async function attempt(deps: RunDependencies, running: RunningTask): Promise<Att
   running.markSettled();
   const durationMs = clock.now() - startedAt;
   const result = await record(deps, definition, task, outcome, durationMs);
-  const error = outcome.kind === 'error' || outcome.kind === 'retry' ? outcome.error : undefined;
+  const error =
+    (outcome.kind === 'error' && !(outcome.error instanceof RateLimitRequest)) || outcome.kind === 'retry'
+      ? outcome.error
+      : undefined;
   return error === undefined ? { result, startedAt, durationMs } : { result, error, startedAt, durationMs };
 }
 
@@ -152,6 +155,14 @@ async function execute(
     },
     retry(options = {}) {
       throw new RetryRequest(options);
+    },
+    rateLimited(ms: number) {
+      if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`ctx.rateLimited takes a time in ms >= 0, got ${String(ms)}`);
+      const { backend } = deps;
+      if (!backend.capabilities.flowControl || backend.holdRateLimit === undefined) {
+        throw new ConfigError(`ctx.rateLimited needs a broker with flow control (memory, SQLite); ${backend.kind} has none`);
+      }
+      throw new RateLimitRequest(ms);
     },
     async progress(current: number, total?: number, meta?: JsonValue) {
       if (!Number.isFinite(current) || (total !== undefined && !Number.isFinite(total))) {
@@ -235,6 +246,12 @@ async function record(
       return 'success';
     }
     case 'error': {
+      if (outcome.error instanceof RateLimitRequest && backend.holdRateLimit !== undefined) {
+        const until = (deps.clock ?? systemClock).now() + Math.ceil(outcome.error.ms);
+        logger.info({ ...fields, holdMs: outcome.error.ms }, 'task rate-limited: its keys are held');
+        await backend.holdRateLimit(task, until);
+        return 'released';
+      }
       if (definition.retry.matches(outcome.error) && task.retries < definition.retry.max) {
         const delay = definition.retry.delayMs(task.retries + 1);
         await retry(deps, task, outcome.error, delay, fields);

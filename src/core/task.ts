@@ -25,8 +25,17 @@ export interface TaskOptions {
    */
   concurrency?: ConcurrencyOption | readonly ConcurrencyOption[];
   /**
+   * At most `limit` of these tasks are started in any `per` ms anywhere on
+   * the broker (a sliding window): without `key` for the task name, with it
+   * per `key(...args)`. Several entries (up to 4) all apply, e.g. 5 per
+   * second and 100 per minute. Needs a broker with flow control (memory,
+   * SQLite). See docs/tasks.md, "Rate limits".
+   */
+  rateLimit?: RateLimitOption | readonly RateLimitOption[];
+  /**
    * The fairness group of a task, from its arguments: within a queue and
-   * priority, groups take turns. Default: the first keyed concurrency entry's key.
+   * priority, groups take turns. Default: the first keyed concurrency
+   * entry's key, else the first keyed rate limit's.
    */
   fairness?: FairnessOption;
   /** Time limit of one attempt in ms (default: none). */
@@ -54,6 +63,17 @@ export interface ConcurrencyOption {
   /** How many may run at once (an integer >= 1). */
   limit: number;
   /** The key the limit counts per, from the task's arguments (1 to 200 characters with the task name). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
+  key?: (...args: any[]) => string;
+}
+
+/** One rate limit of a task (TaskOptions.rateLimit). */
+export interface RateLimitOption {
+  /** How many may start in any window of `per` ms (an integer >= 1). */
+  limit: number;
+  /** The window in ms (an integer >= 1). */
+  per: number;
+  /** The key the limit counts per, from the task's arguments (1 to 200 characters with 'rate:' and the task name). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
   key?: (...args: any[]) => string;
 }
@@ -177,6 +197,6 @@ export interface TaskDefinition {
   readonly retry: RetryPolicy;
   readonly maxRedeliveries: number;
   readonly idempotency?: IdempotencyOptions;
-  /** Concurrency limits and fairness, checked (undefined when the task has neither). */
+  /** Concurrency limits, rate limits and fairness, checked (undefined when the task has none). */
   readonly flow?: FlowControl;
 }

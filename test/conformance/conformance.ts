@@ -24,6 +24,7 @@ import { describeTagFeeds } from './tag-feeds.js';
 import { describeAdmin } from './admin.js';
 import { describePriorities } from './priorities.js';
 import { describeFlowControl } from './flow-control.js';
+import { describeRateLimits } from './rate-limits.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -955,6 +956,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describeAdmin(setup);
     describePriorities(setup);
     describeFlowControl(setup, hasFlowControl);
+    describeRateLimits(setup, hasFlowControl);
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

@@ -8,6 +8,7 @@ import type {
   EnqueueOutcome,
   FollowUp,
   NewTask,
+  RateLimit,
   TagFeedEntry,
   TagFeedPage,
   Unsubscribe,
@@ -20,6 +21,7 @@ import { Listeners } from '../../core/listeners.js';
 import { PriorityLanes } from './priority-lanes.js';
 import type { Offer } from './group-rotation.js';
 import { RunningKeys } from './running-keys.js';
+import { RateKeys } from './rate-keys.js';
 import { pendingInfo } from '../../core/pending-info.js';
 import { MemoryAdmin, type MemoryStore } from './memory-admin.js';
 
@@ -39,6 +41,7 @@ interface StoredTask {
   /** NewTask.group and limits, when given. */
   group?: string;
   limits?: ConcurrencyLimit[];
+  rateLimits?: RateLimit[];
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -69,6 +72,10 @@ export class MemoryBackend implements Backend {
   private readonly paused = new Set<string>();
   /** Running tasks per concurrency key. */
   private readonly running = new RunningKeys();
+  /** Claim times and holds per rate-limit key. */
+  private readonly rates = new RateKeys();
+  /** Set by take(): when the earliest task it held back by a rate limit may be claimed. */
+  private rateReadyAt = Infinity;
   private readonly status = new Map<string, Listeners<TaskInfo>>();
   private readonly revocations = new Listeners<string>();
   /** Per tag: task id -> cursor of its latest change, in cursor order (a change moves the id to the end). */
@@ -128,6 +135,7 @@ export class MemoryBackend implements Backend {
     };
     if (task.group !== undefined) stored.group = task.group;
     if (task.limits !== undefined) stored.limits = task.limits.map((l) => ({ ...l }));
+    if (task.rateLimits !== undefined) stored.rateLimits = task.rateLimits.map((l) => ({ ...l }));
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);
@@ -143,7 +151,9 @@ export class MemoryBackend implements Backend {
       if (claimed.length > 0 || request.signal?.aborted) return claimed;
       const left = deadline - this.clock.now();
       if (left <= 0) return claimed;
-      await this.waitForWake(left, request.signal);
+      // only rate-limited work: wake when the earliest of it may go (or on a push)
+      const untilRate = this.rateReadyAt === Infinity ? left : Math.max(1, this.rateReadyAt - this.clock.now());
+      await this.waitForWake(Math.min(left, untilRate), request.signal);
     }
   }
 
@@ -210,6 +220,19 @@ export class MemoryBackend implements Backend {
     if (!stored) return false;
     this.dropLease(stored);
     this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: this.clock.now() });
+    this.schedule(stored);
+    return true;
+  }
+
+  async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
+    const stored = this.current(task);
+    if (!stored) return false;
+    const keys = stored.rateLimits;
+    if (keys !== undefined) this.rates.hold(keys, untilMs);
+    this.dropLease(stored);
+    // with keys, the hold delays it (and keeps its place); without, its own due time does
+    const runAt = keys === undefined ? Math.max(untilMs, this.clock.now()) : this.clock.now();
+    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt });
     this.schedule(stored);
     return true;
   }
@@ -459,11 +482,21 @@ export class MemoryBackend implements Backend {
     this.promoteDue();
     const out: ClaimedTask[] = [];
     const t = this.clock.now();
+    this.rateReadyAt = Infinity;
     const offer = (id: string): Offer => {
       const stored = this.tasks.get(id);
       if (stored?.limits !== undefined && isClaimable(stored.info.state) && !this.running.fits(stored.limits)) return 'blocked';
+      const rated = stored?.rateLimits;
+      if (rated !== undefined && isClaimable(stored!.info.state) && stored!.info.runAt <= t) {
+        const wait = this.rates.wait(rated, t);
+        if (wait > 0) {
+          this.rateReadyAt = Math.min(this.rateReadyAt, t + wait);
+          return 'blocked';
+        }
+      }
       const claimed = this.lease(stored, request.workerId, request.leaseMs, t);
       if (!claimed) return 'dropped';
+      if (rated !== undefined) this.rates.hit(rated, t);
       out.push(claimed);
       return 'taken';
     };

@@ -38,8 +38,8 @@ export class EnqueueQueries {
     this.insertFlowStmt = db
       .prepare<[Record<string, unknown>], string>(
         `${insert(
-          ', fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4',
-          ', @group, @limits, @key1, @key2, @key3, @key4',
+          ', fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits',
+          ', @group, @limits, @key1, @key2, @key3, @key4, @rateLimits',
         )} RETURNING ${INFO_JSON}`,
       )
       .pluck();
@@ -89,7 +89,7 @@ export class EnqueueQueries {
           : JSON.stringify({ id: followUp.id, name: followUp.name, queue: followUp.queue, payload: followUp.payload }),
     };
     const outcome = { id: task.id, created: true };
-    if (task.group !== undefined || task.limits !== undefined) {
+    if (task.group !== undefined || task.limits !== undefined || task.rateLimits !== undefined) {
       const info = this.insertFlow(task, row);
       return tagged ? { outcome, info } : { outcome };
     }
@@ -100,9 +100,10 @@ export class EnqueueQueries {
     return { outcome, info: this.insertTaggedStmt.get(row)! };
   }
 
-  /** A task with a group or limits: its group joins the rotation, then the row goes in with them. */
+  /** A task with a group, limits or rate limits: its group joins the rotation, then the row goes in with them. */
   private insertFlow(task: NewTask, row: Record<string, unknown>): string {
     const limits = task.limits ?? [];
+    const rates = task.rateLimits ?? [];
     // a task with limits but no group is in the '' group (NULL is a plain task: the claim's fast path)
     const group = task.group ?? '';
     // before the insert: "waiting already" means the group's other tasks
@@ -115,6 +116,7 @@ export class EnqueueQueries {
       key2: limits[1]?.key ?? null,
       key3: limits[2]?.key ?? null,
       key4: limits[3]?.key ?? null,
+      rateLimits: rates.length === 0 ? null : JSON.stringify(rates.map(({ key, limit, perMs }) => ({ key, limit, perMs }))),
     })!;
   }
 

@@ -1,11 +1,13 @@
 import { CLAIM_RETURNING, EXPIRED_ERROR, LEASE_SET, type TakeParams } from './claim.js';
 import type { Db } from './database.js';
+import { RateLimitQueries } from './rate-limits.js';
 import { CLAIMABLE_SQL, type ClaimRow, RUNNING_SQL } from './rows.js';
 
 interface Head {
   seq: number;
   run_at: number;
   limits: string | null;
+  rate_limits: string | null;
 }
 
 /** The rotation's next turn in a queue's priority (the write lock makes max + 1 safe). */
@@ -58,8 +60,11 @@ export class FairClaimQueries {
   private readonly servedStmt;
   private readonly dropTurnStmt;
   private readonly rejoinStmt;
+  /** Rate-limit state per key (NewTask.rateLimits, holds). */
+  readonly rates: RateLimitQueries;
 
   constructor(db: Db) {
+    this.rates = new RateLimitQueries(db);
     this.activeStmt = db
       .prepare<[{ queue: string }], number>(`SELECT 1 FROM tasks INDEXED BY tasks_fair WHERE ${FAIR} LIMIT 1`)
       .pluck();
@@ -82,11 +87,11 @@ export class FairClaimQueries {
       )
       .pluck();
     this.groupHeadStmt = db.prepare<[{ queue: string; priority: number; group: string }], Head>(
-      `SELECT seq, run_at, limits FROM tasks INDEXED BY tasks_fair
+      `SELECT seq, run_at, limits, rate_limits FROM tasks INDEXED BY tasks_fair
        WHERE ${FAIR} AND priority = @priority AND fair_group = @group ORDER BY run_at, seq LIMIT 1`,
     );
     this.plainHeadStmt = db.prepare<[{ queue: string; priority: number }], Head>(
-      `SELECT seq, run_at, NULL AS limits FROM tasks INDEXED BY tasks_ready
+      `SELECT seq, run_at, NULL AS limits, NULL AS rate_limits FROM tasks INDEXED BY tasks_ready
        WHERE ${PLAIN} AND priority = @priority ORDER BY run_at, seq LIMIT 1`,
     );
     // running tasks holding a key, whichever of its 4 limit columns holds it
@@ -124,37 +129,37 @@ export class FairClaimQueries {
 
   /**
    * Leases (or expires) up to `limit` due tasks of one flow-active queue;
-   * `blocked` when a due task was held back by its limits (the claim then
-   * waits for a slot to free rather than for a due time).
+   * `blocked` when a due task was held back by its limits or rate limits
+   * (the claim then waits for a slot to free rather than for a due time),
+   * `readyAt` the earliest time a task held back by a rate limit may go.
    */
-  take(params: TakeParams): { rows: ClaimRow[]; blocked: boolean } {
+  take(params: TakeParams): { rows: ClaimRow[]; blocked: boolean; readyAt: number } {
     const rows: ClaimRow[] = [];
-    if (this.pausedStmt.get(params.queue) !== undefined) return { rows, blocked: false };
-    let blocked = false;
+    const state = { blocked: false, readyAt: Infinity };
+    if (this.pausedStmt.get(params.queue) !== undefined) return { rows, ...state };
     for (let below = TOP; rows.length < params.limit;) {
       const { queue } = params;
       const priority = maxOf(this.fairTopStmt.get({ queue, below }), this.plainTopStmt.get({ queue, below }));
       if (priority === undefined) break;
-      if (this.lane(params, priority, rows)) blocked = true;
+      this.lane(params, priority, rows, state);
       below = priority;
     }
-    return { rows, blocked };
+    return { rows, ...state };
   }
 
   /**
    * One priority of the queue: groups in turn order, a page at a time; a
    * served group takes the last turn, so the walk meets it again after the
-   * others (the rotation) and ends after a pass that served nobody. True
-   * when a due head was held back by its limits.
+   * others (the rotation) and ends after a pass that served nobody. Notes
+   * in `state` a due head held back by its limits or rate limits.
    */
-  private lane(params: TakeParams, priority: number, rows: ClaimRow[]): boolean {
+  private lane(params: TakeParams, priority: number, rows: ClaimRow[], state: { blocked: boolean; readyAt: number }): void {
     const { queue, now } = params;
     const { queue: _q, limit: _l, ...lease } = params;
     // plain tasks never write fair_turns (they pay nothing): their '' group joins here
     if (this.hasTurnStmt.get({ queue, priority }) === undefined && this.plainHeadStmt.get({ queue, priority }) !== undefined) {
       this.servedStmt.run({ queue, priority, group: '' });
     }
-    let blocked = false;
     for (let after = -Infinity; rows.length < params.limit;) {
       const page = this.turnsStmt.all({ queue, priority, after });
       if (page.length === 0) break;
@@ -170,18 +175,25 @@ export class FairClaimQueries {
               this.dropTurnStmt.run({ queue, priority, group });
           }
           // not due (the group's earliest is not), or its limits are full: the group waits, the others go on
-          else if (head.limits !== null && head.run_at <= now && !this.fits(head.limits)) blocked = true;
+          else if (head.limits !== null && head.run_at <= now && !this.fits(head.limits)) state.blocked = true;
           else if (head.run_at <= now) {
+            const rates = this.rates.parse(head.rate_limits);
+            const wait = rates === undefined ? 0 : this.rates.wait(rates, now);
+            if (wait > 0) {
+              state.blocked = true;
+              state.readyAt = Math.min(state.readyAt, now + wait);
+              break;
+            }
             const row = this.leaseStmt.get({ ...lease, seq: head.seq, expiredError: EXPIRED_ERROR })!;
             rows.push(row);
             if (row.state !== 'STARTED') continue;
+            if (rates !== undefined) this.rates.hit(rates, now);
             this.servedStmt.run({ queue, priority, group });
           }
           break;
         }
       }
     }
-    return blocked;
   }
 
   /** The group's first waiting task in due order ('' also holds the plain tasks). */

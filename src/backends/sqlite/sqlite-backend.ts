@@ -131,11 +131,13 @@ export class SqliteBackend implements Backend {
       // a plain read first: idle claimers never take the write lock
       let next = this.claims.nextRunAt(request.queues);
       if (next !== undefined && next <= now()) {
-        const { claimed, expired, blocked } = this.take(request);
+        const { claimed, expired, blocked, readyAt } = this.take(request);
         if (claimed.length > 0) return claimed;
         if (expired > 0) continue; // everything due had expired: look again
-        // due tasks held back by their limits: wait for a slot (a wake) or a later due time, not spin on them
+        // due tasks held back by their limits: wait for a slot (a wake) or a later due time, not spin on them;
+        // held back by a rate limit: also until the earliest of them may go
         next = this.claims.nextRunAt(request.queues, blocked ? now() : undefined);
+        if (readyAt < (next ?? Infinity)) next = readyAt;
       }
       if (request.signal?.aborted) return [];
       const left = deadline - now();
@@ -193,6 +195,20 @@ export class SqliteBackend implements Backend {
     return this.writes.run(() => {
       this.freed(task);
       return this.publish(this.transitions.release(task, now()), { wake: true }) !== null;
+    });
+  }
+
+  async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
+    this.assertOpen();
+    return this.writes.run(() => {
+      const rates = this.fairClaims.rates.ofLive(task);
+      if (rates === undefined) return false;
+      if (rates !== null) this.fairClaims.rates.hold(rates, untilMs);
+      this.freed(task);
+      // with keys, the hold delays it (and keeps its place); without, its own due time does
+      const t = now();
+      const runAt = rates === null ? Math.max(untilMs, t) : t;
+      return this.publish(this.transitions.release(task, runAt), { wake: true }) !== null;
     });
   }
 
@@ -374,11 +390,12 @@ export class SqliteBackend implements Backend {
   }
 
   /** Leases due tasks queue by queue (the request's order is its priority), like the memory adapter. */
-  private take(request: ClaimRequest): { claimed: ClaimedTask[]; expired: number; blocked: boolean } {
+  private take(request: ClaimRequest): { claimed: ClaimedTask[]; expired: number; blocked: boolean; readyAt: number } {
     return this.write(() => {
       const claimed: ClaimedTask[] = [];
       let expired = 0;
       let blocked = false;
+      let readyAt = Infinity;
       const t = now();
       const params = { owner: request.workerId, now: t, leaseUntil: t + request.leaseMs, purgeAt: this.purgeAt(t) };
       const record = (rows: ClaimRow[]): void => {
@@ -400,6 +417,7 @@ export class SqliteBackend implements Backend {
           const fair = this.fairClaims.take({ ...params, queue, limit: request.limit - claimed.length });
           record(fair.rows);
           blocked ||= fair.blocked;
+          readyAt = Math.min(readyAt, fair.readyAt);
           continue;
         }
         while (claimed.length < request.limit) {
@@ -409,7 +427,7 @@ export class SqliteBackend implements Backend {
           if (rows.length < ask) break;
         }
       }
-      return { claimed, expired, blocked };
+      return { claimed, expired, blocked, readyAt };
     });
   }
 
