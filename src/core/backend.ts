@@ -78,7 +78,7 @@ export interface Backend {
    * one is handed out before then (a later hold extends it, an earlier one
    * does not shorten it). A task without rate limits is due again at
    * `untilMs` instead. False for a stale delivery (nothing is held).
-   * Optional: brokers with capabilities.flowControl have it (memory,
+   * Optional: brokers with capabilities.rateLimits have it (memory,
    * SQLite); the engine refuses ctx.rateLimited on the others with a ConfigError.
    */
   holdRateLimit?(task: ClaimedTask, untilMs: number): Promise<boolean>;
@@ -163,6 +163,8 @@ export interface BackendCapabilities {
    * holdRateLimit (memory, SQLite); the engine refuses them elsewhere.
    */
   flowControl?: boolean;
+  /** Honours NewTask.rateLimits and has holdRateLimit (memory, SQLite). */
+  rateLimits?: boolean;
 }
 
 /** Where an enqueue writes: by default the broker's own connection. */
@@ -222,7 +224,7 @@ export interface NewTask {
   limits?: ConcurrencyLimit[];
   /**
    * Rate limits (1 to 4 entries, keys of 1 to 200 characters, limit and
-   * perMs integers >= 1; needs capabilities.flowControl): across the
+   * perMs integers >= 1; needs capabilities.rateLimits): across the
    * broker, at most `limit` tasks holding `key` are handed out (claimed) in
    * any window of `perMs` ms. Enforced exactly as a sliding window (the
    * broker keeps each key's latest claim times), not GCRA: a burst of

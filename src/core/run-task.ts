@@ -159,8 +159,8 @@ async function execute(
     rateLimited(ms: number) {
       if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`ctx.rateLimited takes a time in ms >= 0, got ${String(ms)}`);
       const { backend } = deps;
-      if (!backend.capabilities.flowControl || backend.holdRateLimit === undefined) {
-        throw new ConfigError(`ctx.rateLimited needs a broker with flow control (memory, SQLite); ${backend.kind} has none`);
+      if (!backend.capabilities.rateLimits || backend.holdRateLimit === undefined) {
+        throw new ConfigError(`ctx.rateLimited needs a broker with rate limits (memory, SQLite); ${backend.kind} has none`);
       }
       throw new RateLimitRequest(ms);
     },

@@ -86,13 +86,13 @@ export function describeConformance(target: ConformanceTarget): void {
       return cross;
     };
 
-    const hasFlowControl = async (): Promise<boolean> => {
+    const hasCapability = (name: 'flowControl' | 'rateLimits') => async (): Promise<boolean> => {
       const url = await target.makeUrl();
       const probe = createApp({ broker: url, logger: false });
-      const flow = probe.backend.capabilities.flowControl === true;
+      const has = probe.backend.capabilities[name] === true;
       await probe.close();
       await target.cleanup?.(url);
-      return flow;
+      return has;
     };
 
     describe('enqueue and results', () => {
@@ -955,8 +955,8 @@ export function describeConformance(target: ConformanceTarget): void {
     describeTagFeeds(setup);
     describeAdmin(setup);
     describePriorities(setup);
-    describeFlowControl(setup, hasFlowControl);
-    describeRateLimits(setup, hasFlowControl);
+    describeFlowControl(setup, hasCapability('flowControl'));
+    describeRateLimits(setup, hasCapability('rateLimits'));
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

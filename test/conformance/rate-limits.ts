@@ -4,7 +4,7 @@ import { delay } from '../support/wait.js';
 import { claimRequest, newTask, type Setup } from './seam.js';
 
 /**
- * NewTask.rateLimits and Backend.holdRateLimit (capabilities.flowControl):
+ * NewTask.rateLimits and Backend.holdRateLimit (capabilities.rateLimits):
  * at most `limit` claims per key in any window of `perMs`, broker-wide; a
  * rate-limited group waits while others are served; a claim with only
  * rate-limited work waits for the window, not spinning; a hold blocks the

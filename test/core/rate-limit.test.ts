@@ -98,10 +98,10 @@ it('refuses bad rate limits at definition, and bad keys at enqueue, naming the t
   expect(sent).toHaveLength(0);
 });
 
-it('a broker without flow control refuses rateLimit at enqueue, and ctx.rateLimited in the handler', async () => {
+it('a broker without rate limits refuses rateLimit at enqueue, and ctx.rateLimited in the handler', async () => {
   const { app, sent } = recordingApp(false);
   await expect(app.task('lim', () => 1, { rateLimit: { limit: 1, per: 10 } }).delay()).rejects.toThrow(
-    /task lim: rateLimit needs a broker with flow control/,
+    /task lim: rateLimit needs a broker with rate limits/,
   );
   const caller = app.task('caller', (ctx) => ctx.rateLimited(100));
   const r = await caller.delay();
@@ -109,7 +109,7 @@ it('a broker without flow control refuses rateLimit at enqueue, and ctx.rateLimi
   const worker = app.worker({ handleSignals: false, claimWaitMs: 100 });
   await worker.start();
   opened.push(() => worker.stop());
-  await expect(r.get({ timeout: 5000 })).rejects.toThrow(/ctx.rateLimited needs a broker with flow control/);
+  await expect(r.get({ timeout: 5000 })).rejects.toThrow(/ctx.rateLimited needs a broker with rate limits/);
 });
 
 describeEachBroker(

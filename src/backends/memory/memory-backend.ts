@@ -60,7 +60,7 @@ export interface MemoryBackendOptions extends BackendOptions {
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
-  readonly capabilities = { crossProcess: false, durable: false, flowControl: true };
+  readonly capabilities = { crossProcess: false, durable: false, flowControl: true, rateLimits: true };
 
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();

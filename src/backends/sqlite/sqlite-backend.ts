@@ -60,7 +60,7 @@ const PRUNE_MAX_BATCH = 2000;
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
-  readonly capabilities = { crossProcess: true, durable: true, flowControl: true };
+  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true };
   /** Another thread opens the same file (not an in-memory database: that is this connection's own). */
   readonly spec?: BackendSpec;
 
