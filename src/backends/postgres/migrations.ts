@@ -138,7 +138,52 @@ ALTER TABLE S.events ADD COLUMN row_json text;
 -- NewTask.priority: higher first within a queue; the claim walks tasks_ready
 -- (tasks_claimable stays for the next due time and the waiting count)
 ALTER TABLE S.tasks ADD COLUMN priority integer NOT NULL DEFAULT 0;
-CREATE INDEX tasks_ready ON S.tasks (queue, priority DESC, run_at, seq) WHERE state IN ('PENDING', 'RETRY');
+-- NewTask.group and NewTask.limits (flow control): fair_group is set on every
+-- flow-controlled task ('' when it has limits but no group), so plain tasks
+-- (fair_group NULL) keep tasks_ready and the one-statement claim to themselves
+ALTER TABLE S.tasks ADD COLUMN fair_group text;
+-- JSON [{key, limit}], and the keys again as columns: a key's running tasks are counted by index
+ALTER TABLE S.tasks ADD COLUMN limits text;
+ALTER TABLE S.tasks ADD COLUMN limit_key1 text;
+ALTER TABLE S.tasks ADD COLUMN limit_key2 text;
+ALTER TABLE S.tasks ADD COLUMN limit_key3 text;
+ALTER TABLE S.tasks ADD COLUMN limit_key4 text;
+-- NewTask.rateLimits as JSON [{key, limit, perMs}] (a task with rate limits is flow-controlled too)
+ALTER TABLE S.tasks ADD COLUMN rate_limits text;
+CREATE INDEX tasks_ready ON S.tasks (queue, priority DESC, run_at, seq)
+  WHERE state IN ('PENDING', 'RETRY') AND fair_group IS NULL;
+-- the flow-controlled waiting tasks: a group's head is one probe
+CREATE INDEX tasks_fair ON S.tasks (queue, priority DESC, fair_group, run_at, seq)
+  WHERE state IN ('PENDING', 'RETRY') AND fair_group IS NOT NULL;
+-- whether a group has a task running (it then keeps its turn)
+CREATE INDEX tasks_fair_running ON S.tasks (queue, priority, fair_group)
+  WHERE fair_group IS NOT NULL AND state IN ('STARTED', 'PROGRESS');
+-- a key's running tasks, whichever limit column holds it (a slot frees when its row leaves running)
+CREATE INDEX tasks_running_key1 ON S.tasks (limit_key1) WHERE limit_key1 IS NOT NULL AND state IN ('STARTED', 'PROGRESS');
+CREATE INDEX tasks_running_key2 ON S.tasks (limit_key2) WHERE limit_key2 IS NOT NULL AND state IN ('STARTED', 'PROGRESS');
+CREATE INDEX tasks_running_key3 ON S.tasks (limit_key3) WHERE limit_key3 IS NOT NULL AND state IN ('STARTED', 'PROGRESS');
+CREATE INDEX tasks_running_key4 ON S.tasks (limit_key4) WHERE limit_key4 IS NOT NULL AND state IN ('STARTED', 'PROGRESS');
+-- the groups' rotation per queue and priority: lowest turn goes next, a served group takes max + 1
+CREATE TABLE S.fair_turns (
+  queue      text    NOT NULL,
+  priority   integer NOT NULL,
+  fair_group text    NOT NULL,
+  turn       bigint  NOT NULL,
+  PRIMARY KEY (queue, priority, fair_group)
+);
+CREATE INDEX fair_turns_order ON S.fair_turns (queue, priority, turn);
+-- per rate-limit key: its latest claim times (JSON array, ascending), enough for the
+-- largest limit (keep_n) and longest window (keep_ms) it was claimed under, and the
+-- end of a hold (holdRateLimit); written under the flow lock; pruned at idle_at
+CREATE TABLE S.rate_keys (
+  key        text    PRIMARY KEY,
+  hits       text    NOT NULL,
+  keep_ms    bigint  NOT NULL,
+  keep_n     integer NOT NULL,
+  held_until bigint  NOT NULL,
+  idle_at    bigint  NOT NULL
+);
+CREATE INDEX rate_keys_idle ON S.rate_keys (idle_at);
 `,
   },
 ];
@@ -146,6 +191,8 @@ CREATE INDEX tasks_ready ON S.tasks (queue, priority DESC, run_at, seq) WHERE st
 /** The advisory lock classes (first key; the second is hashtext(schema)). */
 export const LOCK_MIGRATE = 0x6572_0001;
 export const LOCK_EVENTS = 0x6572_0002;
+/** Flow-controlled claims and enqueues of a schema, one at a time (limit counts and fair_turns). */
+export const LOCK_FLOW = 0x6572_0003;
 
 /**
  * Brings the schema up to date: one transaction under a transaction-level

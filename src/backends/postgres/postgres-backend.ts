@@ -28,6 +28,7 @@ import { pgDriver } from './driver.js';
 import { NotificationListener, quoteIdent } from './listener.js';
 import { migrate } from './migrations.js';
 import { queries } from './queries.js';
+import { flowColumns, flowQueries, type FlowSql, isFlow, parseRateLimits, takeFair } from './fair-claim.js';
 import { decodeRow, isExpired, type TaskRow, toClaimed } from './rows.js';
 import { Failed, WriteBatch } from './write-batch.js';
 
@@ -96,12 +97,13 @@ interface Waiter {
  */
 export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
-  readonly capabilities = { crossProcess: true, durable: true, transactionalEnqueue: true };
+  readonly capabilities = { crossProcess: true, durable: true, transactionalEnqueue: true, flowControl: true, rateLimits: true };
   readonly spec: BackendSpec;
 
   private readonly pool: Pool;
   private readonly schema: string;
   private readonly sql: ReturnType<typeof queries>;
+  private readonly flowSql: FlowSql;
   private readonly adminSql: AdminSql;
   private readonly channel: string;
   private readonly origin = randomUUID();
@@ -129,6 +131,7 @@ export class PostgresBackend implements Backend {
     this.spec = { module: siblingModule(import.meta.url, 'index'), options: { ...options } };
     const S = quoteIdent(schema);
     this.sql = queries(S);
+    this.flowSql = flowQueries(S);
     this.channel = `errand:${schema}`.slice(0, 63);
     this.pollMs = options.pollIntervalMs ?? 1000;
     // bigint columns (times, seqs, counts) as numbers: all stay below 2^53
@@ -185,7 +188,7 @@ export class PostgresBackend implements Backend {
   async enqueue(task: NewTask, context?: EnqueueContext): Promise<EnqueueOutcome> {
     this.assertOpen();
     if (context?.db !== undefined) return this.enqueueIn(context.db, task);
-    const job: Job = task.idempotencyKey === undefined ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task);
+    const job: Job = plainInsert(task) ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task, true);
     return this.call('enqueue', () => this.writes.run<EnqueueOutcome>(job));
   }
 
@@ -193,7 +196,7 @@ export class PostgresBackend implements Backend {
     this.assertOpen();
     if (tasks.length === 0) return [];
     const jobs = tasks.map((task): Job =>
-      task.idempotencyKey === undefined ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task),
+      plainInsert(task) ? { kind: 'insert', task } : (client, fx) => this.insert(client, fx, task, true),
     );
     // one transaction, all or nothing
     return this.call('enqueue', async () => (await this.transaction(jobs, true)) as EnqueueOutcome[]);
@@ -263,6 +266,33 @@ export class PostgresBackend implements Backend {
 
   async release(task: ClaimedTask): Promise<boolean> {
     return this.transition('release', task, [now()]);
+  }
+
+  /**
+   * Backend.holdRateLimit: under the flow lock, the task's rate-limit keys
+   * blocked until `untilMs` and the task released (due at once: the hold
+   * delays it; without rate limits, due at `untilMs`), in one transaction.
+   */
+  async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
+    this.assertOpen();
+    return this.call('holdRateLimit', async () => {
+      const [held] = await this.transaction([
+        async (client, fx) => {
+          await client.query(this.flowSql.lock, [this.schema]);
+          const live = (
+            await client.query<{ rate_limits: string | null }>(this.flowSql.liveRates, [task.id, task.workerId, task.attempt])
+          ).rows[0];
+          if (live === undefined) return false;
+          const rates = parseRateLimits(live.rate_limits);
+          for (const key of new Set((rates ?? []).map((r) => r.key)))
+            await client.query(this.flowSql.holdRateKey, [key, untilMs]);
+          const t = now();
+          const runAt = rates === undefined ? Math.max(untilMs, t) : t;
+          return (await this.update(client, fx, 'release', task, [runAt])) !== undefined;
+        },
+      ]);
+      return held as boolean;
+    });
   }
 
   async deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
@@ -463,6 +493,11 @@ export class PostgresBackend implements Backend {
       },
       rerun: async (ids) => {
         const { rows } = await client.query<TaskRow>(this.sql.rerun, [[...ids], now()]);
+        if (rows.length > 0) {
+          // a flow-controlled task's group may have left the rotation meanwhile
+          await client.query(this.flowSql.lock, [this.schema]);
+          await client.query(this.flowSql.rejoin, [rows.map((row) => row.id)]);
+        }
         for (const row of rows) {
           this.record(fx, row);
           fx.wake.add(row.queue);
@@ -597,7 +632,7 @@ export class PostgresBackend implements Backend {
     for (const row of rows) {
       done.add(row.id);
       this.record(fx, row);
-      if (kind === 'retry' || kind === 'release') fx.wake.add(row.queue);
+      if (kind === 'retry' || kind === 'release' || freesSlot(kind, row)) fx.wake.add(row.queue);
     }
     this.afterCommit(fx);
     const rest = kind === 'complete' || kind === 'fail' ? steps.filter((step) => !done.has(step.task.id)) : [];
@@ -729,12 +764,18 @@ export class PostgresBackend implements Backend {
     return info;
   }
 
-  private async insert(client: Queryable, fx: Effects, task: NewTask): Promise<EnqueueOutcome> {
+  /** `locked`: a flow-controlled task's rotation join under the flow lock (not in the caller's own transaction, which would hold it to its COMMIT). */
+  private async insert(client: Queryable, fx: Effects, task: NewTask, locked = false): Promise<EnqueueOutcome> {
     const t = now();
     const key = task.idempotencyKey;
     if (key !== undefined) {
       const known = await this.byKey(client, task, key, t);
       if (known) return known;
+    }
+    const flow = flowColumns(task);
+    if (isFlow(task)) {
+      if (locked) await client.query(this.flowSql.lock, [this.schema]);
+      await client.query(this.flowSql.join, [task.queue, task.priority ?? 0, flow[0]]);
     }
     const tagged = task.tags !== undefined && task.tags.length > 0;
     const { rowCount } = await client.query(this.sql.insert, [
@@ -750,6 +791,7 @@ export class PostgresBackend implements Backend {
       followUpJson(task),
       task.trace ?? null,
       task.priority ?? 0,
+      ...flow,
     ]);
     if (rowCount === 0) {
       // a concurrent enqueue with the same key committed meanwhile, or the id exists
@@ -812,7 +854,15 @@ export class PostgresBackend implements Backend {
     await this.opened;
     const t = now();
     const { rows } = await this.pool.query<
-      TaskRow & { p_ord: number; p_pri: number; p_due: number; seq: number; picked: number; next_at: number | null }
+      TaskRow & {
+        p_ord: number;
+        p_pri: number;
+        p_due: number;
+        seq: number;
+        fair: boolean;
+        picked: number;
+        next_at: number | null;
+      }
     >(this.named(this.sql.fast.claim), [
       queues,
       t,
@@ -828,6 +878,7 @@ export class PostgresBackend implements Backend {
     ]);
     const head = rows[0]!;
     const taken = rows.filter((row) => row.id !== null);
+    if (taken.length === 0 && head.fair) return this.takeFlow(request, queues);
     if (taken.length === 0 && head.picked > 0) return this.takeInTransaction(request, queues);
     // RETURNING order is unspecified
     taken.sort((a, b) => a.p_ord - b.p_ord || b.p_pri - a.p_pri || a.p_due - b.p_due || a.seq - b.seq);
@@ -843,6 +894,76 @@ export class PostgresBackend implements Backend {
     this.afterCommit(fx);
     if (taken.length > 0) return { claimed, expired };
     return { claimed, expired, next: head.next_at ?? undefined };
+  }
+
+  /**
+   * The claim when flow-controlled tasks wait in one of `queues`: one
+   * transaction under the schema's flow lock (limit counts and the rotation
+   * read and written by one claim at a time), queue by queue in order: a
+   * flow-active one by takeFair's index probes, the others by the plain
+   * claim statement.
+   */
+  private async takeFlow(
+    request: ClaimRequest,
+    queues: string[],
+  ): Promise<{ claimed: ClaimedTask[]; expired: number; next?: number | undefined }> {
+    const [result] = await this.transaction([
+      async (client, fx) => {
+        await client.query(this.flowSql.lock, [this.schema]);
+        const t = now();
+        const lease = {
+          now: t,
+          owner: request.workerId,
+          leaseUntil: t + request.leaseMs,
+          purgeAt: this.purgeAt(t),
+          expiredError: EXPIRED_ERROR,
+        };
+        const active = new Set((await client.query<{ name: string }>(this.flowSql.active, [queues])).rows.map((r) => r.name));
+        type Row = TaskRow & { p_ord: number; p_pri: number; p_due: number; seq: number };
+        const rows: Row[] = [];
+        const state = { blocked: false, readyAt: Infinity };
+        for (const [i, queue] of queues.entries()) {
+          if (rows.length >= request.limit) break;
+          if (active.has(queue)) {
+            await takeFair(client, this.flowSql, queue, i + 1, request.limit, lease, rows, state);
+            continue;
+          }
+          const plain = await client.query<Row>(this.sql.claim, [
+            [queue],
+            t,
+            request.limit - rows.length,
+            request.workerId,
+            lease.leaseUntil,
+            lease.purgeAt,
+            EXPIRED_ERROR,
+          ]);
+          for (const row of plain.rows) rows.push({ ...row, p_ord: i + 1 });
+        }
+        const claimed: ClaimedTask[] = [];
+        let expired = 0;
+        for (const row of rows) {
+          const decoded = decodeRow(row);
+          fx.events.push({ info: decoded.info, revoked: false });
+          if (row.state === 'STARTED') {
+            claimed.push(toClaimed(row, decoded, request.workerId));
+          } else {
+            // expired before it started: its follow-up comes in this transaction too
+            expired++;
+            await this.followUp(client, fx, row, t);
+          }
+        }
+        if (rows.length === 0 && active.size > 0) {
+          // a group left without a turn would never be served (and its due tasks would look due forever): rejoined, look again
+          const repaired = await client.query(this.flowSql.repair, [[...active]]);
+          if ((repaired.rowCount ?? 0) > 0) return { claimed, expired: 1 };
+        }
+        // a due task held back by its limits is not a due time to wake at: a freed slot wakes the claim (or
+        // the poll), a rate-limited one may go at readyAt
+        if (!state.blocked || rows.length > 0) return { claimed, expired };
+        return { claimed, expired, next: Number.isFinite(state.readyAt) ? state.readyAt : undefined };
+      },
+    ]);
+    return result as { claimed: ClaimedTask[]; expired: number; next?: number | undefined };
   }
 
   /** take, in a transaction: an expired task's follow-up comes in it too. */
@@ -901,7 +1022,7 @@ export class PostgresBackend implements Backend {
   /** A transition's row: its event, its queue's claimers woken (retry, release), its follow-up (complete, fail). */
   private async recorded(client: PoolClient, fx: Effects, kind: TransitionKind, row: TaskRow): Promise<void> {
     this.record(fx, row);
-    if (kind === 'retry' || kind === 'release') fx.wake.add(row.queue);
+    if (kind === 'retry' || kind === 'release' || freesSlot(kind, row)) fx.wake.add(row.queue);
     if (kind === 'complete' || kind === 'fail') await this.followUp(client, fx, row, now());
   }
 
@@ -1031,6 +1152,16 @@ function insertColumns(tasks: NewTask[]): unknown[] {
     tasks.map((t) => t.trace ?? null),
     tasks.map((t) => t.priority ?? 0),
   ];
+}
+
+/** A finish of a task with limits (the *Many statements return `limited`): a slot freed, claimers of its queue look again. */
+function freesSlot(kind: TransitionKind, row: TaskRow): boolean {
+  return (kind === 'complete' || kind === 'fail') && (row as TaskRow & { limited?: boolean }).limited === true;
+}
+
+/** Keyless and not flow-controlled: the one-statement insert. */
+function plainInsert(task: NewTask): boolean {
+  return task.idempotencyKey === undefined && !isFlow(task);
 }
 
 /** The four fields of NewTask.followUp the follow-up insert reads, as JSON, or null. */

@@ -67,7 +67,7 @@ function many(S: string, step: StepSql, extra = ''): string {
   return `UPDATE ${S}.tasks t SET version = t.version + 1, ${step.set}
     FROM unnest(${arrays.join(', ')}) AS d(${names.join(', ')})
     WHERE t.id = d.id AND ${step.where} ${extra}
-    RETURNING ${columns('t')}`;
+    RETURNING ${columns('t')}, t.limits IS NOT NULL AS limited`;
 }
 
 const WS = '[ \\t\\n\\r]*';
@@ -125,10 +125,10 @@ function published(S: string, evented: string, revoked: string, woken: string, n
 }
 
 /** A worker-side transition as one statement (published); the ones that would start a follow-up are left out. */
-function fastSteps(S: string, step: StepSql, wake: boolean): string {
+function fastSteps(S: string, step: StepSql, wake: boolean | string): string {
   const n = 3 + step.types.length;
   return `WITH r AS (${many(S, step, step.followUp ? 'AND t.follow_up IS NULL' : '')}),
-    ${published(S, 'true', 'false', wake ? 'true' : 'false', n)}
+    ${published(S, 'true', 'false', typeof wake === 'string' ? wake : wake ? 'true' : 'false', n)}
     SELECT (SELECT n FROM notes) AS notified, r.* FROM r`;
 }
 
@@ -147,13 +147,13 @@ function INSERT_MANY(S: string): string {
  * order), locked with SKIP LOCKED so concurrent claimers pass each other,
  * then the first `limit` of them. $1 queues, $2 now, $3 limit.
  */
-function CLAIM_PICKED(S: string): string {
+function CLAIM_PICKED(S: string, gate = ''): string {
   return `picked AS (
         SELECT x.seq AS p_seq, q.ord AS p_ord, x.priority AS p_pri, x.run_at AS p_due
-        FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord)
+        FROM unnest($1::text[]) WITH ORDINALITY AS q(name, ord) ${gate}
         CROSS JOIN LATERAL (
           SELECT seq, priority, run_at FROM ${S}.tasks
-          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND run_at <= $2 AND ${notPaused(S, 'q.name')}
+          WHERE queue = q.name AND ${CLAIMABLE_SQL} AND fair_group IS NULL AND run_at <= $2 AND ${notPaused(S, 'q.name')}
           ORDER BY priority DESC, run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) x
         ORDER BY q.ord, x.priority DESC, x.run_at, x.seq LIMIT $3)`;
 }
@@ -185,8 +185,9 @@ export function queries(S: string) {
   const update = (set: string, where = LIVE) =>
     `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
   return {
-    insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority)
-      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING seq`,
+    insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority,
+        fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING RETURNING seq`,
     byKey: `SELECT id, name, payload, purge_at FROM ${S}.tasks WHERE idempotency_key = $1`,
     drop: `WITH gone AS (DELETE FROM ${S}.tasks WHERE id = $1 RETURNING id)
       DELETE FROM ${S}.task_tags WHERE task_id IN (SELECT id FROM gone)`,
@@ -200,7 +201,7 @@ export function queries(S: string) {
      */
     claim: `WITH ${CLAIM_PICKED(S)} ${CLAIM_UPDATE(S, '')}`,
     // a paused queue's due tasks must not look due, or a waiting claim would spin on them
-    nextRunAt: `${NEXT_RUN_AT(S)} AS at`,
+    nextRunAt: `SELECT (${NEXT_RUN_AT(S)}) AS at`,
     countWaiting: `SELECT count(*) AS n FROM ${S}.tasks WHERE queue = $1 AND ${CLAIMABLE_SQL}`,
     get: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1`,
     getForUpdate: `SELECT ${TASK_COLUMNS} FROM ${S}.tasks WHERE id = $1 FOR UPDATE`,
@@ -255,8 +256,10 @@ export function queries(S: string) {
       records AS (DELETE FROM ${S}.admin_records WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM ${S}.admin_records WHERE expires_at <= $1 LIMIT $2)) RETURNING 1),
       counters AS (DELETE FROM ${S}.admin_counters WHERE ctid = ANY (ARRAY(
-        SELECT ctid FROM ${S}.admin_counters WHERE drop_at <= $1 LIMIT $2)) RETURNING 1)
-      SELECT greatest((SELECT count(*) FROM records), (SELECT count(*) FROM counters)) AS n`,
+        SELECT ctid FROM ${S}.admin_counters WHERE drop_at <= $1 LIMIT $2)) RETURNING 1),
+      rates AS (DELETE FROM ${S}.rate_keys WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM ${S}.rate_keys WHERE idle_at <= $1 LIMIT $2)) RETURNING 1)
+      SELECT greatest((SELECT count(*) FROM records), (SELECT count(*) FROM counters), (SELECT count(*) FROM rates)) AS n`,
     pruneEvents: `WITH gone AS (
         DELETE FROM ${S}.events WHERE seq IN (SELECT seq FROM ${S}.events WHERE at < $1 ORDER BY seq LIMIT $2) RETURNING 1)
       SELECT count(*) AS n FROM gone`,
@@ -280,8 +283,9 @@ export function queries(S: string) {
      */
     fast: {
       progress: fastSteps(S, steps.progress, false),
-      complete: fastSteps(S, steps.complete, false),
-      fail: fastSteps(S, steps.fail, false),
+      // a task with limits frees a slot: its queue's claimers look again
+      complete: fastSteps(S, steps.complete, 'r.limited'),
+      fail: fastSteps(S, steps.fail, 'r.limited'),
       retry: fastSteps(S, steps.retry, true),
       release: fastSteps(S, steps.release, true),
       /** Keyless tasks: the tagged ones' PENDING is an event (their tag feeds' change); every queue is woken. */
@@ -289,15 +293,20 @@ export function queries(S: string) {
         ${published(S, 'r.tags IS NOT NULL', 'false', 'true', 11)}
         SELECT r.id, r.tags, (SELECT n FROM notes) AS notified FROM r`,
       /**
-       * The claim, as one statement. An expired task with a follow-up is
+       * The claim, as one statement, of plain tasks only: when flow-controlled
+       * tasks wait in one of the queues (fair, one probe of tasks_fair) it
+       * picks nothing and the caller claims in a transaction (takeFair). An expired task with a follow-up is
        * left alone (counted in picked, not returned): the caller claims
        * again in a transaction. next_at is the nextRunAt of the same
        * snapshot, read when nothing was claimed.
        */
-      claim: `WITH ${CLAIM_PICKED(S)},
+      claim: `WITH fair AS (SELECT EXISTS (SELECT 1 FROM ${S}.tasks
+          WHERE queue = ANY($1::text[]) AND ${CLAIMABLE_SQL} AND fair_group IS NOT NULL) AS waiting),
+        ${CLAIM_PICKED(S, 'JOIN fair ON NOT fair.waiting')},
         r AS (${CLAIM_UPDATE(S, `AND (t.follow_up IS NULL OR t.expires_at IS NULL OR t.expires_at > $2)`)}),
         ${published(S, 'true', 'false', 'false', 7)}
-        SELECT s.picked, s.notified, s.next_at, r.* FROM (SELECT
+        SELECT s.fair, s.picked, s.notified, s.next_at, r.* FROM (SELECT
+          (SELECT waiting FROM fair) AS fair,
           (SELECT count(*) FROM picked) AS picked,
           (SELECT n FROM notes) AS notified,
           CASE WHEN NOT EXISTS (SELECT 1 FROM r) THEN (${NEXT_RUN_AT(S)}) END AS next_at) s

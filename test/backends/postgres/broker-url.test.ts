@@ -25,7 +25,13 @@ describePostgres('postgres: broker URLs', () => {
     url.searchParams.set('pollIntervalMs', '250');
     const app = open(url.toString());
     expect(app.backend.kind).toBe('postgres');
-    expect(app.backend.capabilities).toEqual({ crossProcess: true, durable: true, transactionalEnqueue: true });
+    expect(app.backend.capabilities).toEqual({
+      crossProcess: true,
+      durable: true,
+      transactionalEnqueue: true,
+      flowControl: true,
+      rateLimits: true,
+    });
     const r = await app.task('url.t', () => 1).delay();
     expect((await r.info())?.state).toBe('PENDING');
     // the lease thread can open the same broker
