@@ -1,20 +1,13 @@
 import type { Backend, ConcurrencyLimit, NewTask, RateLimit } from './backend.js';
 import { ConfigError } from './errors.js';
-import type { ConcurrencyOption, RateLimitOption, TaskOptions } from './task.js';
+import type { ConcurrencyOption, FlowControl, KeyFn, RateLimitOption } from './flow-options.js';
+import type { TaskOptions } from './task.js';
+
+export type { FlowControl };
 
 /** Bounds of NewTask.limits, rateLimits and group (see backend.ts). */
 const MAX_LIMITS = 4;
 const MAX_KEY_LENGTH = 200;
-
-type KeyFn = (...args: unknown[]) => unknown;
-
-/** A task's checked concurrency, rate-limit and fairness options: what enqueue turns into NewTask.limits, rateLimits and group. */
-export interface FlowControl {
-  readonly name: string;
-  readonly limits: ReadonlyArray<{ limit: number; key?: KeyFn }>;
-  readonly rateLimits: ReadonlyArray<{ limit: number; perMs: number; key?: KeyFn }>;
-  readonly fairness?: KeyFn;
-}
 
 /** Checks TaskOptions.concurrency, rateLimit and fairness at task definition; undefined when none is given. */
 export function checkFlowOptions(name: string, options: TaskOptions): FlowControl | undefined {

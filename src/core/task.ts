@@ -1,6 +1,8 @@
 import type { TaskContext } from './context.js';
 import type { AsyncResult } from './async-result.js';
-import type { FlowControl } from './flow-control.js';
+import type { ConcurrencyOption, FairnessOption, FlowControl, RateLimitOption } from './flow-options.js';
+
+export type { ConcurrencyOption, FairnessOption, RateLimitOption };
 import type { RetryOptions, RetryPolicy } from './retry-policy.js';
 import type { JsonValue } from './types.js';
 import type { MemberOptions, Signature } from './workflows/signature.js';
@@ -56,32 +58,6 @@ export interface TaskOptions {
   softTimeout?: number;
   /** With isolate: the module's export that is the handler (default 'default'). */
   export?: string;
-}
-
-/** One concurrency limit of a task (TaskOptions.concurrency). */
-export interface ConcurrencyOption {
-  /** How many may run at once (an integer >= 1). */
-  limit: number;
-  /** The key the limit counts per, from the task's arguments (1 to 200 characters with the task name). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
-  key?: (...args: any[]) => string;
-}
-
-/** One rate limit of a task (TaskOptions.rateLimit). */
-export interface RateLimitOption {
-  /** How many may start in any window of `per` ms (an integer >= 1). */
-  limit: number;
-  /** The window in ms (an integer >= 1). */
-  per: number;
-  /** The key the limit counts per, from the task's arguments (1 to 200 characters with 'rate:' and the task name). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
-  key?: (...args: any[]) => string;
-}
-
-/** How a task's fairness group is computed (TaskOptions.fairness). */
-export interface FairnessOption {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- called with the task's own arguments
-  key: (...args: any[]) => string;
 }
 
 export interface IdempotencyOptions {
