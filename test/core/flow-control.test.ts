@@ -118,5 +118,5 @@ describeEachBroker(
       expect(runs.filter((r) => r.key === 'b').some((b) => a.some((x) => b.start < x.end && x.start < b.end))).toBe(true);
     });
   },
-  ['memory', 'sqlite', 'postgres'],
+  ['memory', 'sqlite', 'postgres', 'redis'],
 );

@@ -179,5 +179,5 @@ describeEachBroker(
       expect(info).toMatchObject({ state: 'SUCCESS', attempts: 1, retries: 0 });
     });
   },
-  ['memory', 'sqlite', 'postgres'],
+  ['memory', 'sqlite', 'postgres', 'redis'],
 );

@@ -58,6 +58,16 @@ export function encodeFollowUp(task: NewTask): string {
  * scripts read a stored o that is not such an integer as 0 (lua/common.ts
  * priority_of): a priority only orders the queue, it never stops a task.
  */
+/** Field g (lua/common.ts, flow control): group, limits and rate limits, or '' for a task without them. */
+export function encodeFlow(task: NewTask): string {
+  if (task.group === undefined && !task.limits?.length && !task.rateLimits?.length) return '';
+  return JSON.stringify({
+    g: task.group ?? '',
+    l: (task.limits ?? []).map((l) => [l.key, l.limit]),
+    r: (task.rateLimits ?? []).map((r) => [r.key, r.limit, r.perMs]),
+  });
+}
+
 export function encodePriority(task: NewTask): string {
   const priority = checkPriority(`task ${task.id}: priority`, task.priority);
   return priority === undefined ? '' : String(priority);

@@ -25,7 +25,7 @@ import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
 import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
-import { encodeFollowUp, encodePriority, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
+import { encodeFlow, encodeFollowUp, encodePriority, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
 import { RedisKeys } from './keys.js';
 import { StatusSubscriber } from './status-subscriber.js';
 import { TagFeeds } from './tag-feed.js';
@@ -93,7 +93,7 @@ const RESCUE_CHUNK = 1000;
  */
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
-  readonly capabilities = { crossProcess: true, durable: true };
+  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true };
   /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
   readonly instanceId = randomUUID().slice(0, 8);
   readonly spec: BackendSpec;
@@ -215,7 +215,7 @@ export class RedisBackend implements Backend {
         fragments.push(encodeStatic(t), qi, priority);
       }
       const key = t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
-      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t), t.trace ?? '');
+      perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t), t.trace ?? '', encodeFlow(t));
     }
     const ttl = this.options.resultTtlMs;
     const args: ScriptArg[] = [this.keys.base, now(), ttl, fragmentIndex.size, ...fragments, ...perTask];
@@ -323,6 +323,14 @@ export class RedisBackend implements Backend {
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
     const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs];
     return (await this.call('release', 'errandRelease', keys, args)) !== null;
+  }
+
+  /** release() that also blocks the task's rate keys until `untilMs` (lua/release.ts, ARGV[7]). */
+  async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
+    this.assertOpen();
+    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
+    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs, Math.floor(untilMs)];
+    return (await this.call('holdRateLimit', 'errandRelease', keys, args)) !== null;
   }
 
   /** Batch ack: finishing ops are group-committed like enqueues. */

@@ -39,6 +39,8 @@ local out = {-1}
 local leases = {}
 local n = 0
 local more = false
+-- the earliest time a rate-limited head becomes claimable (nil: none seen)
+local rate_due = nil
 
 local function decodes_to_table(json)
   local ok, value = pcall(cjson.decode, json)
@@ -68,12 +70,20 @@ local function hand_out(key, id, h, v, a, r, t, f, problem)
   out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r; out[o + 6] = problem
   out[o + 7] = h[7]
   n = n + 1
+  -- a flow-controlled task holds its keys' slots while it runs
+  if h[8] then
+    local fl = flow_of(h[8])
+    if fl then
+      take_slots(fl)
+      if #fl.r > 0 then rate_take(fl, now, id) end
+    end
+  end
 end
 -- One popped id: handed out when due and waiting; an expired one ends REVOKED;
 -- a stale entry (revoked or finished task) is dropped.
 local function take(id, delayed)
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c')
+  local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c', 'g')
   local s, v, a, r, t, S, f = parse_m(h[1])
   local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
   if not s and (h[1] or h[2] or h[3]) then
@@ -85,7 +95,8 @@ local function take(id, delayed)
     if s == 'PENDING' or s == 'RETRY' then
       if tonumber(t) > now then
         -- not due (cannot happen through this protocol): keep it delayed
-        redis.call('ZADD', delayed, t, delayed_member(id, priority_of(redis.call('HGET', key, 'o'))))
+        local member = h[8] and flow_delayed_member(id) or delayed_member(id, priority_of(redis.call('HGET', key, 'o')))
+        redis.call('ZADD', delayed, t, member)
       elseif h[4] and tonumber(h[4]) <= now then
         v = v + 1
         redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''), 'E', EXPIRED)
@@ -138,6 +149,99 @@ local function take_ranked(qk, below)
   return false
 end
 
+-- The priority of the plain lanes' next task and its lane ('z' or 'q'), or nil.
+local function plain_head(qk, ranked)
+  local top = nil
+  if ranked then
+    local z = redis.call('ZRANGE', qk.p, 0, 0, 'WITHSCORES')
+    if z[1] then top = MAX_PRIORITY - math.floor(tonumber(z[2]) / SEQ_SPAN) end
+  end
+  if top and top > 0 then return top, 'z' end
+  if redis.call('LLEN', qk.q) > 0 then return 0, 'q' end
+  if top then return top, 'z' end
+  return nil
+end
+
+-- A queue with flow work (see common.ts): the groups of the rotation in turn,
+-- priority first; a group whose head's limits are full waits (its other tasks
+-- behind it), the others are served. The plain tasks of a priority are its
+-- group ''.
+local function claim_flow(qk, queue, ranked)
+  local fr = BASE .. 'fr:' .. queue
+  local blocked = {}
+  while n < limit do
+    local pp, lane = plain_head(qk, ranked)
+    if pp then redis.call('ZADD', fr, 'NX', flow_score(pp, queue), flow_member(pp, '')) end
+    local groups = redis.call('ZRANGE', fr, 0, -1, 'WITHSCORES')
+    local progress = false
+    for i = 1, #groups, 2 do
+      local member = groups[i]
+      if not blocked[member] then
+        local p = MAX_PRIORITY - math.floor(tonumber(groups[i + 1]) / SEQ_SPAN)
+        local list = flow_list(queue, member)
+        local got = false
+        while true do
+          local id = redis.call('LINDEX', list, 0)
+          if not id then break end
+          local hg = redis.call('HMGET', BASE .. 't:' .. id, 'm', 'g')
+          local s = parse_m(hg[1])
+          local fl = flow_of(hg[2])
+          if (s == 'PENDING' or s == 'RETRY') and fl then
+            if not slots_free(fl) then break end
+            if #fl.r > 0 then
+              local at = rate_ready_at(fl, now)
+              if at > now then
+                if not rate_due or at < rate_due then rate_due = at end
+                break
+              end
+            end
+          end
+          redis.call('LPOP', list)
+          progress = true
+          local before = n
+          take(id, qk.d)
+          if n > before then
+            got = true
+            break
+          end
+        end
+        local plain = pp == p and member == flow_member(p, '')
+        if not got and plain then
+          local popped
+          if lane == 'q' then popped = redis.call('LPOP', qk.q, 1)
+          else
+            local z = redis.call('ZPOPMIN', qk.p, 1)
+            popped = z[1] and {z[1]} or false
+          end
+          if popped then
+            progress = true
+            local before = n
+            take(popped[1], qk.d)
+            got = n > before
+          end
+        end
+        if got then
+          if redis.call('LLEN', list) == 0 and not plain then
+            redis.call('ZREM', fr, member)
+          else
+            redis.call('ZADD', fr, 'XX', flow_score(p, queue), member)
+          end
+          break
+        elseif progress then
+          break
+        elseif redis.call('LLEN', list) == 0 and not plain then
+          redis.call('ZREM', fr, member)
+        else
+          blocked[member] = true
+        end
+      end
+    end
+    if not progress then break end
+  end
+  if redis.call('ZCARD', fr) == 0 then redis.call('ZREM', qk.d, FLOW_SENTINEL) end
+  if ranked and redis.call('ZCARD', qk.p) == 0 then redis.call('ZREM', qk.d, SEP) end
+end
+
 local nq = (#KEYS - 2) / 4
 -- the queue name is the ready list's key after BASE .. 'q:'
 local paused = {}
@@ -149,14 +253,21 @@ for q = 0, nq - 1 do
   if not paused[q] then
     local qk = queue_keys_at(4 * q + 3)
     local ranked = false
+    local flow = false
     local due = redis.call('ZRANGE', qk.d, '-inf', now, 'BYSCORE', 'LIMIT', 0, promote)
     if #due > 0 then
-      local members, list, zr = {}, {}, {}
+      local members, list, zr, fd = {}, {}, {}, {}
       for _, member in ipairs(due) do
-        local id, p = parse_delayed(member)
-        if not id then
+        local id, p, flowed = parse_delayed(member)
+        if not id and flowed then
+          -- the flow sentinel: the rotation holds groups
+          flow = true
+        elseif not id then
           -- the sentinel: the priority zset holds tasks
           ranked = true
+        elseif flowed then
+          members[#members + 1] = member
+          fd[#fd + 1] = id
         else
           members[#members + 1] = member
           if p == 0 then
@@ -173,19 +284,30 @@ for q = 0, nq - 1 do
         push_ranked(qk, zr)
         ranked = true
       end
+      for _, id in ipairs(fd) do
+        local ho = redis.call('HMGET', BASE .. 't:' .. id, 'g', 'o')
+        local fl = flow_of(ho[1])
+        if fl then push_flow(qk, string.sub(KEYS[4 * q + 3], #BASE + 3), id, priority_of(ho[2]), fl)
+        else push_ready_task(qk, id, priority_of(ho[2])) end
+        flow = true
+      end
       if #due == promote then more = true end
     end
-    local emptied = ranked and take_ranked(qk, ABOVE_ZERO)
-    while n < limit do
-      local want = limit - n
-      local popped = redis.call('LPOP', qk.q, want)
-      if not popped then break end
-      for _, id in ipairs(popped) do take(id, qk.d) end
-      if #popped < want then break end
+    if flow then
+      claim_flow(qk, string.sub(KEYS[4 * q + 3], #BASE + 3), ranked)
+    else
+      local emptied = ranked and take_ranked(qk, ABOVE_ZERO)
+      while n < limit do
+        local want = limit - n
+        local popped = redis.call('LPOP', qk.q, want)
+        if not popped then break end
+        for _, id in ipairs(popped) do take(id, qk.d) end
+        if #popped < want then break end
+      end
+      if ranked and not emptied and n < limit then emptied = take_ranked(qk, nil) end
+      -- the zset found empty: its sentinel goes (and the seqs start again)
+      if emptied then redis.call('ZREM', qk.d, SEP) end
     end
-    if ranked and not emptied and n < limit then emptied = take_ranked(qk, nil) end
-    -- the zset found empty: its sentinel goes (and the seqs start again)
-    if emptied then redis.call('ZREM', qk.d, SEP) end
     if limit > 0 and n >= limit then
       -- the list may hold more: pass the wake token on to another waiting claimer
       redis.call('ZADD', qk.w, 0, 'w')
@@ -205,6 +327,7 @@ if n == 0 then
       if at and (out[1] < 0 or at < out[1]) then out[1] = at end
     end
   end
+  if rate_due and (out[1] < 0 or rate_due < out[1]) then out[1] = rate_due end
 end
 return out
 `,

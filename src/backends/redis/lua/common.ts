@@ -177,6 +177,8 @@ local SEQ_SPAN = 4398046511104
 -- scores below this are of priority > 0: a claim takes them before the ready list
 local ABOVE_ZERO = MAX_PRIORITY * SEQ_SPAN
 local SEP = string.char(1)
+-- the flow sentinel (see flow control below): SEP SEP, scored 0 in d:<queue>
+local FLOW_SENTINEL = SEP .. SEP
 
 -- Field o as a priority: an integer from -MAX_PRIORITY to MAX_PRIORITY, else
 -- (absent or garbage) 0.
@@ -196,6 +198,9 @@ end
 local function parse_delayed(member)
   if string.byte(member, 1) ~= 1 then return member, 0 end
   if member == SEP then return nil end
+  if member == FLOW_SENTINEL then return nil, 0, true end
+  -- a flow-controlled task: SEP 'f' SEP id (its priority and group are in its hash)
+  if string.byte(member, 2) == 102 and string.byte(member, 3) == 1 then return string.sub(member, 4), 0, true end
   local p, id = string.match(member, '^' .. SEP .. '(-?%d+)' .. SEP .. '(.*)$')
   if not p then return member, 0 end
   return id, priority_of(p)
@@ -203,9 +208,11 @@ end
 
 -- The earliest due time in a delayed zset (the sentinel skipped), or nil.
 local function earliest_due(delayed)
-  local first = redis.call('ZRANGE', delayed, 0, 1, 'WITHSCORES')
-  if first[1] == SEP then return tonumber(first[4]) end
-  return tonumber(first[2])
+  local first = redis.call('ZRANGE', delayed, 0, 2, 'WITHSCORES')
+  for i = 1, #first, 2 do
+    if first[i] ~= SEP and first[i] ~= FLOW_SENTINEL then return tonumber(first[i + 1]) end
+  end
+  return nil
 end
 
 -- Appends ids to a ready list; the push that makes it non-empty sets the
@@ -313,6 +320,139 @@ end
 local function schedule(qk, id, p, run_at, now)
   if run_at <= now then push_ready_task(qk, id, p)
   else push_delayed(qk.d, qk.w, {run_at, delayed_member(id, p)}, run_at) end
+end
+
+-- Flow control (NewTask.group, limits and rateLimits): such a task has field g, JSON
+-- {"g": group, "l": [[key, limit], ...], "r": [[key, limit, perMs], ...]}. A due one waits in its group's list
+-- BASE fl:<queue> SEP <priority> SEP <group> (due order); the groups with
+-- waiting tasks are in the rotation zset BASE fr:<queue>, member
+-- <priority> SEP <group>, scored (MAX_PRIORITY - priority) * 2^42 + turn (turn:
+-- INCR of BASE fn:<queue>), so a group that got a task goes behind the others
+-- of its priority. The plain tasks of a priority join the rotation as the
+-- group '' of that priority. BASE fk:<key> counts the running tasks holding a
+-- key. Per rate key: BASE fz:<key> zset of its claim times (member time SEP id),
+-- trimmed to the longest window seen for the key (BASE fw:<key>), and BASE fh:<key>
+-- the time a hold (holdRateLimit) ends. The flow sentinel in d:<queue> tells a claim
+-- the queue has flow work.
+local function flow_of(g)
+  if not g then return nil end
+  local ok, fl = pcall(cjson.decode, g)
+  if not (ok and type(fl) == 'table') then return nil end
+  if type(fl.g) ~= 'string' then fl.g = '' end
+  if type(fl.l) ~= 'table' then fl.l = {} end
+  if type(fl.r) ~= 'table' then fl.r = {} end
+  return fl
+end
+
+local function flow_member(p, group)
+  return p .. SEP .. group
+end
+
+local function flow_list(queue, member)
+  return BASE .. 'fl:' .. queue .. SEP .. member
+end
+
+local function flow_score(p, queue)
+  local turn = redis.call('INCR', BASE .. 'fn:' .. queue)
+  return string.format('%.0f', (MAX_PRIORITY - p) * SEQ_SPAN + turn)
+end
+
+-- Appends a due flow task to its group; a group new to the rotation joins at the back.
+local function push_flow(qk, queue, id, p, fl)
+  local member = flow_member(p, fl.g)
+  local len = redis.call('RPUSH', flow_list(queue, member), id)
+  if len == 1 then redis.call('ZADD', BASE .. 'fr:' .. queue, 'NX', flow_score(p, queue), member) end
+  redis.call('ZADD', qk.d, 'NX', 0, FLOW_SENTINEL)
+  redis.call('ZADD', qk.w, 0, 'w')
+end
+
+local function flow_delayed_member(id)
+  return SEP .. 'f' .. SEP .. id
+end
+
+-- Puts a flow task where a claim finds it when due.
+local function schedule_flow(qk, queue, id, p, fl, run_at, now)
+  if run_at <= now then push_flow(qk, queue, id, p, fl)
+  else push_delayed(qk.d, qk.w, {run_at, flow_delayed_member(id)}, run_at) end
+end
+
+local function slots_free(fl)
+  for _, e in ipairs(fl.l) do
+    local c = tonumber(redis.call('GET', BASE .. 'fk:' .. tostring(e[1]))) or 0
+    if c >= (tonumber(e[2]) or 1) then return false end
+  end
+  return true
+end
+
+local function take_slots(fl)
+  for _, e in ipairs(fl.l) do redis.call('INCR', BASE .. 'fk:' .. tostring(e[1])) end
+end
+
+-- The earliest time the task's rate limits let a claim take it (now when they do now).
+local function rate_ready_at(fl, now)
+  local at = now
+  for _, e in ipairs(fl.r) do
+    local key = tostring(e[1])
+    local lim, per = tonumber(e[2]) or 1, tonumber(e[3]) or 1
+    local hold = tonumber(redis.call('GET', BASE .. 'fh:' .. key))
+    if hold and hold > at then at = hold end
+    -- the lim-th newest claim within the window: while it is there, the window is full
+    local recent = redis.call('ZRANGE', BASE .. 'fz:' .. key, '+inf', '(' .. (now - per), 'BYSCORE', 'REV',
+      'LIMIT', lim - 1, 1, 'WITHSCORES')
+    if recent[1] then
+      local t = tonumber(recent[2]) + per
+      if t > at then at = t end
+    end
+  end
+  return at
+end
+
+-- Records a claim of a task with rate limits: once per key.
+local function rate_take(fl, now, id)
+  local longest = {}
+  for _, e in ipairs(fl.r) do
+    local key = tostring(e[1])
+    local per = tonumber(e[3]) or 1
+    if not longest[key] or per > longest[key] then longest[key] = per end
+  end
+  for key, per in pairs(longest) do
+    local z = BASE .. 'fz:' .. key
+    local w = BASE .. 'fw:' .. key
+    local keep = math.max(per, tonumber(redis.call('GET', w)) or 0)
+    redis.call('ZADD', z, now, now .. SEP .. id)
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. (now - keep))
+    redis.call('PEXPIRE', z, keep)
+    redis.call('SET', w, keep, 'PX', keep)
+  end
+end
+
+-- Blocks the task's rate keys until until_ms (a later hold extends, an earlier one does not shorten).
+local function rate_hold(fl, now, until_ms)
+  for _, e in ipairs(fl.r) do
+    local k = BASE .. 'fh:' .. tostring(e[1])
+    local cur = tonumber(redis.call('GET', k)) or 0
+    if until_ms > cur and until_ms > now then
+      redis.call('SET', k, string.format('%.0f', until_ms), 'PX', string.format('%.0f', until_ms - now))
+    end
+  end
+end
+
+-- A running flow task leaves the running states: its slots free, and its
+-- queue's wake token is set (a claim may wait on a full key).
+local function free_slots(g, queue)
+  local fl = flow_of(g)
+  if not fl then return end
+  for _, e in ipairs(fl.l) do
+    local k = BASE .. 'fk:' .. tostring(e[1])
+    if redis.call('DECR', k) <= 0 then redis.call('DEL', k) end
+  end
+  if queue then redis.call('ZADD', BASE .. 'w:' .. queue, 0, 'w') end
+end
+
+-- Puts a task due now back in its queue: its group when it has field g.
+local function requeue(qk, queue, id, p, g)
+  local fl = flow_of(g)
+  if fl then push_flow(qk, queue, id, p, fl) else push_ready_task(qk, id, p) end
 end
 
 -- Enqueues a finished task's follow-up (field u): PENDING, version 1, due

@@ -19,9 +19,10 @@ export const ENQUEUE_LUA = script(
 -- ARGV[5 .. 4+3F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags),
 --           its queue index q+1 and the priority of its tasks ('' for 0) (tasks of a batch
 --           share a few: each is sent once)
--- then 8 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
+-- then 9 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
 --           '=' .. idempotency key or '' (the '=' marks a key, which may be empty),
---           follow-up JSON (field u) or '', trace context (field c) or ''
+--           follow-up JSON (field u) or '', trace context (field c) or '',
+--           flow control (field g, see common.ts) or ''
 -- Touches per task BASE t:<id>, BASE i:<key> and, for a tagged task, its tag keys (built here, see common.ts).
 -- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
 -- '0' the key's known task (same name and payload), '2' the key's known task, enqueued with
@@ -50,9 +51,9 @@ local ready = {}
 local ranked = {}
 local delayed = {}
 local earliest = {}
-for i = 5 + 3 * nf, #ARGV, 8 do
+for i = 5 + 3 * nf, #ARGV, 9 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local expires, ikey, u, c = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local expires, ikey, u, c, g = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
   local j, qi, priority = fragments[fi], fragment_queue[fi], fragment_priority[fi]
   local has_key = ikey ~= ''
   if has_key then ikey = string.sub(ikey, 2) end
@@ -75,7 +76,7 @@ for i = 5 + 3 * nf, #ARGV, 8 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key and u == '' and c == '' and priority == 0 then
+    if expires == '' and not has_key and u == '' and c == '' and priority == 0 and g == '' then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
@@ -83,6 +84,7 @@ for i = 5 + 3 * nf, #ARGV, 8 do
       if expires ~= '' then fields[#fields + 1] = 'x'; fields[#fields + 1] = expires end
       if u ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = u end
       if c ~= '' then fields[#fields + 1] = 'c'; fields[#fields + 1] = c end
+      if g ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = g end
       if has_key then
         fields[#fields + 1] = 'k'; fields[#fields + 1] = ikey
         redis.call('SET', BASE .. 'i:' .. ikey, id)
@@ -95,7 +97,16 @@ for i = 5 + 3 * nf, #ARGV, 8 do
       end)
     end
     local at = tonumber(run_at)
-    if at <= now and priority == 0 then
+    local fl = g ~= '' and flow_of(g)
+    if fl and at <= now then
+      push_flow(queue_keys_at(4 * qi - 3), string.sub(KEYS[4 * qi - 3], #BASE + 3), id, priority, fl)
+    elseif fl then
+      local zs = delayed[qi]
+      if not zs then zs = {}; delayed[qi] = zs end
+      zs[#zs + 1] = at
+      zs[#zs + 1] = flow_delayed_member(id)
+      if not earliest[qi] or at < earliest[qi] then earliest[qi] = at end
+    elseif at <= now and priority == 0 then
       local list = ready[qi]
       if not list then list = {}; ready[qi] = list end
       list[#list + 1] = id

@@ -30,7 +30,7 @@ local dead = {}
 for i = 5, #ARGV, 6 do
   local kind, id, worker, attempt, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k', 'u')
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'k', 'u', 'g')
   local recorded = 0
   if h[1] then
     local s, v, a, r, t, S, f, l, w = parse_m(h[1])
@@ -38,6 +38,8 @@ for i = 5, #ARGV, 6 do
     if (is_running(s) and w == worker and a == attempt)
       or (kind == 'S' and s and not is_finished(s) and earlier(tonumber(attempt), tonumber(a), s)) then
       v = tostring(v + 1)
+      -- a flow-controlled task that was running frees its slots
+      if h[7] and is_running(s) then free_slots(h[7], queue_of(h[2])) end
       if kind == 'S' then
         redis.call('HSET', key, 'm', pack_m('SUCCESS', v, a, r, t, S, now, '', ''), 'R', data)
         local function build()

@@ -15,7 +15,9 @@ export const PURGE_LUA = script(
 -- KEYS[3] BASE qp:<queue> (priority zset)
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] entries to take per call
 -- Touches BASE t:<id>, BASE i:<key>, the tag keys and follow-up keys of each task (built here).
--- Takes the ready list, then the priority zset, then the delayed zset (its sentinel
+-- Takes the ready list, then the priority zset, then the groups' lists of flow-controlled
+-- tasks (BASE fl:, fr: of the queue, built here; only while the flow sentinel is there),
+-- then the delayed zset (its sentinel
 -- stays while the priority zset holds tasks, and goes with the last of them).
 -- Returns {revoked, entries taken, entries left in the three}.
 `,
@@ -28,9 +30,19 @@ if #ids < chunk then
   local z = redis.call('ZPOPMIN', KEYS[3], chunk - #ids)
   for i = 1, #z, 2 do ids[#ids + 1] = z[i] end
 end
+local queue = string.sub(KEYS[1], #BASE + 3)
+local fr = BASE .. 'fr:' .. queue
+local flowing = redis.call('ZSCORE', KEYS[2], FLOW_SENTINEL)
+while flowing and #ids < chunk do
+  local g = redis.call('ZRANGE', fr, 0, 0)[1]
+  if not g then break end
+  local list = flow_list(queue, g)
+  for _, id in ipairs(redis.call('LPOP', list, chunk - #ids) or {}) do ids[#ids + 1] = id end
+  if redis.call('LLEN', list) == 0 then redis.call('ZREM', fr, g) end
+end
 if #ids < chunk then
-  -- one more than needed: the sentinel may be among them
-  local members = redis.call('ZRANGE', KEYS[2], 0, chunk - #ids)
+  -- two more than needed: the sentinels may be among them
+  local members = redis.call('ZRANGE', KEYS[2], 0, chunk - #ids + 1)
   local taken = {}
   for _, member in ipairs(members) do
     local id = parse_delayed(member)
@@ -69,7 +81,16 @@ if ranked == 0 and sentinel then
   redis.call('ZREM', KEYS[2], SEP)
   sentinel = false
 end
-local delayed = redis.call('ZCARD', KEYS[2]) - (sentinel and 1 or 0)
-return {revoked, #ids, redis.call('LLEN', KEYS[1]) + ranked + delayed}
+local groups = 0
+if flowing then
+  groups = redis.call('ZCARD', fr)
+  if groups == 0 then
+    redis.call('ZREM', KEYS[2], FLOW_SENTINEL)
+    flowing = false
+  end
+end
+local delayed = redis.call('ZCARD', KEYS[2]) - (sentinel and 1 or 0) - (flowing and 1 or 0)
+-- a group counts once (it holds at least one entry)
+return {revoked, #ids, redis.call('LLEN', KEYS[1]) + ranked + delayed + groups}
 `,
 );

@@ -14,7 +14,7 @@ import { script } from './common.js';
 export const RERUN_FN = `
 local function rerun(id, now, ttl)
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'P', 'k', 'o')
+  local h = redis.call('HMGET', key, 'm', 'j', 'P', 'k', 'o', 'g')
   local s, v, a = parse_m(h[1])
   if not (s == 'FAILURE' or s == 'REVOKED') then return false end
   local queue = queue_of(h[2])
@@ -29,7 +29,7 @@ local function rerun(id, now, ttl)
     local owner = redis.call('GET', ikey)
     if owner == id then redis.call('PERSIST', ikey) elseif not owner then redis.call('SET', ikey, id) end
   end
-  push_ready_task(queue_keys(queue), id, priority_of(h[5]))
+  requeue(queue_keys(queue), queue, id, priority_of(h[5]), h[6])
   local function build()
     return info_json(id, h[2], 'PENDING', v, a, '0', now, '', '', false, h[3], false)
   end

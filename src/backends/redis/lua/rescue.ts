@@ -17,7 +17,7 @@ local ids = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, to
 local rescued = 0
 for _, id in ipairs(ids) do
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'o')
+  local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'o', 'g')
   local s, v, a, r, t, S, f, l, w = false, 0, 0, 0, 0, '', '', '', ''
   if h[1] then s, v, a, r, t, S, f, l, w = parse_m(h[1]) end
   local lease = tonumber(l) or 0
@@ -26,10 +26,11 @@ for _, id in ipairs(ids) do
   else
     redis.call('ZREM', KEYS[1], id)
     local queue = queue_of(h[2])
+    if h[6] and is_running(s) then free_slots(h[6], queue) end
     if is_running(s) and queue then
       v = v + 1
       redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, now, S, f, '', ''))
-      push_ready_task(queue_keys(queue), id, priority_of(h[5]))
+      requeue(queue_keys(queue), queue, id, priority_of(h[5]), h[6])
       local function build()
         return info_json(id, h[2], 'PENDING', v, a, r, now, S, f, h[3], h[4], false)
       end
@@ -49,7 +50,7 @@ for _, id in ipairs(ids) do
       follow_up(ku[2], ARGV[2])
     elseif not s and h[1] and queue then
       -- m unreadable (a corrupt record): back to its queue, where a claim hands it out to be dead-lettered
-      push_ready_task(queue_keys(queue), id, priority_of(h[5]))
+      requeue(queue_keys(queue), queue, id, priority_of(h[5]), h[6])
     end
   end
 end

@@ -15,7 +15,7 @@ export const RETRY_LUA = script(
 local now = tonumber(ARGV[2])
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'P', 'o')
+local h = redis.call('HMGET', key, 'm', 'j', 'P', 'o', 'g')
 if not h[1] then return false end
 local s, v, a, r, t, S, f, l, w = parse_m(h[1])
 if not (is_running(s) and w == ARGV[4] and a == ARGV[5]) then return false end
@@ -24,7 +24,14 @@ r = r + 1
 t = ARGV[7]
 redis.call('HSET', key, 'm', pack_m('RETRY', v, a, r, t, S, f, '', ''), 'E', ARGV[6])
 redis.call('ZREM', KEYS[1], id)
-schedule(queue_keys_at(2), id, priority_of(h[4]), tonumber(t), now)
+local fl = flow_of(h[5])
+if fl then
+  local queue = string.sub(KEYS[2], #BASE + 3)
+  free_slots(h[5], queue)
+  schedule_flow(queue_keys_at(2), queue, id, priority_of(h[4]), fl, tonumber(t), now)
+else
+  schedule(queue_keys_at(2), id, priority_of(h[4]), tonumber(t), now)
+end
 local function build()
   return info_json(id, h[2], 'RETRY', v, a, r, t, S, f, ARGV[6], h[3], false)
 end

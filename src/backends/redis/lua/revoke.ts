@@ -17,7 +17,7 @@ export const REVOKE_LUA = script(
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u', 'o')
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u', 'o', 'g')
 if not h[1] and not h[2] then return false end
 local s, v, a, r, t, S, f = parse_m(h[1])
 -- a corrupt record: left as it is; the caller reports it as getInfo does
@@ -31,6 +31,11 @@ redis.call('HSET', key, 'm', pack_m('REVOKED', v, a, r, t, S, now, '', ''))
 expire_finished(key, h[6], ARGV[4])
 if was_running then
   redis.call('ZREM', KEYS[1], id)
+  if h[9] then free_slots(h[9], queue_of(h[2])) end
+elseif h[9] then
+  -- a waiting flow task: out of the delayed zset; a stale entry in its group's list is dropped by a claim
+  local queue = queue_of(h[2])
+  if queue then redis.call('ZREM', BASE .. 'd:' .. queue, flow_delayed_member(id)) end
 else
   local queue = queue_of(h[2])
   if queue then
