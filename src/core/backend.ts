@@ -158,12 +158,9 @@ export interface BackendCapabilities {
   durable: boolean;
   /** enqueue takes the caller's database client (EnqueueContext.db) and writes inside its transaction. */
   transactionalEnqueue?: boolean;
-  /**
-   * Honours NewTask.group, NewTask.limits and NewTask.rateLimits, and has
-   * holdRateLimit (memory, SQLite); the engine refuses them elsewhere.
-   */
+  /** Honours NewTask.group and NewTask.limits; the engine refuses them elsewhere. */
   flowControl?: boolean;
-  /** Honours NewTask.rateLimits and has holdRateLimit (memory, SQLite). */
+  /** Honours NewTask.rateLimits and has holdRateLimit; the engine refuses them elsewhere. */
   rateLimits?: boolean;
 }
 

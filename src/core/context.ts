@@ -29,7 +29,7 @@ export interface TaskContext<Meta extends JsonValue = JsonValue> {
    * holds the task's rate-limit keys (TaskOptions.rateLimit) for `ms`
    * broker-wide: no task holding one starts before then, in any process.
    * A task without rate limits just comes back after `ms`. It never
-   * returns. Needs a broker with flow control (memory, SQLite), else it
+   * returns. Needs a broker with flow control, else it
    * throws ConfigError.
    */
   rateLimited(ms: number): never;

@@ -65,15 +65,11 @@ function checkRateLimits(name: string, option: TaskOptions['rateLimit']): FlowCo
  */
 export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown[], backend: Backend): void {
   if (flow.rateLimits.length > 0 && !backend.capabilities.rateLimits) {
-    throw new ConfigError(
-      `task ${flow.name}: rateLimit needs a broker with rate limits (memory, SQLite); ${backend.kind} has none`,
-    );
+    throw new ConfigError(`task ${flow.name}: rateLimit needs a broker with rate limits; ${backend.kind} has none`);
   }
   if (!backend.capabilities.flowControl) {
     const option = flow.limits.length > 0 ? 'concurrency' : 'fairness';
-    throw new ConfigError(
-      `task ${flow.name}: ${option} needs a broker with flow control (memory, SQLite); ${backend.kind} has none`,
-    );
+    throw new ConfigError(`task ${flow.name}: ${option} needs a broker with flow control; ${backend.kind} has none`);
   }
   const byKey = new Map<string, number>();
   let firstKeyed: string | undefined;

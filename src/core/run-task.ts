@@ -160,7 +160,7 @@ async function execute(
       if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`ctx.rateLimited takes a time in ms >= 0, got ${String(ms)}`);
       const { backend } = deps;
       if (!backend.capabilities.rateLimits || backend.holdRateLimit === undefined) {
-        throw new ConfigError(`ctx.rateLimited needs a broker with rate limits (memory, SQLite); ${backend.kind} has none`);
+        throw new ConfigError(`ctx.rateLimited needs a broker with rate limits; ${backend.kind} has none`);
       }
       throw new RateLimitRequest(ms);
     },

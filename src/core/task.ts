@@ -22,7 +22,7 @@ export interface TaskOptions {
    * At most `limit` of these tasks run at once anywhere on the broker:
    * without `key` for the task name, with it per `key(...args)` (say, per
    * user). Several entries (up to 4) all apply, e.g. per key and in total.
-   * Needs a broker with flow control (memory, SQLite). See docs/tasks.md,
+   * Needs a broker with flow control. See docs/tasks.md,
    * "Concurrency limits and fair scheduling".
    */
   concurrency?: ConcurrencyOption | readonly ConcurrencyOption[];
