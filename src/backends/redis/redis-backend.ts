@@ -34,6 +34,7 @@ import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { EXTEND_LUA } from './lua/extend.js';
 import { FINISH_LUA } from './lua/finish.js';
 import { PROGRESS_LUA } from './lua/progress.js';
+import { COUNT_WAITING_LUA } from './lua/count-waiting.js';
 import { READ_TAG_FEED_LUA } from './lua/read-tag-feed.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { RESCUE_LUA } from './lua/rescue.js';
@@ -63,6 +64,7 @@ const SCRIPTS = {
   errandExtend: EXTEND_LUA,
   errandRescue: RESCUE_LUA,
   errandReadTagFeed: READ_TAG_FEED_LUA,
+  errandCountWaiting: COUNT_WAITING_LUA,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -366,28 +368,17 @@ export class RedisBackend implements Backend {
   }
 
   /**
-   * The ready list, the priority zset and the delayed set (RETRY waits there
-   * too), less the delayed set's priority sentinel, which is there whenever
-   * the priority zset is non-empty (and may stay a while after it emptied: an
-   * overcount by one). See Backend.countWaiting on revoked entries.
+   * The ready list, the priority zset, the delayed set (RETRY waits there
+   * too) and every fair group's list, in one script (lua/count-waiting.ts);
+   * the delayed set's sentinels may count as one each (an upper bound). See
+   * Backend.countWaiting on revoked entries.
    */
   async countWaiting(queue: string): Promise<number> {
     this.assertOpen();
-    try {
-      const replies = await this.redis
-        .multi()
-        .llen(this.keys.ready(queue))
-        .zcard(this.keys.delayed(queue))
-        .zcard(this.keys.prioritized(queue))
-        .exec();
-      const [ready, delayed, ranked] = (replies ?? []).map(([error, n]) => {
-        if (error) throw error;
-        return Number(n);
-      });
-      return (ready ?? 0) + (delayed ?? 0) + (ranked ?? 0) - (ranked ? 1 : 0);
-    } catch (error) {
-      throw this.wrap('countWaiting', error);
-    }
+    const { keys } = this;
+    const rotation = `${keys.base}fr:${queue}`;
+    const ids = [keys.ready(queue), keys.delayed(queue), keys.prioritized(queue), rotation];
+    return Number(await this.call('countWaiting', 'errandCountWaiting', ids, [keys.base, queue]));
   }
 
   async getInfo(id: string): Promise<TaskInfo | null> {
