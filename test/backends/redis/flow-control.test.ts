@@ -49,7 +49,7 @@ describeRedis('redis: flow control', () => {
     // the flow sentinel in the delayed set may count as one
     expect(counted).toBeGreaterThanOrEqual(5);
     expect(counted).toBeLessThanOrEqual(6);
-    await b.claim(claimReq({ limit: 10 }));
+    await b.claim(claimReq('w1', { limit: 10 }));
     expect(await b.countWaiting('default')).toBeLessThanOrEqual(1);
   });
 
