@@ -90,7 +90,9 @@ describeEachBroker(
       const worker = await start(['worker', '--app', APP, '--broker', url], /running/);
       await waitFor(async () => (await app.admin.deadLetters()).filter((d) => d.name === 'cli.nobody').length === 2, 10_000);
       worker.child.kill('SIGTERM');
-      expect(await worker.exited).toBe(0);
+      await worker.exited;
+      // stopped gracefully (the exit code after SIGTERM is cli.test.ts's subject; here the worker only has to be gone)
+      expect(worker.stderr()).toMatch(/errand worker stopped/);
       expect(await json(['dead-letters', 'retry', orphans[0]!.id])).toEqual({ requeued: 1 });
       expect((await orphans[0]!.info())!.state).toBe('PENDING');
       expect(await json(['dead-letters', 'drop', '--all'])).toEqual({ dropped: 1 });
