@@ -3,7 +3,16 @@ export { Errand, DEFAULT_PAYLOAD_LIMIT, type ErrandOptions } from './core/errand
 export { AsyncResult, type GetOptions } from './core/async-result.js';
 export { Worker, type WorkerOptions, type WorkerState } from './core/worker.js';
 export type { Task, TaskHandler, TaskOptions, TaskTypes, ApplyOptions, CallbackTarget } from './core/task.js';
-export type { BulkItem, SendItem, IdempotencyOptions, ConcurrencyOption, FairnessOption, RateLimitOption } from './core/task.js';
+export type {
+  BulkItem,
+  SendItem,
+  IdempotencyOptions,
+  ConcurrencyOption,
+  DebounceOption,
+  FairnessOption,
+  RateLimitOption,
+  ThrottleOption,
+} from './core/task.js';
 export { systemClock, type Clock, type ClockTimer } from './core/clock.js';
 export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
@@ -26,6 +35,7 @@ export type {
   EnqueueOutcome,
   FollowUp,
   NewTask,
+  Debounce,
   RateLimit,
   TagFeedEntry,
   TagFeedPage,

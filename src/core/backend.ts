@@ -162,6 +162,8 @@ export interface BackendCapabilities {
   flowControl?: boolean;
   /** Honours NewTask.rateLimits and has holdRateLimit; the engine refuses them elsewhere. */
   rateLimits?: boolean;
+  /** Honours NewTask.debounce; the engine refuses it elsewhere. */
+  debounce?: boolean;
 }
 
 /** Where an enqueue writes: by default the broker's own connection. */
@@ -237,6 +239,21 @@ export interface NewTask {
    * rate limits. See also holdRateLimit.
    */
   rateLimits?: RateLimit[];
+  /**
+   * Debounce (needs capabilities.debounce; never with an idempotency key):
+   * while a task holding the same key waits unstarted — PENDING and never
+   * handed out (a released or rescued task has been; one run again by
+   * BackendAdmin.retryTasks is no longer debounced) — enqueue stores nothing
+   * and returns that task's id (created false). That task's runAt, if it is
+   * not due yet, becomes this task's runAt capped at its own `maxRunAt` (a
+   * due task keeps its turn); with `replace` its payload becomes this one's.
+   * The change bumps its version and is published like a transition (its
+   * state stays PENDING), in the same atomic step as the lookup: racing
+   * enqueues of one key in several processes leave one waiting task. When no
+   * such task waits, this one is stored as usual and the key names it, with
+   * its `maxRunAt` (absent: no cap) for the enqueues that follow.
+   */
+  debounce?: Debounce;
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
   /**
@@ -253,6 +270,16 @@ export interface NewTask {
    * id that already exists is left alone. Endpoint callbacks are built on it.
    */
   followUp?: FollowUp;
+}
+
+/** NewTask.debounce: which waiting task an enqueue folds into, and how. */
+export interface Debounce {
+  /** 1 to 200 characters. */
+  key: string;
+  /** The waiting task takes this enqueue's payload (the last call's arguments win); else it keeps its own. */
+  replace: boolean;
+  /** The latest runAt later enqueues may push the task to (a max delay); absent: no cap. */
+  maxRunAt?: number;
 }
 
 /** One of NewTask.limits: at most `limit` running tasks hold `key`. */

@@ -129,6 +129,10 @@ export class Errand {
         return this.newTask(this.definitionOf(name), args, applyOptions, this.clock.now(), `${name} args`, id);
       },
       define: (name, handler, taskOptions) => this.task(name, handler, taskOptions),
+      checkMember: (name, what) => {
+        const scope = this.definitionOf(name).flow?.debounce?.scope;
+        if (scope !== undefined) throw new ConfigError(`${what}: task ${name} has ${scope}, so it cannot be a workflow member`);
+      },
       ttlMs: options.workflowTtlMs ?? 7 * 24 * 60 * 60 * 1000,
     });
   }
@@ -548,6 +552,13 @@ export class Errand {
     };
     const priority = options.priority === undefined ? definition.priority : checkPriority('priority', options.priority);
     if (priority !== undefined) task.priority = priority;
+    if (definition.flow?.debounce !== undefined) {
+      const option = definition.flow.debounce.scope;
+      for (const refused of ['countdown', 'eta', 'idempotencyKey'] as const) {
+        if (options[refused] !== undefined)
+          throw new ConfigError(`task ${definition.name}: ${refused} does not apply to a task with ${option}`);
+      }
+    }
     if (definition.flow !== undefined) applyFlowControl(definition.flow, task, args, this.backend);
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);

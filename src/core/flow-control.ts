@@ -1,6 +1,6 @@
 import type { Backend, ConcurrencyLimit, NewTask, RateLimit } from './backend.js';
 import { ConfigError } from './errors.js';
-import type { ConcurrencyOption, FlowControl, KeyFn, RateLimitOption } from './flow-options.js';
+import type { ConcurrencyOption, DebounceOption, FlowControl, KeyFn, RateLimitOption } from './flow-options.js';
 import type { TaskOptions } from './task.js';
 
 export type { FlowControl };
@@ -9,10 +9,10 @@ export type { FlowControl };
 const MAX_LIMITS = 4;
 const MAX_KEY_LENGTH = 200;
 
-/** Checks TaskOptions.concurrency, rateLimit and fairness at task definition; undefined when none is given. */
+/** Checks TaskOptions.concurrency, rateLimit, fairness, debounce and throttle at task definition; undefined when none is given. */
 export function checkFlowOptions(name: string, options: TaskOptions): FlowControl | undefined {
-  const { concurrency, fairness, rateLimit } = options;
-  if (concurrency === undefined && fairness === undefined && rateLimit === undefined) return undefined;
+  const { concurrency, fairness, rateLimit, debounce, throttle } = options;
+  if ([concurrency, fairness, rateLimit, debounce, throttle].every((option) => option === undefined)) return undefined;
   const entries: readonly ConcurrencyOption[] =
     concurrency === undefined ? [] : Array.isArray(concurrency) ? concurrency : [concurrency as ConcurrencyOption];
   if (concurrency !== undefined && (entries.length < 1 || entries.length > MAX_LIMITS)) {
@@ -24,17 +24,56 @@ export function checkFlowOptions(name: string, options: TaskOptions): FlowContro
     if (!Number.isInteger(entry.limit) || entry.limit < 1) {
       throw new ConfigError(`${what}.limit must be an integer >= 1, got ${String(entry.limit)}`);
     }
-    if (entry.key !== undefined && typeof entry.key !== 'function') throw new ConfigError(`${what}.key must be a function`);
-    return entry.key === undefined ? { limit: entry.limit } : { limit: entry.limit, key: entry.key as KeyFn };
+    return withKey({ limit: entry.limit }, what, entry.key);
   });
   if (fairness !== undefined && (typeof fairness !== 'object' || fairness === null || typeof fairness.key !== 'function')) {
     throw new ConfigError(`task ${name}: fairness must be { key: (...args) => string }`);
   }
+  if (debounce !== undefined && throttle !== undefined)
+    throw new ConfigError(`task ${name}: give debounce or throttle, not both`);
   const rateLimits = checkRateLimits(name, rateLimit);
-  return fairness === undefined ? { name, limits, rateLimits } : { name, limits, rateLimits, fairness: fairness.key as KeyFn };
+  const flow: FlowControl = { name, limits, rateLimits };
+  if (fairness !== undefined) Object.assign(flow, { fairness: fairness.key as KeyFn });
+  if (debounce !== undefined) Object.assign(flow, { debounce: checkDebounce(name, debounce) });
+  if (throttle !== undefined) {
+    const what = `task ${name}: throttle`;
+    if (typeof throttle !== 'object' || throttle === null) throw new ConfigError(`${what} must be { per, key? }`);
+    if (!Number.isInteger(throttle.per) || throttle.per < 1) {
+      throw new ConfigError(`${what}.per must be an integer >= 1 (ms), got ${String(throttle.per)}`);
+    }
+    // one run per window, and the calls within it folded into the next run
+    if (rateLimits.length >= MAX_LIMITS) throw new ConfigError(`${what}: a throttle takes one of the ${MAX_LIMITS} rate limits`);
+    rateLimits.push(withKey({ limit: 1, perMs: throttle.per, scope: 'throttle' as const }, what, throttle.key));
+    const folded = withKey({ delayMs: 0, maxDelayMs: 0, replace: true, scope: 'throttle' as const }, what, throttle.key);
+    Object.assign(flow, { debounce: folded });
+  }
+  return flow;
 }
 
-function checkRateLimits(name: string, option: TaskOptions['rateLimit']): FlowControl['rateLimits'] {
+function checkDebounce(name: string, option: DebounceOption): NonNullable<FlowControl['debounce']> {
+  const what = `task ${name}: debounce`;
+  if (typeof option !== 'object' || option === null) throw new ConfigError(`${what} must be { delay, maxDelay?, keep?, key? }`);
+  const { delay, maxDelay, keep } = option;
+  if (!Number.isInteger(delay) || delay < 0)
+    throw new ConfigError(`${what}.delay must be an integer >= 0 (ms), got ${String(delay)}`);
+  if (maxDelay !== undefined && (!Number.isInteger(maxDelay) || maxDelay < delay)) {
+    throw new ConfigError(`${what}.maxDelay must be an integer >= delay (ms), got ${String(maxDelay)}`);
+  }
+  if (keep !== undefined && keep !== 'last' && keep !== 'first') {
+    throw new ConfigError(`${what}.keep must be 'last' or 'first', got ${String(keep)}`);
+  }
+  const checked = { delayMs: delay, replace: keep !== 'first', scope: 'debounce' as const };
+  return withKey(maxDelay === undefined ? checked : { ...checked, maxDelayMs: maxDelay }, what, option.key);
+}
+
+/** `entry` with its key function, checked, when one is given. */
+function withKey<T extends object>(entry: T, what: string, key: unknown): T & { key?: KeyFn } {
+  if (key === undefined) return entry;
+  if (typeof key !== 'function') throw new ConfigError(`${what}.key must be a function`);
+  return { ...entry, key: key as KeyFn };
+}
+
+function checkRateLimits(name: string, option: TaskOptions['rateLimit']): Array<FlowControl['rateLimits'][number]> {
   if (option === undefined) return [];
   const entries: readonly RateLimitOption[] = Array.isArray(option) ? option : [option as RateLimitOption];
   if (entries.length < 1 || entries.length > MAX_LIMITS) {
@@ -49,26 +88,29 @@ function checkRateLimits(name: string, option: TaskOptions['rateLimit']): FlowCo
     if (!Number.isInteger(entry.per) || entry.per < 1) {
       throw new ConfigError(`${what}.per must be an integer >= 1 (ms), got ${String(entry.per)}`);
     }
-    if (entry.key !== undefined && typeof entry.key !== 'function') throw new ConfigError(`${what}.key must be a function`);
-    const checked = { limit: entry.limit, perMs: entry.per };
-    return entry.key === undefined ? checked : { ...checked, key: entry.key as KeyFn };
+    return withKey({ limit: entry.limit, perMs: entry.per, scope: 'rate' as const }, what, entry.key);
   });
 }
 
 /**
- * Sets NewTask.limits, rateLimits and group from the arguments: a limit
- * without a key holds `${name}`, one with a key `${name}:${key(...args)}`;
- * a rate limit `rate:${name}`, or `rate:${name}:${key(...args)}`. The group
- * is fairness.key(...args), else the first keyed concurrency limit's key,
- * else the first keyed rate limit's key (tasks of different keys never wait
+ * Sets NewTask.limits, rateLimits, group and debounce from the arguments: a
+ * limit without a key holds `${name}`, one with a key `${name}:${key(...args)}`;
+ * a rate limit `rate:${name}`, or `rate:${name}:${key(...args)}` (a
+ * throttle's `throttle:…`); a debounce `debounce:${name}[:key]` (a
+ * throttle's `throttle:…`), due `delay` after the call. The group is
+ * fairness.key(...args), else the first keyed concurrency limit's key, else
+ * the first keyed rate limit's key (tasks of different keys never wait
  * behind each other), else none.
  */
 export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown[], backend: Backend): void {
+  if (flow.debounce !== undefined) applyDebounce(flow, flow.debounce, task, args, backend);
+  if (flow.limits.length === 0 && flow.rateLimits.length === 0 && flow.fairness === undefined) return;
   if (flow.rateLimits.length > 0 && !backend.capabilities.rateLimits) {
-    throw new ConfigError(`task ${flow.name}: rateLimit needs a broker with rate limits; ${backend.kind} has none`);
+    const option = flow.rateLimits.some((r) => r.scope === 'rate') ? 'rateLimit' : 'throttle';
+    throw new ConfigError(`task ${flow.name}: ${option} needs a broker with rate limits; ${backend.kind} has none`);
   }
   if (!backend.capabilities.flowControl) {
-    const option = flow.limits.length > 0 ? 'concurrency' : 'fairness';
+    const option = flow.limits.length > 0 ? 'concurrency' : flow.fairness !== undefined ? 'fairness' : 'throttle';
     throw new ConfigError(`task ${flow.name}: ${option} needs a broker with flow control; ${backend.kind} has none`);
   }
   const byKey = new Map<string, number>();
@@ -83,11 +125,8 @@ export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown
   if (byKey.size > 0) task.limits = [...byKey].map(([key, limit]): ConcurrencyLimit => ({ key, limit }));
   let firstRateKeyed: string | undefined;
   const rates: RateLimit[] = [];
-  for (const { limit, perMs, key } of flow.rateLimits) {
-    const full =
-      key === undefined
-        ? checkedKey(`rate:${flow.name}`, flow.name, 'rate limit key')
-        : checkedKey(`rate:${flow.name}:${keyOf(flow.name, 'rateLimit', key, args)}`, flow.name, 'rate limit key');
+  for (const { limit, perMs, key, scope } of flow.rateLimits) {
+    const full = scopedKey(flow.name, scope, scope === 'rate' ? 'rateLimit' : 'throttle', key, args, 'rate limit key');
     if (key !== undefined) firstRateKeyed ??= full;
     // the same key and window twice: the smaller limit binds
     const same = rates.find((r) => r.key === full && r.perMs === perMs);
@@ -97,6 +136,28 @@ export function applyFlowControl(flow: FlowControl, task: NewTask, args: unknown
   if (rates.length > 0) task.rateLimits = rates;
   const group = flow.fairness === undefined ? (firstKeyed ?? firstRateKeyed) : keyOf(flow.name, 'fairness', flow.fairness, args);
   if (group !== undefined) task.group = group;
+}
+
+function applyDebounce(
+  flow: FlowControl,
+  debounce: NonNullable<FlowControl['debounce']>,
+  task: NewTask,
+  args: unknown[],
+  backend: Backend,
+): void {
+  const { scope, delayMs, maxDelayMs, replace, key } = debounce;
+  if (!backend.capabilities.debounce) {
+    throw new ConfigError(`task ${flow.name}: ${scope} needs a broker with debounce; ${backend.kind} has none`);
+  }
+  task.runAt = task.enqueuedAt + delayMs;
+  task.debounce = { key: scopedKey(flow.name, scope, scope, key, args, `${scope} key`), replace };
+  if (maxDelayMs !== undefined) task.debounce.maxRunAt = task.enqueuedAt + maxDelayMs;
+}
+
+/** `${scope}:${name}`, or with the key function's value `${scope}:${name}:${key(...args)}`, at most 200 characters. */
+function scopedKey(name: string, scope: string, option: string, key: KeyFn | undefined, args: unknown[], what: string): string {
+  const full = key === undefined ? `${scope}:${name}` : `${scope}:${name}:${keyOf(name, option, key, args)}`;
+  return checkedKey(full, name, what);
 }
 
 function keyOf(name: string, option: string, key: KeyFn, args: unknown[]): string {

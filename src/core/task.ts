@@ -1,8 +1,15 @@
 import type { TaskContext } from './context.js';
 import type { AsyncResult } from './async-result.js';
-import type { ConcurrencyOption, FairnessOption, FlowControl, RateLimitOption } from './flow-options.js';
+import type {
+  ConcurrencyOption,
+  DebounceOption,
+  FairnessOption,
+  FlowControl,
+  RateLimitOption,
+  ThrottleOption,
+} from './flow-options.js';
 
-export type { ConcurrencyOption, FairnessOption, RateLimitOption };
+export type { ConcurrencyOption, DebounceOption, FairnessOption, RateLimitOption, ThrottleOption };
 import type { RetryOptions, RetryPolicy } from './retry-policy.js';
 import type { JsonValue } from './types.js';
 import type { MemberOptions, Signature } from './workflows/signature.js';
@@ -40,6 +47,19 @@ export interface TaskOptions {
    * entry's key, else the first keyed rate limit's.
    */
   fairness?: FairnessOption;
+  /**
+   * Fold a burst of calls into one run, `delay` ms after the latest (at most
+   * `maxDelay` after the first), with the latest arguments; every call of
+   * the burst returns the same id. Per `key(...args)` when given. Not with
+   * idempotency keys, countdown or eta. See docs/tasks.md, "Debounce and throttle".
+   */
+  debounce?: DebounceOption;
+  /**
+   * At most one run per `per` ms (per `key(...args)` when given): the first
+   * call runs at once, later calls within the window fold into one run at
+   * its end with the latest arguments. See docs/tasks.md, "Debounce and throttle".
+   */
+  throttle?: ThrottleOption;
   /** Time limit of one attempt in ms (default: none). */
   timeout?: number;
   retry?: RetryOptions;
@@ -173,6 +193,6 @@ export interface TaskDefinition {
   readonly retry: RetryPolicy;
   readonly maxRedeliveries: number;
   readonly idempotency?: IdempotencyOptions;
-  /** Concurrency limits, rate limits and fairness, checked (undefined when the task has none). */
+  /** Concurrency limits, rate limits, fairness, debounce and throttle, checked (undefined when the task has none). */
   readonly flow?: FlowControl;
 }

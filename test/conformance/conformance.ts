@@ -25,6 +25,7 @@ import { describeAdmin } from './admin.js';
 import { describePriorities } from './priorities.js';
 import { describeFlowControl } from './flow-control.js';
 import { describeRateLimits } from './rate-limits.js';
+import { describeDebounce } from './debounce.js';
 
 export interface ConformanceTarget {
   /** Broker name as printed in the suite title. */
@@ -86,7 +87,7 @@ export function describeConformance(target: ConformanceTarget): void {
       return cross;
     };
 
-    const hasCapability = (name: 'flowControl' | 'rateLimits') => async (): Promise<boolean> => {
+    const hasCapability = (name: 'flowControl' | 'rateLimits' | 'debounce') => async (): Promise<boolean> => {
       const url = await target.makeUrl();
       const probe = createApp({ broker: url, logger: false });
       const has = probe.backend.capabilities[name] === true;
@@ -957,6 +958,7 @@ export function describeConformance(target: ConformanceTarget): void {
     describePriorities(setup);
     describeFlowControl(setup, hasCapability('flowControl'));
     describeRateLimits(setup, hasCapability('rateLimits'));
+    describeDebounce(setup, hasCapability('debounce'));
 
     describe('pickup', () => {
       it('an idle worker is woken by an enqueue, not by its claim timeout', async () => {

@@ -42,6 +42,8 @@ interface StoredTask {
   group?: string;
   limits?: ConcurrencyLimit[];
   rateLimits?: RateLimit[];
+  /** NewTask.debounce's key and cap while the task may still absorb enqueues. */
+  debounce?: { key: string; maxRunAt?: number };
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -60,10 +62,12 @@ export interface MemoryBackendOptions extends BackendOptions {
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
-  readonly capabilities = { crossProcess: false, durable: false, flowControl: true, rateLimits: true };
+  readonly capabilities = { crossProcess: false, durable: false, flowControl: true, rateLimits: true, debounce: true };
 
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();
+  /** Debounce key -> the id of the task it last named (which may no longer wait). */
+  private readonly debounceKeys = new Map<string, string>();
   /** Ids in the order they became due, per queue; stale entries are skipped on claim. */
   private readonly ready = new Map<string, PriorityLanes>();
   /** Ids not yet due, ordered by runAt. */
@@ -95,7 +99,7 @@ export class MemoryBackend implements Backend {
 
   async enqueue(task: NewTask): Promise<EnqueueOutcome> {
     this.assertOpen();
-    const duplicate = this.byKey(task);
+    const duplicate = this.byKey(task) ?? this.debounced(task);
     if (duplicate) return duplicate;
     if (this.tasks.has(task.id)) throw new BrokerError(`a task with id ${task.id} already exists`);
     return this.store(task);
@@ -109,7 +113,29 @@ export class MemoryBackend implements Backend {
       if (this.tasks.has(task.id) || ids.has(task.id)) throw new BrokerError(`a task with id ${task.id} already exists`);
       ids.add(task.id);
     }
-    return tasks.map((task) => this.byKey(task) ?? this.store(task));
+    return tasks.map((task) => this.byKey(task) ?? this.debounced(task) ?? this.store(task));
+  }
+
+  /** Folds `task` into the waiting task its debounce key names (see NewTask.debounce), if one waits. */
+  private debounced(task: NewTask): EnqueueOutcome | undefined {
+    if (task.debounce === undefined) return undefined;
+    const id = this.debounceKeys.get(task.debounce.key);
+    const waiting = id === undefined ? undefined : this.tasks.get(id);
+    if (!waiting?.debounce || waiting.info.state !== 'PENDING' || waiting.info.startedAt !== undefined) return undefined;
+    const patch: Partial<TaskInfo> = {};
+    const t = this.clock.now();
+    if (waiting.info.runAt > t) {
+      const runAt = Math.min(task.runAt, waiting.debounce.maxRunAt ?? Infinity);
+      const at = this.delayed.indexOf(waiting.info.id);
+      if (runAt !== waiting.info.runAt && at >= 0) {
+        this.delayed.splice(at, 1);
+        patch.runAt = runAt;
+      }
+    }
+    if (task.debounce.replace) waiting.payload = task.payload;
+    this.transition(waiting, 'PENDING', patch);
+    if (patch.runAt !== undefined) this.schedule(waiting);
+    return { id: waiting.info.id, created: false };
   }
 
   /** The outcome of a task whose idempotency key names a known task, else undefined. */
@@ -136,6 +162,11 @@ export class MemoryBackend implements Backend {
     if (task.group !== undefined) stored.group = task.group;
     if (task.limits !== undefined) stored.limits = task.limits.map((l) => ({ ...l }));
     if (task.rateLimits !== undefined) stored.rateLimits = task.rateLimits.map((l) => ({ ...l }));
+    if (task.debounce !== undefined) {
+      const { key, maxRunAt } = task.debounce;
+      stored.debounce = maxRunAt === undefined ? { key } : { key, maxRunAt };
+      this.debounceKeys.set(key, task.id);
+    }
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);
@@ -323,6 +354,9 @@ export class MemoryBackend implements Backend {
         if (stored.idempotencyKey !== undefined && this.keys.get(stored.idempotencyKey) === id) {
           this.keys.delete(stored.idempotencyKey);
         }
+        if (stored.debounce !== undefined && this.debounceKeys.get(stored.debounce.key) === id) {
+          this.debounceKeys.delete(stored.debounce.key);
+        }
         pruned++;
       }
     }
@@ -417,6 +451,7 @@ export class MemoryBackend implements Backend {
         stored.purgeAt = undefined;
         stored.resultJson = undefined;
         stored.followUp = undefined; // not armed again
+        stored.debounce = undefined; // nor debounced
         for (const field of ['error', 'result', 'startedAt', 'finishedAt'] as const) delete stored.info[field];
         this.transition(stored, 'PENDING', { runAt: this.clock.now(), retries: 0 });
         this.schedule(stored);

@@ -186,6 +186,18 @@ CREATE TABLE S.rate_keys (
 CREATE INDEX rate_keys_idle ON S.rate_keys (idle_at);
 `,
   },
+  {
+    // NewTask.debounce: the key and cap (maxRunAt); the one task per key that may
+    // still absorb enqueues (waiting, never handed out) is unique, so racing
+    // enqueues of a key insert one (ON CONFLICT) and fold the others into it
+    version: 4,
+    sql: `
+ALTER TABLE S.tasks ADD COLUMN debounce_key text;
+ALTER TABLE S.tasks ADD COLUMN debounce_until bigint;
+CREATE UNIQUE INDEX tasks_debounce ON S.tasks (debounce_key)
+  WHERE debounce_key IS NOT NULL AND state = 'PENDING' AND started_at IS NULL;
+`,
+  },
 ];
 
 /** The advisory lock classes (first key; the second is hashtext(schema)). */

@@ -97,7 +97,14 @@ interface Waiter {
  */
 export class PostgresBackend implements Backend {
   readonly kind = 'postgres';
-  readonly capabilities = { crossProcess: true, durable: true, transactionalEnqueue: true, flowControl: true, rateLimits: true };
+  readonly capabilities = {
+    crossProcess: true,
+    durable: true,
+    transactionalEnqueue: true,
+    flowControl: true,
+    rateLimits: true,
+    debounce: true,
+  };
   readonly spec: BackendSpec;
 
   private readonly pool: Pool;
@@ -772,6 +779,10 @@ export class PostgresBackend implements Backend {
       const known = await this.byKey(client, task, key, t);
       if (known) return known;
     }
+    if (task.debounce !== undefined) {
+      const folded = await this.debounced(client, fx, task, t);
+      if (folded) return folded;
+    }
     const flow = flowColumns(task);
     if (isFlow(task)) {
       if (locked) await client.query(this.flowSql.lock, [this.schema]);
@@ -792,10 +803,17 @@ export class PostgresBackend implements Backend {
       task.trace ?? null,
       task.priority ?? 0,
       ...flow,
+      task.debounce?.key ?? null,
+      task.debounce?.maxRunAt ?? null,
     ]);
     if (rowCount === 0) {
       // a concurrent enqueue with the same key committed meanwhile, or the id exists
-      const known = key === undefined ? undefined : await this.byKey(client, task, key, t);
+      const known =
+        key !== undefined
+          ? await this.byKey(client, task, key, t)
+          : task.debounce !== undefined
+            ? await this.debounced(client, fx, task, t)
+            : undefined;
       if (known) return known;
       throw new BrokerError(`postgres enqueue failed: a task with id ${task.id} already exists`);
     }
@@ -810,6 +828,18 @@ export class PostgresBackend implements Backend {
       fx.events.push({ info, revoked: false });
     }
     fx.wake.add(task.queue);
+  }
+
+  /** Folds the enqueue into the waiting task of its debounce key (NewTask.debounce), if one waits. */
+  private async debounced(client: Queryable, fx: Effects, task: NewTask, at: number): Promise<EnqueueOutcome | undefined> {
+    const { key, replace } = task.debounce!;
+    const { rows } = await client.query<TaskRow>(this.sql.debounceHit, [key, at, task.runAt, replace, task.payload]);
+    const row = rows[0];
+    if (!row) return undefined;
+    this.record(fx, row);
+    // its due time may have moved earlier
+    fx.wake.add(row.queue);
+    return { id: row.id, created: false };
   }
 
   /** The live task known under `key`, as an outcome; an expired holder is deleted (it is unknown already). */
@@ -1159,9 +1189,9 @@ function freesSlot(kind: TransitionKind, row: TaskRow): boolean {
   return (kind === 'complete' || kind === 'fail') && (row as TaskRow & { limited?: boolean }).limited === true;
 }
 
-/** Keyless and not flow-controlled: the one-statement insert. */
+/** Keyless, not debounced and not flow-controlled: the one-statement insert. */
 function plainInsert(task: NewTask): boolean {
-  return task.idempotencyKey === undefined && !isFlow(task);
+  return task.idempotencyKey === undefined && task.debounce === undefined && !isFlow(task);
 }
 
 /** The four fields of NewTask.followUp the follow-up insert reads, as JSON, or null. */

@@ -15,9 +15,9 @@ const MAY_SUCCEED = `id = $1 AND ((lease_owner = $2 AND attempts = $3 AND ${RUNN
   OR (${UNFINISHED_SQL} AND (attempts > $3 OR (attempts = $3 AND NOT ${RUNNING_SQL}))))`;
 const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
 const REVOKE = `state = 'REVOKED', finished_at = $2, purge_at = $3, ${DROP_LEASE}`;
-/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again. */
+/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again, nor is it debounced. */
 const RERUN = `state = 'PENDING', run_at = $2, retries = 0, error_json = NULL, result_json = NULL,
-  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, ${DROP_LEASE}`;
+  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, debounce_key = NULL, ${DROP_LEASE}`;
 
 const LIVE_D = `t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL}`;
 const MAY_SUCCEED_D = `((t.lease_owner = d.owner AND t.attempts = d.attempt AND t.${RUNNING_SQL})
@@ -186,8 +186,15 @@ export function queries(S: string) {
     `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
   return {
     insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority,
-        fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits)
-      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING RETURNING seq`,
+        fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits, debounce_key, debounce_until)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+      ON CONFLICT DO NOTHING RETURNING seq`,
+    /** The waiting, never started task of debounce key $1 takes an enqueue at $2 (NewTask.debounce). */
+    debounceHit: `UPDATE ${S}.tasks SET version = version + 1,
+        run_at = CASE WHEN run_at > $2 THEN LEAST($3::bigint, COALESCE(debounce_until, $3::bigint)) ELSE run_at END,
+        payload = CASE WHEN $4::boolean THEN $5 ELSE payload END
+      WHERE debounce_key = $1 AND state = 'PENDING' AND started_at IS NULL
+      RETURNING ${TASK_COLUMNS}`,
     byKey: `SELECT id, name, payload, purge_at FROM ${S}.tasks WHERE idempotency_key = $1`,
     drop: `WITH gone AS (DELETE FROM ${S}.tasks WHERE id = $1 RETURNING id)
       DELETE FROM ${S}.task_tags WHERE task_id IN (SELECT id FROM gone)`,

@@ -1,5 +1,5 @@
 import { BrokerError, DecodeError } from '../../core/errors.js';
-import type { FollowUp, NewTask } from '../../core/backend.js';
+import type { Debounce, FollowUp, NewTask } from '../../core/backend.js';
 import { decodeJson, MAX_JSON_DEPTH } from '../../core/json.js';
 import { checkPriority } from '../../core/priority.js';
 import { TASK_STATES, type TaskState } from '../../core/states.js';
@@ -52,12 +52,11 @@ export function encodeFollowUp(task: NewTask): string {
   return JSON.stringify({ id: f.id, name: f.name, queue: f.queue, payload: f.payload } satisfies FollowUp);
 }
 
-/**
- * Field o: the priority ('' for 0, which is not stored). Checked like the
- * engine checks it (ConfigError), so that no script sees another value; the
- * scripts read a stored o that is not such an integer as 0 (lua/common.ts
- * priority_of): a priority only orders the queue, it never stops a task.
- */
+/** NewTask.debounce as the enqueue script's key argument: '~' replace maxRunAt '|' key (see lua/enqueue.ts). */
+export function encodeDebounce({ key, replace, maxRunAt }: Debounce): string {
+  return `~${replace ? 1 : 0}${maxRunAt === undefined ? '' : Math.max(0, Math.floor(maxRunAt))}|${key}`;
+}
+
 /** Field g (lua/common.ts, flow control): group, limits and rate limits, or '' for a task without them. */
 export function encodeFlow(task: NewTask): string {
   if (task.group === undefined && !task.limits?.length && !task.rateLimits?.length) return '';
@@ -68,6 +67,12 @@ export function encodeFlow(task: NewTask): string {
   });
 }
 
+/**
+ * Field o: the priority ('' for 0, which is not stored). Checked like the
+ * engine checks it (ConfigError), so that no script sees another value; the
+ * scripts read a stored o that is not such an integer as 0 (lua/common.ts
+ * priority_of): a priority only orders the queue, it never stops a task.
+ */
 export function encodePriority(task: NewTask): string {
   const priority = checkPriority(`task ${task.id}: priority`, task.priority);
   return priority === undefined ? '' : String(priority);

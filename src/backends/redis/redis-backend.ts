@@ -25,7 +25,16 @@ import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
 import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
-import { encodeFlow, encodeFollowUp, encodePriority, encodeStatic, INFO_FIELDS, infoFromFields, parseInfo } from './codec.js';
+import {
+  encodeDebounce,
+  encodeFlow,
+  encodeFollowUp,
+  encodePriority,
+  encodeStatic,
+  INFO_FIELDS,
+  infoFromFields,
+  parseInfo,
+} from './codec.js';
 import { RedisKeys } from './keys.js';
 import { StatusSubscriber } from './status-subscriber.js';
 import { TagFeeds } from './tag-feed.js';
@@ -95,7 +104,7 @@ const RESCUE_CHUNK = 1000;
  */
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
-  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true };
+  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true, debounce: true };
   /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
   readonly instanceId = randomUUID().slice(0, 8);
   readonly spec: BackendSpec;
@@ -216,7 +225,8 @@ export class RedisBackend implements Backend {
         fragmentIndex.set(shared, fi);
         fragments.push(encodeStatic(t), qi, priority);
       }
-      const key = t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
+      const key =
+        t.debounce !== undefined ? encodeDebounce(t.debounce) : t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;
       perTask.push(t.id, fi, t.payload, t.runAt, t.expiresAt ?? '', key, encodeFollowUp(t), t.trace ?? '', encodeFlow(t));
     }
     const ttl = this.options.resultTtlMs;

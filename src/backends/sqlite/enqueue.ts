@@ -5,7 +5,11 @@ import { INFO_JSON } from './rows.js';
 
 export interface Inserted {
   outcome: EnqueueOutcome;
-  /** A created tagged task's TaskInfo JSON (PENDING, version 1): its tag feeds' first change. */
+  /**
+   * The TaskInfo JSON of a change to publish: a created tagged task's
+   * (PENDING, version 1: its tag feeds' first change), or the waiting task a
+   * debounced enqueue folded into.
+   */
   info?: string;
 }
 
@@ -18,6 +22,8 @@ export class EnqueueQueries {
   private readonly insertFlowStmt;
   private readonly followUpStmt;
   private readonly joinStmt;
+  private readonly debounceHitStmt;
+  private readonly debounceMarkStmt;
 
   constructor(db: Db) {
     this.byKeyStmt = db.prepare<[string], { id: string; name: string; payload: string; purge_at: number | null }>(
@@ -43,6 +49,20 @@ export class EnqueueQueries {
         )} RETURNING ${INFO_JSON}`,
       )
       .pluck();
+    // the waiting, never started task of the key takes the enqueue (NewTask.debounce)
+    this.debounceHitStmt = db
+      .prepare<[{ key: string; now: number; runAt: number; replace: number; payload: string }], [string, string]>(
+        `UPDATE tasks SET version = version + 1,
+           run_at = CASE WHEN run_at > @now THEN min(@runAt, coalesce(debounce_until, @runAt)) ELSE run_at END,
+           payload = CASE WHEN @replace = 1 THEN @payload ELSE payload END
+         WHERE debounce_key = @key AND state = 'PENDING' AND started_at IS NULL
+         RETURNING id, ${INFO_JSON}`,
+      )
+      .raw();
+    // a statement of its own, so the insert statements bind nothing for it
+    this.debounceMarkStmt = db.prepare<[{ id: string; key: string; until: number | null }]>(
+      'UPDATE tasks SET debounce_key = @key, debounce_until = @until WHERE id = @id',
+    );
     this.joinStmt = db.prepare<[{ queue: string; priority: number; group: string }]>(JOIN_SQL);
     // OR IGNORE: an existing id is left alone (and a follow-up a raw client garbled is dropped, not a failed transition)
     this.followUpStmt = db.prepare<[{ followUp: string; at: number }]>(
@@ -68,6 +88,24 @@ export class EnqueueQueries {
       // its result expired: the task is unknown already, only prune has not run yet
       if (existing) this.dropStmt.run(existing.id);
     }
+    const { debounce } = task;
+    if (debounce !== undefined) {
+      const hit = this.debounceHitStmt.get({
+        key: debounce.key,
+        now,
+        runAt: task.runAt,
+        replace: debounce.replace ? 1 : 0,
+        payload: task.payload,
+      });
+      if (hit) return { outcome: { id: hit[0], created: false }, info: hit[1] };
+      const inserted = this.insertUndebounced(task);
+      this.debounceMarkStmt.run({ id: task.id, key: debounce.key, until: debounce.maxRunAt ?? null });
+      return inserted;
+    }
+    return this.insertUndebounced(task);
+  }
+
+  private insertUndebounced(task: NewTask): Inserted {
     const tagged = task.tags !== undefined && task.tags.length > 0;
     const { followUp } = task;
     const row = {

@@ -60,7 +60,7 @@ const PRUNE_MAX_BATCH = 2000;
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
-  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true };
+  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true, debounce: true };
   /** Another thread opens the same file (not an in-memory database: that is this connection's own). */
   readonly spec?: BackendSpec;
 
@@ -385,7 +385,8 @@ export class SqliteBackend implements Backend {
   private insert(task: NewTask): EnqueueOutcome {
     const { outcome, info } = this.enqueues.insert(task, now());
     if (info !== undefined) this.publish(info);
-    if (outcome.created) this.afterCommit?.push(() => this.feed.wake());
+    // a debounced enqueue may have moved a waiting task's due time earlier
+    if (outcome.created || info !== undefined) this.afterCommit?.push(() => this.feed.wake());
     return outcome;
   }
 

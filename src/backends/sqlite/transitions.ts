@@ -10,9 +10,9 @@ const MAY_SUCCEED = `id = @id AND ((lease_owner = @owner AND attempts = @attempt
 const DROP_LEASE = 'lease_owner = NULL, lease_until = NULL';
 const FINISH = `finished_at = @now, purge_at = @purgeAt, ${DROP_LEASE}`;
 const REVOKE = `state = 'REVOKED', ${FINISH}`;
-/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again. */
+/** A finished task run again (BackendAdmin.retryTasks): its follow-up came already and is not armed again, nor is it debounced. */
 const RERUN = `state = 'PENDING', run_at = @now, retries = 0, error_json = NULL, result_json = NULL,
-  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, ${DROP_LEASE}`;
+  started_at = NULL, finished_at = NULL, purge_at = NULL, follow_up = NULL, debounce_key = NULL, ${DROP_LEASE}`;
 
 type Live = ReturnType<typeof deliveryParams>;
 type Finish = { now: number; purgeAt: number };

@@ -20,6 +20,8 @@ export interface WorkflowDependencies {
   now(): number;
   /** Builds a member's NewTask as the app builds any (payload limit, due time, tags), with this id. */
   build(name: string, args: unknown[], options: ApplyOptions, id: string): NewTask;
+  /** Throws a ConfigError for a task that cannot be a member (unknown, or debounced: its id is not its own). */
+  checkMember(name: string, what: string): void;
   /** Registers the advance task on the app. */
   define(name: string, handler: TaskHandler<[string, number], string>, options: TaskOptions): void;
   /** How long a workflow's record is kept (default 7 days). */
@@ -52,6 +54,7 @@ export class Workflows {
     const member = (sig: Signature, what: string): MemberRecord => {
       if (typeof sig?.task !== 'string' || !Array.isArray(sig.args))
         throw new ConfigError(`${what} is not a signature (task.s(...args))`);
+      this.deps.checkMember(sig.task, what);
       return { taskId: randomUUID(), name: sig.task, args: [...sig.args], options: sig.options ?? {} };
     };
     const record: WorkflowRecord = {

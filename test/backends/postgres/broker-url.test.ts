@@ -31,6 +31,7 @@ describePostgres('postgres: broker URLs', () => {
       transactionalEnqueue: true,
       flowControl: true,
       rateLimits: true,
+      debounce: true,
     });
     const r = await app.task('url.t', () => 1).delay();
     expect((await r.info())?.state).toBe('PENDING');

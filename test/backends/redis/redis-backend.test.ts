@@ -13,7 +13,7 @@ describeRedis('redis backend', () => {
   it('reports its kind and capabilities and refuses a bad prefix', () => {
     const b = backends.make();
     expect(b.kind).toBe('redis');
-    expect(b.capabilities).toEqual({ crossProcess: true, durable: true, flowControl: true, rateLimits: true });
+    expect(b.capabilities).toEqual({ crossProcess: true, durable: true, flowControl: true, rateLimits: true, debounce: true });
     expect(() => new RedisBackend({ url: 'redis://x', prefix: 'a{b}', resultTtlMs: 1, deadLetterLimit: 1 })).toThrow(ConfigError);
   });
 

@@ -31,7 +31,7 @@ describe('sqlite backend: rate limits (schema version 5)', () => {
       ).run(kept);
     });
     const b = pool.open({ filename });
-    expect(raw(filename, (db) => db.pragma('user_version', { simple: true }))).toBe(5);
+    expect(raw(filename, (db) => db.pragma('user_version', { simple: true }))).toBe(MIGRATIONS.at(-1)!.version);
     await b.enqueueMany([
       newTask({ rateLimits: [{ key: 'k', limit: 1, perMs: 60_000 }] }),
       newTask({ rateLimits: [{ key: 'k', limit: 1, perMs: 60_000 }] }),

@@ -7,6 +7,9 @@
  * in one cluster slot):
  *   BASE t:<id>        hash, one per task (fields below)
  *   BASE i:<key>       string, idempotency key -> task id
+ *   BASE b:<key>       string, debounce key -> the task it last named (which absorbs
+ *                      enqueues while it waits, never handed out, with field b); expires
+ *                      resultTtlMs after that task's due time
  *   BASE q:<queue>     list, ready task ids of priority 0 in due order
  *   BASE qp:<queue>    zset, ready task ids of another priority (field o), scored
  *                      (MAX_PRIORITY - priority) * 2^42 + seq: higher priority first,
@@ -57,6 +60,7 @@
  *      startedAt|finishedAt|leaseUntil|workerId (empty = unset; workerId last,
  *      so it may contain '|')
  *   x  expiresAt, k  idempotency key (only when set)
+ *   b  a debounced task's maxRunAt ('' for none), only while it may absorb enqueues
  *   c  the trace context (NewTask.trace), only when set; handed back by claim
  *   u  the follow-up (JSON {id,name,queue,payload}), only when set; read by
  *      the terminal paths, which enqueue it (see follow_up below)

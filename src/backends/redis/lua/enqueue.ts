@@ -20,12 +20,13 @@ export const ENQUEUE_LUA = script(
 --           its queue index q+1 and the priority of its tasks ('' for 0) (tasks of a batch
 --           share a few: each is sent once)
 -- then 9 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
---           '=' .. idempotency key or '' (the '=' marks a key, which may be empty),
+--           '=' .. idempotency key or '' (the '=' marks a key, which may be empty), or for a
+--           debounced task '~' .. replace (0|1) .. maxRunAt (digits, may be empty) .. '|' .. debounce key,
 --           follow-up JSON (field u) or '', trace context (field c) or '',
 --           flow control (field g, see common.ts) or ''
--- Touches per task BASE t:<id>, BASE i:<key> and, for a tagged task, its tag keys (built here, see common.ts).
+-- Touches per task BASE t:<id>, BASE i:<key> or BASE b:<key>, and, for a tagged task, its tag keys (built here, see common.ts).
 -- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
--- '0' the key's known task (same name and payload), '2' the key's known task, enqueued with
+-- '0' the key's known task (same name and payload) or the debounced task it folded into, '2' the key's known task, enqueued with
 -- another name or payload; then the id of that known task for each task not created, in order.
 `,
   `
@@ -45,6 +46,52 @@ local function name_of(fragment)
   local ok, fixed = pcall(cjson.decode, '{' .. fragment .. '}')
   return ok and type(fixed) == 'table' and fixed.name or false
 end
+-- NewTask.debounce from its argument, or nil
+local function debounce_of(spec)
+  local replace, cap, key = string.match(spec, '^~([01])(%d*)|(.*)$')
+  if not replace then return nil end
+  return {replace = replace == '1', cap = cap, key = key}
+end
+-- The waiting, never handed out task of a debounce key takes this enqueue (NewTask.debounce):
+-- its due time moves (if it is not due yet), its payload with replace; published. Its id, or false.
+local function debounce_hit(db, payload, run_at)
+  local bkey = BASE .. 'b:' .. db.key
+  local id = redis.call('GET', bkey)
+  if not id then return false end
+  local key = BASE .. 't:' .. id
+  local h = redis.call('HMGET', key, 'm', 'j', 'b', 'o', 'g', 'P')
+  local s, v, a, r, t, S, f, l, w = parse_m(h[1])
+  if s ~= 'PENDING' or S ~= '' or not h[3] then return false end
+  local at = tonumber(t)
+  if at > now then
+    local want = tonumber(run_at)
+    local cap = tonumber(h[3])
+    if cap and want > cap then want = cap end
+    local queue = queue_of(h[2])
+    if want ~= at and queue then
+      local qk = queue_keys(queue)
+      local member = (h[5] and flow_of(h[5])) and flow_delayed_member(id) or delayed_member(id, priority_of(h[4]))
+      -- a due time already passed is promoted by the next claim like any other
+      if redis.call('ZSCORE', qk.d, member) then
+        t = string.format('%.0f', want)
+        push_delayed(qk.d, qk.w, {t, member}, want)
+      end
+    end
+  end
+  v = tostring(v + 1)
+  if db.replace then
+    redis.call('HSET', key, 'm', pack_m(s, v, a, r, t, S, f, l, w), 'p', payload)
+  else
+    redis.call('HSET', key, 'm', pack_m(s, v, a, r, t, S, f, l, w))
+  end
+  redis.call('PEXPIRE', bkey, math.max(0, tonumber(t) - now) + tonumber(ttl))
+  local function build()
+    return info_json(id, h[2], 'PENDING', v, a, r, t, S, f, false, h[6], false)
+  end
+  publish_if_watched(id, build)
+  feed(id, h[2], ttl, t, now, build)
+  return id
+end
 local outcomes = {}
 local known_ids = {}
 local ready = {}
@@ -55,11 +102,14 @@ for i = 5 + 3 * nf, #ARGV, 9 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local expires, ikey, u, c, g = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
   local j, qi, priority = fragments[fi], fragment_queue[fi], fragment_priority[fi]
-  local has_key = ikey ~= ''
+  local db = string.byte(ikey, 1) == 126 and debounce_of(ikey)
+  local has_key = ikey ~= '' and not db
   if has_key then ikey = string.sub(ikey, 2) end
   local existing = false
   local outcome = '0'
-  if has_key then
+  if db then
+    existing = debounce_hit(db, payload, run_at)
+  elseif has_key then
     existing = redis.call('GET', BASE .. 'i:' .. ikey)
     if existing then
       -- an expired task hash is gone: its key is free again
@@ -76,7 +126,7 @@ for i = 5 + 3 * nf, #ARGV, 9 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key and u == '' and c == '' and priority == 0 and g == '' then
+    if expires == '' and not has_key and not db and u == '' and c == '' and priority == 0 and g == '' then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
@@ -89,6 +139,10 @@ for i = 5 + 3 * nf, #ARGV, 9 do
         fields[#fields + 1] = 'k'; fields[#fields + 1] = ikey
         redis.call('SET', BASE .. 'i:' .. ikey, id)
       end
+      if db then
+        fields[#fields + 1] = 'b'; fields[#fields + 1] = db.cap
+        redis.call('SET', BASE .. 'b:' .. db.key, id, 'PX', math.max(0, tonumber(run_at) - now) + tonumber(ttl))
+      end
       redis.call('HSET', BASE .. 't:' .. id, unpack(fields))
     end
     if fragment_tagged[fi] then
@@ -98,7 +152,11 @@ for i = 5 + 3 * nf, #ARGV, 9 do
     end
     local at = tonumber(run_at)
     local fl = g ~= '' and flow_of(g)
-    if fl and at <= now then
+    if db and at > now then
+      -- at once, not with the batch: a later item of the batch may move it
+      local member = fl and flow_delayed_member(id) or delayed_member(id, priority)
+      push_delayed(KEYS[4 * qi - 2], KEYS[4 * qi - 1], {at, member}, at)
+    elseif fl and at <= now then
       push_flow(queue_keys_at(4 * qi - 3), string.sub(KEYS[4 * qi - 3], #BASE + 3), id, priority, fl)
     elseif fl then
       local zs = delayed[qi]

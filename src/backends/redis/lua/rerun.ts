@@ -7,7 +7,8 @@ import { script } from './common.js';
  * expires, goes to the end of its ready list or, with a priority (field o,
  * kept), into its priority zset (setting the wake token as enqueue does), is
  * published and fed. Its follow-up (field u) was enqueued
- * when it finished, and is dropped so that it is not armed again. Returns
+ * when it finished, and is dropped so that it is not armed again; it is no
+ * longer debounced (field b dropped). Returns
  * false for an unknown, expired or corrupt task or another state.
  * Shared by rerun.lua and dead-letters.lua.
  */
@@ -21,7 +22,7 @@ local function rerun(id, now, ttl)
   if not queue then return false end
   v = tostring(v + 1)
   redis.call('HSET', key, 'm', pack_m('PENDING', v, a, 0, now, '', '', '', ''))
-  redis.call('HDEL', key, 'E', 'R', 'u')
+  redis.call('HDEL', key, 'E', 'R', 'u', 'b')
   redis.call('PERSIST', key)
   if h[4] then
     -- the idempotency key names this task again for as long as it is kept

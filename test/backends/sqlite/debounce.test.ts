@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
+import { BackendPool, claimRequest, newTask } from './helpers.js';
+
+const pool = new BackendPool();
+afterEach(() => pool.cleanup());
+
+function raw<T>(filename: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(filename);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite backend: debounce (schema version 6)', () => {
+  it('upgrades a version-5 file in place: its tasks stay and run, and debounce folds enqueues', async () => {
+    const filename = pool.newFile();
+    mkdirSync(dirname(filename), { recursive: true });
+    const kept = randomUUID();
+    raw(filename, (db) => {
+      for (const migration of MIGRATIONS.filter((m) => m.version <= 5)) db.exec(migration.sql);
+      db.pragma('user_version = 5');
+      db.prepare(
+        `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at) VALUES (?, 'test.task', 'q', 'PENDING', 1, '[1]', 1, 1)`,
+      ).run(kept);
+    });
+    const b = pool.open({ filename });
+    expect(raw(filename, (db) => db.pragma('user_version', { simple: true }))).toBe(6);
+    const first = newTask({ debounce: { key: 'k', replace: true } });
+    const outcomes = await b.enqueueMany([first, newTask({ debounce: { key: 'k', replace: true }, payload: '[9]' })]);
+    expect(outcomes).toEqual([
+      { id: first.id, created: true },
+      { id: first.id, created: false },
+    ]);
+    const claimed = await b.claim(claimRequest());
+    expect(claimed.map((c) => [c.id, c.payload])).toEqual([
+      [kept, '[1]'],
+      [first.id, '[9]'],
+    ]);
+  });
+
+  it('the fold finds its task through the partial index', async () => {
+    const filename = pool.newFile();
+    pool.open({ filename });
+    const plan = raw(filename, (db) =>
+      db
+        .prepare(
+          `EXPLAIN QUERY PLAN UPDATE tasks SET version = version + 1 WHERE debounce_key = 'k' AND state = 'PENDING' AND started_at IS NULL`,
+        )
+        .all()
+        .map((row) => (row as { detail: string }).detail)
+        .join('; '),
+    );
+    expect(plan).toContain('tasks_debounce');
+  });
+});
