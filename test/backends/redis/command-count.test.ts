@@ -1,11 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
 import type { ClaimedTask } from '../../../src/core/backend.js';
 import { describeRedis, REDIS_URL, testClient, uniquePrefix } from '../../support/redis.js';
-import { waitFor } from '../../support/wait.js';
-import { newTask } from './helpers.js';
+import { hasRedisServer, newTask, startPrivateRedis } from './helpers.js';
 
 /**
  * The protocol's cost: commands Redis executes per task on the busy path
@@ -18,26 +15,6 @@ import { newTask } from './helpers.js';
 const N = 1000;
 const BUDGET = 12;
 
-function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 interface Counter {
   url: string;
   start(prefix: string): Promise<void>;
@@ -46,45 +23,16 @@ interface Counter {
   close(): Promise<void>;
 }
 
+/** INFO commandstats deltas on a private redis-server of this file's own. */
 async function privateServerCounter(): Promise<Counter> {
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}/0`;
-  const client = testClient(url);
-  await waitFor(
-    async () =>
-      client.connect().then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    'private redis-server',
-  );
-  const total = async (): Promise<number> => {
-    const info = await client.info('commandstats');
-    let sum = 0;
-    for (const m of info.matchAll(/cmdstat_[^:]+:calls=(\d+)/g)) sum += Number(m[1]);
-    return sum;
-  };
-  let before = 0;
+  const server = await startPrivateRedis();
   return {
-    url,
+    url: server.url,
     async start() {
-      before = await total();
+      await server.commandTotal();
     },
-    async stop() {
-      // the INFO call that read `before` is counted once in the second reading
-      return (await total()) - before - 1;
-    },
-    async close() {
-      client.disconnect();
-      server.kill('SIGTERM');
-      await new Promise((r) => server.once('exit', r));
-    },
+    stop: () => server.commandTotal(),
+    close: () => server.close(),
   };
 }
 

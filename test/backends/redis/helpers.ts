@@ -56,8 +56,10 @@ export const claimReq = (workerId = 'w1', patch: Record<string, unknown> = {}) =
 /** A private, otherwise idle redis-server (so that INFO commandstats deltas are this test's alone). */
 export interface PrivateRedis {
   url: string;
-  /** Calls per command since the last call (the INFO that reads them excluded). */
+  /** Calls per command since the last reading (the INFO that reads them excluded). */
   commands(): Promise<Map<string, number>>;
+  /** Calls of all commands together since the last reading (commands() or this). */
+  commandTotal(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -107,18 +109,24 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     return counts;
   };
   let last = await read();
+  const commands = async (): Promise<Map<string, number>> => {
+    const now = await read();
+    const delta = new Map<string, number>();
+    for (const [name, calls] of now) {
+      // the INFO that read `last` is counted in this reading
+      const n = calls - (last.get(name) ?? 0) - (name === 'info' ? 1 : 0);
+      if (n > 0) delta.set(name, n);
+    }
+    last = now;
+    return delta;
+  };
   return {
     url,
-    async commands() {
-      const now = await read();
-      const delta = new Map<string, number>();
-      for (const [name, calls] of now) {
-        // the INFO that read `last` is counted in this reading
-        const n = calls - (last.get(name) ?? 0) - (name === 'info' ? 1 : 0);
-        if (n > 0) delta.set(name, n);
-      }
-      last = now;
-      return delta;
+    commands,
+    async commandTotal() {
+      let total = 0;
+      for (const n of (await commands()).values()) total += n;
+      return total;
     },
     async close() {
       client.disconnect();
