@@ -73,8 +73,6 @@ export async function expectCorruptRecordIsolated({
     // One claim (one claim time), each delivered once: no back-off, no lease expiry.
     expect(new Set(infos.map((info) => info.startedAt)).size).toBe(1);
     expect(infos.map((info) => info.attempts)).toEqual(good.map(() => 1));
-    const slowest = Math.max(...infos.map((info) => info.finishedAt! - info.startedAt!));
-    expect(slowest).toBeLessThan(100);
 
     const letter = await waitFor(async () => (await app.deadLetters()).find((l) => l.id === bad.id), 3000, 'the dead letter');
     expect(letter.error.type).toBe(expected.type ?? 'DecodeError');
