@@ -14,6 +14,7 @@ export type {
   ThrottleOption,
 } from './core/task.js';
 export { systemClock, type Clock, type ClockTimer } from './core/clock.js';
+export { ageStep, type AgingOption } from './core/aging.js';
 export type { TaskContext, RetryRequestOptions } from './core/context.js';
 export type { RetryOptions, BackoffOptions, ErrorClass } from './core/retry-policy.js';
 export type { WatchOptions } from './core/watch.js';
@@ -36,6 +37,7 @@ export type {
   FollowUp,
   NewTask,
   Debounce,
+  Aging,
   RateLimit,
   TagFeedEntry,
   TagFeedPage,

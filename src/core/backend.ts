@@ -2,8 +2,8 @@ import type { BackendAdmin } from './admin/admin-backend.js';
 import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.js';
 
 /**
- * The seam between the engine and storage. Adapters (memory, sqlite, redis)
- * implement it; the conformance suite in test/conformance pins its semantics.
+ * The seam between the engine and storage. Adapters (memory, sqlite, redis,
+ * postgres) implement it; the conformance suite in test/conformance pins its semantics.
  *
  * Rules every adapter keeps:
  * - Each state transition bumps the task's `version` and publishes the new
@@ -21,7 +21,7 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from './types.
  * - After close(), every method throws ClosedError.
  */
 export interface Backend {
-  /** Short name: 'memory', 'sqlite', 'redis'. */
+  /** Short name: 'memory', 'sqlite', 'redis', 'postgres'. */
   readonly kind: string;
   readonly capabilities: BackendCapabilities;
 
@@ -66,8 +66,19 @@ export interface Backend {
   fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
   /** RETRY: due again at `runAt`, retries + 1. */
   retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean>;
-  /** Graceful stop: back to PENDING and due now; the attempt does not count. */
-  release(task: ClaimedTask): Promise<boolean>;
+  /**
+   * Graceful stop, or a wait (ctx.waitFor): back to PENDING, due now or at
+   * `runAt`; the attempt does not count. Nothing else is held.
+   */
+  release(task: ClaimedTask, runAt?: number): Promise<boolean>;
+  /**
+   * A waiting task (PENDING or RETRY) due later becomes due now, as if
+   * enqueued now (version + 1, published, its queue's claimers woken): a
+   * task waiting for its children is resumed when the last one finishes.
+   * False when the task is unknown, not waiting, or due already. Optional:
+   * brokers with capabilities.wake have it.
+   */
+  wake?(id: string): Promise<boolean>;
   /** FAILURE, and the message is kept in the dead-letter store. */
   deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean>;
   /**
@@ -78,8 +89,8 @@ export interface Backend {
    * one is handed out before then (a later hold extends it, an earlier one
    * does not shorten it). A task without rate limits is due again at
    * `untilMs` instead. False for a stale delivery (nothing is held).
-   * Optional: brokers with capabilities.rateLimits have it (memory,
-   * SQLite); the engine refuses ctx.rateLimited on the others with a ConfigError.
+   * Optional: brokers with capabilities.rateLimits have it (all four of
+   * errand's); the engine refuses ctx.rateLimited on others with a ConfigError.
    */
   holdRateLimit?(task: ClaimedTask, untilMs: number): Promise<boolean>;
 
@@ -122,6 +133,16 @@ export interface Backend {
   rescueExpired(): Promise<number>;
   /** Deletes finished tasks whose result expired. Returns how many. */
   prune(): Promise<number>;
+  /**
+   * Priority aging (NewTask.aging): every waiting task (PENDING or RETRY)
+   * with aging whose next raise time has come is raised as ageStep()
+   * computes, at most 1000 per call, and takes its place in its new
+   * priority (where within it is the broker's). Running and finished tasks
+   * are not raised; a retried or released task keeps the priority it
+   * reached. Returns how many were raised. Workers call it on a timer.
+   * Optional: brokers with capabilities.aging have it.
+   */
+  agePriorities?(): Promise<number>;
 
   /** Calls `listener` with every later TaskInfo of `id`. Resolves once listening. */
   subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe>;
@@ -164,6 +185,10 @@ export interface BackendCapabilities {
   rateLimits?: boolean;
   /** Honours NewTask.debounce; the engine refuses it elsewhere. */
   debounce?: boolean;
+  /** Honours NewTask.aging and has agePriorities; the engine refuses aging elsewhere. */
+  aging?: boolean;
+  /** Has wake (ctx.waitFor suspends a task on it; refused elsewhere). */
+  wake?: boolean;
 }
 
 /** Where an enqueue writes: by default the broker's own connection. */
@@ -254,6 +279,13 @@ export interface NewTask {
    * its `maxRunAt` (absent: no cap) for the enqueues that follow.
    */
   debounce?: Debounce;
+  /**
+   * Priority aging (needs capabilities.aging; never with group, limits or
+   * rate limits): while the task waits due, agePriorities raises its
+   * priority by `step` every `everyMs`, up to `max`. The first raise is
+   * due `everyMs` after runAt.
+   */
+  aging?: Aging;
   /** Labels whose tag feeds list the task (TaskInfo.tags); distinct, checked by the engine. */
   tags?: string[];
   /**
@@ -270,6 +302,16 @@ export interface NewTask {
    * id that already exists is left alone. Endpoint callbacks are built on it.
    */
   followUp?: FollowUp;
+}
+
+/** NewTask.aging: how a waiting task's priority rises. */
+export interface Aging {
+  /** An integer >= 1. */
+  everyMs: number;
+  /** An integer >= 1. */
+  step: number;
+  /** MIN_PRIORITY to MAX_PRIORITY. */
+  max: number;
 }
 
 /** NewTask.debounce: which waiting task an enqueue folds into, and how. */

@@ -4,7 +4,7 @@ import { BeatLoop, tickKey, type BeatHandle } from './beat/beat-loop.js';
 import { planSchedule, type CronPlanner, type ScheduleEntry, type ScheduleSpec } from './beat/schedule-spec.js';
 import type { Backend, EnqueueOutcome, NewTask, TagFeedEntry, TagFeedPage } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
-import type { GroupSender } from './context.js';
+import type { ChildOptions, GroupSender } from './context.js';
 import { BrokerError, ClosedError, ConfigError, DuplicateTaskError, IdempotencyConflictError } from './errors.js';
 import { encodeJson } from './json.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -32,6 +32,8 @@ import { Worker, type WorkerOptions } from './worker.js';
 import { Admin } from './admin/admin.js';
 import { checkPriority } from './priority.js';
 import { applyFlowControl, checkFlowOptions } from './flow-control.js';
+import { checkAging } from './aging.js';
+import { childKey, RESUME_TASK } from './child-tasks.js';
 import { signature, type MemberOptions, type Signature } from './workflows/signature.js';
 import type { WorkflowHandle } from './workflows/workflow-handle.js';
 import { Workflows } from './workflows/workflows.js';
@@ -65,7 +67,7 @@ export interface ErrandOptions {
 }
 
 /** What send needs of a task: a registered definition, or a name only (sendTask of an unknown task). */
-type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency' | 'priority' | 'flow'>;
+type Sendable = Pick<TaskDefinition, 'name' | 'queue' | 'idempotency' | 'priority' | 'flow' | 'aging'>;
 
 interface Pending {
   definition: Sendable;
@@ -135,6 +137,10 @@ export class Errand {
       },
       ttlMs: options.workflowTtlMs ?? 7 * 24 * 60 * 60 * 1000,
     });
+    // a child's end (ctx.enqueue) resumes the parent waiting for it (ctx.waitFor)
+    this.task(RESUME_TASK, async (_ctx, parentId: string) => Boolean(await this.backend.wake?.(parentId)), {
+      retry: { max: 10, backoff: { base: 200, cap: 30_000 } },
+    });
   }
 
   /**
@@ -197,7 +203,17 @@ export class Errand {
       maxRedeliveries: options.maxRedeliveries ?? 5,
       idempotency: checkIdempotency(`task ${name}: idempotency`, options.idempotency),
       flow: checkFlowOptions(name, options),
+      aging: checkAging(name, options.aging),
     };
+    const { flow } = definition;
+    if (
+      definition.aging !== undefined &&
+      flow !== undefined &&
+      (flow.limits.length > 0 || flow.rateLimits.length > 0 || flow.fairness)
+    ) {
+      // a flow task's priority is part of its group's place in the rotation
+      throw new ConfigError(`task ${name}: aging does not combine with concurrency, fairness, rateLimit or throttle`);
+    }
     this.registry.set(name, definition);
     return {
       name,
@@ -429,6 +445,7 @@ export class Errand {
       clock: this.clock,
       channels: this.channels,
       instruments: this.instruments,
+      children: { enqueue: (parentId, index, name, args, options) => this.enqueueChild(parentId, index, name, args, options) },
     };
   }
 
@@ -440,6 +457,28 @@ export class Errand {
     await Promise.all([...this.workers].map((w) => w.stop()));
     this.isolation.close();
     if (this.ownsBackend) await this.backend.close();
+  }
+
+  /** ctx.enqueue: the parent's n-th child, once (its idempotency key), resuming the parent when it ends. */
+  private async enqueueChild(
+    parentId: string,
+    index: number,
+    name: string,
+    args: unknown[],
+    options: ChildOptions,
+  ): Promise<AsyncResult<unknown>> {
+    this.assertOpen();
+    const { countdown, eta, queue, priority, expires, tags } = options;
+    const applyOptions: ApplyOptions = { countdown, eta, queue, priority, expires, tags };
+    applyOptions.idempotencyKey = childKey(parentId, index);
+    // a run that passes other arguments to the same child is a bug in the handler: say so
+    applyOptions.idempotency = { onConflict: 'error' };
+    const definition = this.definitionOf(name);
+    const task = this.newTask(definition, args, applyOptions, this.clock.now(), `${name} args`);
+    task.followUp = { id: randomUUID(), name: RESUME_TASK, queue: task.queue, payload: JSON.stringify([parentId]) };
+    const outcome = await this.backend.enqueue(task);
+    if (outcome.conflict) this.conflict(definition, task, outcome, applyOptions);
+    return new AsyncResult(outcome.id, this.backend);
   }
 
   private definitionOf(name: string): Sendable {
@@ -560,6 +599,12 @@ export class Errand {
       }
     }
     if (definition.flow !== undefined) applyFlowControl(definition.flow, task, args, this.backend);
+    if (definition.aging !== undefined) {
+      if (!this.backend.capabilities.aging) {
+        throw new ConfigError(`task ${definition.name}: aging needs a broker with aging; ${this.backend.kind} has none`);
+      }
+      task.aging = definition.aging;
+    }
     if (options.expires !== undefined) task.expiresAt = timeOption('expires', options.expires, enqueuedAt);
     if (options.idempotencyKey !== undefined) task.idempotencyKey = checkKey(options.idempotencyKey);
     if (options.tags !== undefined) task.tags = checkTags(options.tags);

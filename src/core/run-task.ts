@@ -1,6 +1,14 @@
 import type { Backend, ClaimedTask } from './backend.js';
 import { systemClock, type Clock } from './clock.js';
-import { RateLimitRequest, RetryRequest, type GroupSender, type TaskContext } from './context.js';
+import { childApi, suspendForChildren } from './child-tasks.js';
+import {
+  RateLimitRequest,
+  RetryRequest,
+  WaitRequest,
+  type ChildEnqueuer,
+  type GroupSender,
+  type TaskContext,
+} from './context.js';
 import { ConfigError, DecodeError, MaxRetriesExceededError, TimeoutError, UnknownTaskError, WorkerLostError } from './errors.js';
 import { decodeJson, encodeJson } from './json.js';
 import type { AttemptEnd, AttemptResult, Instruments } from './instrumentation.js';
@@ -19,6 +27,8 @@ export interface RunDependencies {
   clock?: Clock;
   /** Where ctx.groupSend sends (createApp's `channels`). */
   channels?: GroupSender;
+  /** What ctx.enqueue enqueues children with (the app). */
+  children?: ChildEnqueuer;
   /** app.instrument hooks (metrics, traces). */
   instruments?: Instruments;
 }
@@ -113,7 +123,8 @@ async function attempt(deps: RunDependencies, running: RunningTask): Promise<Att
   const durationMs = clock.now() - startedAt;
   const result = await record(deps, definition, task, outcome, durationMs);
   const error =
-    (outcome.kind === 'error' && !(outcome.error instanceof RateLimitRequest)) || outcome.kind === 'retry'
+    (outcome.kind === 'error' && !(outcome.error instanceof RateLimitRequest) && !(outcome.error instanceof WaitRequest)) ||
+    outcome.kind === 'retry'
       ? outcome.error
       : undefined;
   return error === undefined ? { result, startedAt, durationMs } : { result, error, startedAt, durationMs };
@@ -145,6 +156,7 @@ async function execute(
 ): Promise<Outcome> {
   const task = running.claimed;
   const reporter = new ProgressReporter(deps.backend, task);
+  const children = childApi(deps.backend, deps.children, task, reporter);
   const ctx: TaskContext = {
     id: task.id,
     name: task.name,
@@ -178,6 +190,8 @@ async function execute(
       }
       await deps.channels.groupSend(group, message);
     },
+    enqueue: children.enqueue,
+    waitFor: children.waitFor as TaskContext['waitFor'],
   };
   const timer =
     definition.timeoutMs !== undefined
@@ -246,6 +260,11 @@ async function record(
       return 'success';
     }
     case 'error': {
+      if (outcome.error instanceof WaitRequest) {
+        logger.debug({ ...fields, children: outcome.error.childIds.length }, 'task waits for its children');
+        await suspendForChildren(backend, task, outcome.error, (deps.clock ?? systemClock).now());
+        return 'released';
+      }
       if (outcome.error instanceof RateLimitRequest && backend.holdRateLimit !== undefined) {
         const until = (deps.clock ?? systemClock).now() + Math.ceil(outcome.error.ms);
         logger.info({ ...fields, holdMs: outcome.error.ms }, 'task rate-limited: its keys are held');

@@ -1,4 +1,6 @@
 import type { TaskContext } from './context.js';
+import type { AgingOption } from './aging.js';
+import type { Aging } from './backend.js';
 import type { AsyncResult } from './async-result.js';
 import type {
   ConcurrencyOption,
@@ -26,6 +28,13 @@ export interface TaskOptions {
   /** Within its queue, higher runs first (an integer from -1000 to 1000, default 0); applyAsync may override. */
   priority?: number;
   /**
+   * Priority aging: while a task waits due, its priority rises by `step`
+   * (default 1) every `every` ms, up to `max` (default 1000), so a stream of
+   * higher-priority work cannot starve it. Not with concurrency, fairness,
+   * rateLimit or throttle. See docs/tasks.md, "Priorities".
+   */
+  aging?: AgingOption;
+  /**
    * At most `limit` of these tasks run at once anywhere on the broker:
    * without `key` for the task name, with it per `key(...args)` (say, per
    * user). Several entries (up to 4) all apply, e.g. per key and in total.
@@ -37,8 +46,8 @@ export interface TaskOptions {
    * At most `limit` of these tasks are started in any `per` ms anywhere on
    * the broker (a sliding window): without `key` for the task name, with it
    * per `key(...args)`. Several entries (up to 4) all apply, e.g. 5 per
-   * second and 100 per minute. Needs a broker with flow control (memory,
-   * SQLite). See docs/tasks.md, "Rate limits".
+   * second and 100 per minute. Needs a broker with rate limits (all four).
+   * See docs/tasks.md, "Rate limits".
    */
   rateLimit?: RateLimitOption | readonly RateLimitOption[];
   /**
@@ -195,4 +204,6 @@ export interface TaskDefinition {
   readonly idempotency?: IdempotencyOptions;
   /** Concurrency limits, rate limits, fairness, debounce and throttle, checked (undefined when the task has none). */
   readonly flow?: FlowControl;
+  /** Priority aging, checked (NewTask.aging). */
+  readonly aging?: Aging;
 }

@@ -41,6 +41,8 @@ export interface WorkerOptions {
   rescueIntervalMs?: number;
   /** How often to delete expired results (default 60000 ms). */
   pruneIntervalMs?: number;
+  /** How often to raise the priorities aging tasks are owed (TaskOptions.aging; default 1000 ms). */
+  agingIntervalMs?: number;
   /**
    * Stop gracefully on SIGTERM and SIGINT (default true); a second signal
    * releases running tasks at once. After a signal-driven stop the app's
@@ -187,6 +189,10 @@ export class Worker {
     this.currentState = 'running';
     this.every(this.options.rescueIntervalMs ?? 2000, () => this.rescue());
     this.every(this.options.pruneIntervalMs ?? 60_000, () => this.prune());
+    const { backend } = this;
+    if (backend.agePriorities !== undefined) {
+      this.every(this.options.agingIntervalMs ?? 1000, async () => void (await backend.agePriorities!()));
+    }
     if (this.options.handleSignals ?? true) {
       process.on('SIGTERM', this.signalHandler);
       process.on('SIGINT', this.signalHandler);

@@ -1,4 +1,5 @@
 import type {
+  Aging,
   Backend,
   BackendOptions,
   ClaimedTask,
@@ -23,6 +24,7 @@ import type { Offer } from './group-rotation.js';
 import { RunningKeys } from './running-keys.js';
 import { RateKeys } from './rate-keys.js';
 import { pendingInfo } from '../../core/pending-info.js';
+import { ageStep } from '../../core/aging.js';
 import { MemoryAdmin, type MemoryStore } from './memory-admin.js';
 
 interface StoredTask {
@@ -44,6 +46,8 @@ interface StoredTask {
   rateLimits?: RateLimit[];
   /** NewTask.debounce's key and cap while the task may still absorb enqueues. */
   debounce?: { key: string; maxRunAt?: number };
+  /** NewTask.aging and when the task is looked at next, while it may still rise. */
+  aging?: Aging & { next: number };
 }
 
 export interface MemoryBackendOptions extends BackendOptions {
@@ -62,10 +66,20 @@ export interface MemoryBackendOptions extends BackendOptions {
  */
 export class MemoryBackend implements Backend {
   readonly kind = 'memory';
-  readonly capabilities = { crossProcess: false, durable: false, flowControl: true, rateLimits: true, debounce: true };
+  readonly capabilities = {
+    crossProcess: false,
+    durable: false,
+    flowControl: true,
+    rateLimits: true,
+    debounce: true,
+    aging: true,
+    wake: true,
+  };
 
   private readonly tasks = new Map<string, StoredTask>();
   private readonly keys = new Map<string, string>();
+  /** Ids of tasks whose priority may still rise (NewTask.aging). */
+  private readonly aging = new Set<string>();
   /** Debounce key -> the id of the task it last named (which may no longer wait). */
   private readonly debounceKeys = new Map<string, string>();
   /** Ids in the order they became due, per queue; stale entries are skipped on claim. */
@@ -167,6 +181,10 @@ export class MemoryBackend implements Backend {
       stored.debounce = maxRunAt === undefined ? { key } : { key, maxRunAt };
       this.debounceKeys.set(key, task.id);
     }
+    if (task.aging !== undefined) {
+      stored.aging = { ...task.aging, next: task.runAt + task.aging.everyMs };
+      this.aging.add(task.id);
+    }
     this.tasks.set(task.id, stored);
     if (task.idempotencyKey !== undefined) this.keys.set(task.idempotencyKey, task.id);
     this.schedule(stored);
@@ -246,11 +264,23 @@ export class MemoryBackend implements Backend {
     return true;
   }
 
-  async release(task: ClaimedTask): Promise<boolean> {
+  async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
     const stored = this.current(task);
     if (!stored) return false;
     this.dropLease(stored);
-    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: this.clock.now() });
+    this.transition(stored, 'PENDING', { attempts: stored.info.attempts - 1, runAt: runAt ?? this.clock.now() });
+    this.schedule(stored);
+    return true;
+  }
+
+  async wake(id: string): Promise<boolean> {
+    this.assertOpen();
+    const stored = this.known(id);
+    const t = this.clock.now();
+    if (!stored || !isClaimable(stored.info.state) || stored.info.runAt <= t) return false;
+    const at = this.delayed.indexOf(id);
+    if (at >= 0) this.delayed.splice(at, 1);
+    this.transition(stored, stored.info.state, { runAt: t });
     this.schedule(stored);
     return true;
   }
@@ -363,6 +393,30 @@ export class MemoryBackend implements Backend {
     return pruned;
   }
 
+  async agePriorities(): Promise<number> {
+    this.assertOpen();
+    const t = this.clock.now();
+    let raised = 0;
+    for (const id of this.aging) {
+      const stored = this.tasks.get(id);
+      if (!stored?.aging || isTerminal(stored.info.state)) {
+        this.aging.delete(id);
+        continue;
+      }
+      if (!isClaimable(stored.info.state) || stored.aging.next > t) continue;
+      const { priority, next } = ageStep({ ...stored.aging, priority: stored.priority, runAt: stored.info.runAt }, t);
+      if (next === null) this.aging.delete(id);
+      else stored.aging.next = next;
+      if (priority === stored.priority) continue;
+      stored.priority = priority;
+      // its entry in the old lane goes stale: the new one, higher, is offered first
+      if (stored.info.runAt <= t) this.readyQueue(stored.info.queue).push(id, priority, stored.group);
+      raised++;
+    }
+    if (raised > 0) this.wakeClaims();
+    return raised;
+  }
+
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
     let set = this.status.get(id);
     if (!set) this.status.set(id, (set = new Listeners()));
@@ -381,7 +435,7 @@ export class MemoryBackend implements Backend {
   async close(): Promise<void> {
     this.closed = true;
     this.clock.clearTimer(this.delayTimer);
-    this.wake();
+    this.wakeClaims();
   }
 
   // --- inspection (errand/testing) ----------------------------------------
@@ -570,7 +624,7 @@ export class MemoryBackend implements Backend {
   private schedule(stored: StoredTask): void {
     if (stored.info.runAt <= this.clock.now()) {
       this.readyQueue(stored.info.queue).push(stored.info.id, stored.priority, stored.group);
-      this.wake();
+      this.wakeClaims();
       return;
     }
     const at = stored.info.runAt;
@@ -609,7 +663,7 @@ export class MemoryBackend implements Backend {
     this.delayTimer = this.clock.setTimer(
       () => {
         this.promoteDue();
-        this.wake();
+        this.wakeClaims();
         this.armDelayTimer();
       },
       Math.max(0, first.info.runAt - this.clock.now()),
@@ -629,7 +683,7 @@ export class MemoryBackend implements Backend {
     });
   }
 
-  private wake(): void {
+  private wakeClaims(): void {
     for (const wake of [...this.wakeups]) wake();
   }
 
@@ -667,7 +721,7 @@ export class MemoryBackend implements Backend {
     if (is && !was) this.running.take(limits);
     else if (was && !is) {
       this.running.free(limits);
-      this.wake();
+      this.wakeClaims();
     }
   }
 

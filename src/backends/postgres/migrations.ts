@@ -189,13 +189,20 @@ CREATE INDEX rate_keys_idle ON S.rate_keys (idle_at);
   {
     // NewTask.debounce: the key and cap (maxRunAt); the one task per key that may
     // still absorb enqueues (waiting, never handed out) is unique, so racing
-    // enqueues of a key insert one (ON CONFLICT) and fold the others into it
+    // enqueues of a key insert one (ON CONFLICT) and fold the others into it.
+    // NewTask.aging: the rule, and when the task is looked at next (NULL: it
+    // rises no more), walked by agePriorities
     version: 4,
     sql: `
 ALTER TABLE S.tasks ADD COLUMN debounce_key text;
 ALTER TABLE S.tasks ADD COLUMN debounce_until bigint;
 CREATE UNIQUE INDEX tasks_debounce ON S.tasks (debounce_key)
   WHERE debounce_key IS NOT NULL AND state = 'PENDING' AND started_at IS NULL;
+ALTER TABLE S.tasks ADD COLUMN aging_every bigint;
+ALTER TABLE S.tasks ADD COLUMN aging_step integer;
+ALTER TABLE S.tasks ADD COLUMN aging_max integer;
+ALTER TABLE S.tasks ADD COLUMN aging_next bigint;
+CREATE INDEX tasks_aging ON S.tasks (aging_next) WHERE aging_next IS NOT NULL AND state IN ('PENDING', 'RETRY');
 `,
   },
 ];

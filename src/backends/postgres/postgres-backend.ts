@@ -62,6 +62,8 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const EVENT_RETENTION_MS = 60_000;
 /** Rows deleted per prune statement: a short transaction each. */
 const PRUNE_BATCH = 500;
+/** Tasks agePriorities looks at per call (Backend.agePriorities). */
+const AGING_BATCH = 1000;
 const EXPIRED_ERROR = JSON.stringify({ type: 'TaskExpired', message: 'the task expired before it started' });
 
 /** A write run inside a batch transaction. */
@@ -104,6 +106,8 @@ export class PostgresBackend implements Backend {
     flowControl: true,
     rateLimits: true,
     debounce: true,
+    aging: true,
+    wake: true,
   };
   readonly spec: BackendSpec;
 
@@ -271,8 +275,21 @@ export class PostgresBackend implements Backend {
     return this.transition('retry', task, [JSON.stringify(error), runAt]);
   }
 
-  async release(task: ClaimedTask): Promise<boolean> {
-    return this.transition('release', task, [now()]);
+  async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
+    return this.transition('release', task, [runAt ?? now()]);
+  }
+
+  async wake(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.call('wake', () =>
+      this.writes.run(async (client, fx) => {
+        const row = (await client.query<TaskRow>(this.sql.wake, [id, now()])).rows[0];
+        if (row === undefined) return false;
+        this.record(fx, row);
+        fx.wake.add(row.queue);
+        return true;
+      }),
+    );
   }
 
   /**
@@ -420,6 +437,15 @@ export class PostgresBackend implements Backend {
    * Deletes expired tasks (and old events) in short statements with pauses
    * between them at least as long as each took: no long transaction.
    */
+  async agePriorities(): Promise<number> {
+    this.assertOpen();
+    return this.call('agePriorities', async () => {
+      await this.opened;
+      const { rows } = await this.pool.query<{ raised: boolean }>(this.sql.age, [now(), AGING_BATCH]);
+      return rows.filter((row) => row.raised).length;
+    });
+  }
+
   async prune(): Promise<number> {
     this.assertOpen();
     return this.call('prune', async () => {
@@ -805,6 +831,10 @@ export class PostgresBackend implements Backend {
       ...flow,
       task.debounce?.key ?? null,
       task.debounce?.maxRunAt ?? null,
+      task.aging?.everyMs ?? null,
+      task.aging?.step ?? null,
+      task.aging?.max ?? null,
+      task.aging === undefined ? null : task.runAt + task.aging.everyMs,
     ]);
     if (rowCount === 0) {
       // a concurrent enqueue with the same key committed meanwhile, or the id exists
@@ -1189,9 +1219,9 @@ function freesSlot(kind: TransitionKind, row: TaskRow): boolean {
   return (kind === 'complete' || kind === 'fail') && (row as TaskRow & { limited?: boolean }).limited === true;
 }
 
-/** Keyless, not debounced and not flow-controlled: the one-statement insert. */
+/** Keyless, not debounced, not aging and not flow-controlled: the one-statement insert. */
 function plainInsert(task: NewTask): boolean {
-  return task.idempotencyKey === undefined && task.debounce === undefined && !isFlow(task);
+  return task.idempotencyKey === undefined && task.debounce === undefined && task.aging === undefined && !isFlow(task);
 }
 
 /** The four fields of NewTask.followUp the follow-up insert reads, as JSON, or null. */

@@ -186,9 +186,28 @@ export function queries(S: string) {
     `UPDATE ${S}.tasks SET version = version + 1, ${set} WHERE ${where} RETURNING ${TASK_COLUMNS}`;
   return {
     insert: `INSERT INTO ${S}.tasks (id, name, queue, state, version, payload, enqueued_at, run_at, expires_at, idempotency_key, tags, follow_up, trace, priority,
-        fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits, debounce_key, debounce_until)
-      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+        fair_group, limits, limit_key1, limit_key2, limit_key3, limit_key4, rate_limits, debounce_key, debounce_until,
+        aging_every, aging_step, aging_max, aging_next)
+      VALUES ($1, $2, $3, 'PENDING', 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+        $22, $23, $24, $25)
       ON CONFLICT DO NOTHING RETURNING seq`,
+    /**
+     * Backend.agePriorities at $1: the waiting tasks whose raise time has
+     * come (at most $2), raised as core/aging.ts ageStep computes: the
+     * raises owed since the later of the due time and the last raise, capped
+     * at the rule's max; a task not due yet is looked at again a period after
+     * its due time. Returns the raised rows' seqs (raised true).
+     */
+    age: `WITH due AS (
+        SELECT seq, priority AS p, aging_every AS e, aging_step AS st, aging_max AS mx,
+          GREATEST(run_at, aging_next - aging_every) AS since
+        FROM ${S}.tasks WHERE aging_next <= $1 AND state IN ('PENDING', 'RETRY')
+        ORDER BY aging_next LIMIT $2 FOR UPDATE SKIP LOCKED),
+      owed AS (SELECT due.*, CASE WHEN since > $1 THEN -1 ELSE ($1 - since) / e END AS k FROM due),
+      raised AS (SELECT owed.*, CASE WHEN k < 0 THEN p ELSE GREATEST(p, LEAST(mx, p + st * k)) END AS np FROM owed)
+      UPDATE ${S}.tasks t SET priority = r.np,
+        aging_next = CASE WHEN r.k < 0 THEN r.since + r.e WHEN r.np >= r.mx THEN NULL ELSE r.since + (r.k + 1) * r.e END
+      FROM raised r WHERE t.seq = r.seq RETURNING r.np <> r.p AS raised`,
     /** The waiting, never started task of debounce key $1 takes an enqueue at $2 (NewTask.debounce). */
     debounceHit: `UPDATE ${S}.tasks SET version = version + 1,
         run_at = CASE WHEN run_at > $2 THEN LEAST($3::bigint, COALESCE(debounce_until, $3::bigint)) ELSE run_at END,
@@ -217,6 +236,11 @@ export function queries(S: string) {
     fail: update(`state = 'FAILURE', error_json = $4, finished_at = $5, purge_at = $6, ${DROP_LEASE}`),
     retry: update(`state = 'RETRY', error_json = $4, run_at = $5, retries = retries + 1, ${DROP_LEASE}`),
     release: update(`state = 'PENDING', attempts = attempts - 1, run_at = $4, ${DROP_LEASE}`),
+    /** Backend.wake: waiting task $1, due later, due at $2. */
+    wake: update(
+      'run_at = $2',
+      `id = $1 AND state IN ('PENDING', 'RETRY') AND run_at > $2 AND (purge_at IS NULL OR purge_at > $2)`,
+    ),
     revoke: update(REVOKE, `id = $1 AND ${UNFINISHED_SQL}`),
     /**
      * Up to $4 waiting tasks (due or not) of queue $1 REVOKED, as revoke does

@@ -57,6 +57,11 @@ export function encodeDebounce({ key, replace, maxRunAt }: Debounce): string {
   return `~${replace ? 1 : 0}${maxRunAt === undefined ? '' : Math.max(0, Math.floor(maxRunAt))}|${key}`;
 }
 
+/** NewTask.aging as the suffix of the enqueue script's priority argument: '@' everyMs '|' step '|' max, or ''. */
+export function encodeAging({ aging }: NewTask): string {
+  return aging === undefined ? '' : `@${aging.everyMs}|${aging.step}|${aging.max}`;
+}
+
 /** Field g (lua/common.ts, flow control): group, limits and rate limits, or '' for a task without them. */
 export function encodeFlow(task: NewTask): string {
   if (task.group === undefined && !task.limits?.length && !task.rateLimits?.length) return '';

@@ -26,6 +26,7 @@ import { claimedFromReply } from './claim-reply.js';
 import { GroupCommit } from './group-commit.js';
 import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
 import {
+  encodeAging,
   encodeDebounce,
   encodeFlow,
   encodeFollowUp,
@@ -44,6 +45,8 @@ import { EXTEND_LUA } from './lua/extend.js';
 import { FINISH_LUA } from './lua/finish.js';
 import { PROGRESS_LUA } from './lua/progress.js';
 import { COUNT_WAITING_LUA } from './lua/count-waiting.js';
+import { AGE_LUA } from './lua/age.js';
+import { WAKE_LUA } from './lua/wake.js';
 import { READ_TAG_FEED_LUA } from './lua/read-tag-feed.js';
 import { RELEASE_LUA } from './lua/release.js';
 import { RESCUE_LUA } from './lua/rescue.js';
@@ -61,6 +64,9 @@ export interface RedisBackendOptions extends BackendOptions {
   prefix?: string;
 }
 
+/** Tasks agePriorities looks at per call (Backend.agePriorities). */
+const AGING_BATCH = 1000;
+
 /** One atomic operation per script, registered with defineCommand (EVALSHA, EVAL on NOSCRIPT). */
 const SCRIPTS = {
   errandEnqueue: ENQUEUE_LUA,
@@ -74,6 +80,8 @@ const SCRIPTS = {
   errandRescue: RESCUE_LUA,
   errandReadTagFeed: READ_TAG_FEED_LUA,
   errandCountWaiting: COUNT_WAITING_LUA,
+  errandAge: AGE_LUA,
+  errandWake: WAKE_LUA,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
@@ -104,7 +112,15 @@ const RESCUE_CHUNK = 1000;
  */
 export class RedisBackend implements Backend {
   readonly kind = 'redis';
-  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true, debounce: true };
+  readonly capabilities = {
+    crossProcess: true,
+    durable: true,
+    flowControl: true,
+    rateLimits: true,
+    debounce: true,
+    aging: true,
+    wake: true,
+  };
   /** Appears in this instance's connection names: errand:<role>:<instanceId> (CLIENT LIST). */
   readonly instanceId = randomUUID().slice(0, 8);
   readonly spec: BackendSpec;
@@ -211,7 +227,7 @@ export class RedisBackend implements Backend {
     const fragments: ScriptArg[] = [];
     const perTask: ScriptArg[] = [];
     for (const t of tasks) {
-      const priority = encodePriority(t);
+      const priority = encodePriority(t) + encodeAging(t);
       const shared = `${t.enqueuedAt}\u0000${t.queue}\u0000${t.name}\u0000${priority}${t.tags?.length ? `\u0000${JSON.stringify(t.tags)}` : ''}`;
       let fi = fragmentIndex.get(shared);
       if (fi === undefined) {
@@ -330,11 +346,18 @@ export class RedisBackend implements Backend {
     return (await this.call('retryLater', 'errandRetry', keys, args)) !== null;
   }
 
-  async release(task: ClaimedTask): Promise<boolean> {
+  async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs];
+    const args: ScriptArg[] = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs];
+    if (runAt !== undefined) args.push(Math.floor(runAt), 1);
     return (await this.call('release', 'errandRelease', keys, args)) !== null;
+  }
+
+  async wake(id: string): Promise<boolean> {
+    this.assertOpen();
+    const { base } = this.keys;
+    return (await this.call('wake', 'errandWake', [this.keys.task(id)], [base, now(), id, this.options.resultTtlMs])) === 1;
   }
 
   /** release() that also blocks the task's rate keys until `untilMs` (lua/release.ts, ARGV[7]). */
@@ -389,6 +412,12 @@ export class RedisBackend implements Backend {
     const rotation = `${keys.base}fr:${queue}`;
     const ids = [keys.ready(queue), keys.delayed(queue), keys.prioritized(queue), rotation];
     return Number(await this.call('countWaiting', 'errandCountWaiting', ids, [keys.base, queue]));
+  }
+
+  async agePriorities(): Promise<number> {
+    this.assertOpen();
+    const { base } = this.keys;
+    return Number(await this.call('agePriorities', 'errandAge', [`${base}ag`], [base, now(), AGING_BATCH]));
   }
 
   async getInfo(id: string): Promise<TaskInfo | null> {

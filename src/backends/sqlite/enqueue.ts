@@ -24,6 +24,7 @@ export class EnqueueQueries {
   private readonly joinStmt;
   private readonly debounceHitStmt;
   private readonly debounceMarkStmt;
+  private readonly agingMarkStmt;
 
   constructor(db: Db) {
     this.byKeyStmt = db.prepare<[string], { id: string; name: string; payload: string; purge_at: number | null }>(
@@ -63,6 +64,9 @@ export class EnqueueQueries {
     this.debounceMarkStmt = db.prepare<[{ id: string; key: string; until: number | null }]>(
       'UPDATE tasks SET debounce_key = @key, debounce_until = @until WHERE id = @id',
     );
+    this.agingMarkStmt = db.prepare<[{ id: string; every: number; step: number; max: number; next: number }]>(
+      'UPDATE tasks SET aging_every = @every, aging_step = @step, aging_max = @max, aging_next = @next WHERE id = @id',
+    );
     this.joinStmt = db.prepare<[{ queue: string; priority: number; group: string }]>(JOIN_SQL);
     // OR IGNORE: an existing id is left alone (and a follow-up a raw client garbled is dropped, not a failed transition)
     this.followUpStmt = db.prepare<[{ followUp: string; at: number }]>(
@@ -98,14 +102,25 @@ export class EnqueueQueries {
         payload: task.payload,
       });
       if (hit) return { outcome: { id: hit[0], created: false }, info: hit[1] };
-      const inserted = this.insertUndebounced(task);
+      const inserted = this.store(task);
       this.debounceMarkStmt.run({ id: task.id, key: debounce.key, until: debounce.maxRunAt ?? null });
       return inserted;
     }
-    return this.insertUndebounced(task);
+    return this.store(task);
   }
 
-  private insertUndebounced(task: NewTask): Inserted {
+  /** The row, and an aging task's rule (a statement of its own: the inserts bind nothing for it). */
+  private store(task: NewTask): Inserted {
+    const inserted = this.insertRow(task);
+    const { aging } = task;
+    if (aging !== undefined) {
+      const { everyMs: every, step, max } = aging;
+      this.agingMarkStmt.run({ id: task.id, every, step, max, next: task.runAt + every });
+    }
+    return inserted;
+  }
+
+  private insertRow(task: NewTask): Inserted {
     const tagged = task.tags !== undefined && task.tags.length > 0;
     const { followUp } = task;
     const row = {

@@ -31,6 +31,7 @@ import { EnqueueQueries } from './enqueue.js';
 import { EventLog } from './events.js';
 import { LeaseQueries } from './leases.js';
 import { MaintenanceQueries } from './maintenance.js';
+import { AgingQueries } from './aging.js';
 import { type ClaimRow, type InfoRow, parseInfo, toClaimed } from './rows.js';
 import { TagFeedQueries } from './tag-feed.js';
 import { type Finished, TransitionQueries } from './transitions.js';
@@ -47,6 +48,8 @@ export interface SqliteBackendOptions extends BackendOptions {
 const EVENT_RETENTION_MS = 60_000;
 /** Rows deleted per prune transaction: a few ms of holding the write lock. */
 const PRUNE_BATCH = 500;
+/** Tasks agePriorities looks at per call (Backend.agePriorities). */
+const AGING_BATCH = 1000;
 /** What one prune transaction should take at most, about; the batch shrinks or grows to it. */
 const PRUNE_TARGET_MS = 10;
 const PRUNE_MIN_BATCH = 50;
@@ -60,7 +63,15 @@ const PRUNE_MAX_BATCH = 2000;
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite';
-  readonly capabilities = { crossProcess: true, durable: true, flowControl: true, rateLimits: true, debounce: true };
+  readonly capabilities = {
+    crossProcess: true,
+    durable: true,
+    flowControl: true,
+    rateLimits: true,
+    debounce: true,
+    aging: true,
+    wake: true,
+  };
   /** Another thread opens the same file (not an in-memory database: that is this connection's own). */
   readonly spec?: BackendSpec;
 
@@ -76,6 +87,7 @@ export class SqliteBackend implements Backend {
   private readonly leases: LeaseQueries;
   private readonly deadLetters: DeadLetterQueries;
   private readonly maintenance: MaintenanceQueries;
+  private readonly agingQueries: AgingQueries;
   private readonly tagFeeds: TagFeedQueries;
   private readonly feed: ChangeFeed;
   private readonly writes: WriteBatch;
@@ -104,6 +116,7 @@ export class SqliteBackend implements Backend {
     this.leases = new LeaseQueries(db);
     this.deadLetters = new DeadLetterQueries(db);
     this.maintenance = new MaintenanceQueries(db);
+    this.agingQueries = new AgingQueries(db);
     this.tagFeeds = new TagFeedQueries(db);
     const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.feed = new ChangeFeed(this.events, () => dataVersion.get()!, options.pollIntervalMs ?? 5);
@@ -190,12 +203,17 @@ export class SqliteBackend implements Backend {
     });
   }
 
-  async release(task: ClaimedTask): Promise<boolean> {
+  async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
     this.assertOpen();
     return this.writes.run(() => {
       this.freed(task);
-      return this.publish(this.transitions.release(task, now()), { wake: true }) !== null;
+      return this.publish(this.transitions.release(task, runAt ?? now()), { wake: true }) !== null;
     });
+  }
+
+  async wake(id: string): Promise<boolean> {
+    this.assertOpen();
+    return this.writes.run(() => this.publish(this.transitions.wake(id, now()), { wake: true }) !== null);
   }
 
   async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
@@ -284,6 +302,11 @@ export class SqliteBackend implements Backend {
    * least as long as each batch took, so other writers (of this and other
    * processes) get the write lock within a batch's time however much expired.
    */
+  async agePriorities(): Promise<number> {
+    this.assertOpen();
+    return this.write(() => this.agingQueries.sweep(now(), AGING_BATCH));
+  }
+
   async prune(): Promise<number> {
     this.assertOpen();
     const t = now();

@@ -39,6 +39,7 @@ export class TransitionQueries {
   private readonly revokeStmt;
   private readonly revokeWaitingStmt;
   private readonly rerunStmt;
+  private readonly wakeStmt;
 
   constructor(db: Db) {
     const update = <P extends object>(set: string, where = LIVE_DELIVERY) =>
@@ -67,6 +68,10 @@ export class TransitionQueries {
       REVOKE,
       `seq IN (SELECT seq FROM tasks WHERE queue = @queue AND ${CLAIMABLE_SQL} ORDER BY run_at, seq LIMIT @limit)`,
     );
+    this.wakeStmt = update<{ id: string; now: number }>(
+      'run_at = @now',
+      `id = @id AND state IN ('PENDING', 'RETRY') AND run_at > @now AND (purge_at IS NULL OR purge_at > @now)`,
+    );
     this.rerunStmt = update<{ id: string; now: number }>(
       RERUN,
       `id = @id AND state IN ('FAILURE', 'REVOKED') AND (purge_at IS NULL OR purge_at > @now)`,
@@ -93,8 +98,14 @@ export class TransitionQueries {
     return this.retryStmt.get({ ...deliveryParams(task), error: errorJson, runAt });
   }
 
-  release(task: ClaimedTask, now: number): string | undefined {
-    return this.releaseStmt.get({ ...deliveryParams(task), now });
+  /** PENDING again, due at `runAt`. */
+  release(task: ClaimedTask, runAt: number): string | undefined {
+    return this.releaseStmt.get({ ...deliveryParams(task), now: runAt });
+  }
+
+  /** A waiting task due later, due at `now` (Backend.wake). */
+  wake(id: string, now: number): string | undefined {
+    return this.wakeStmt.get({ id, now });
   }
 
   /** REVOKED unless already finished. */

@@ -77,7 +77,7 @@ export class Workflows {
     const record = await this.store.read(id);
     if (!record) return 'expired';
     if (record.revoked) return 'revoked';
-    const next = record.kind === 'chain' ? await this.nextStep(record, index) : await this.chordCallback(record);
+    const next = record.kind === 'chain' ? await this.nextStep(record, index) : await this.chordCallback(record, index);
     if (next === undefined) return 'waiting';
     const created = await this.deps.backend.enqueue(next);
     // A revoke that ran meanwhile could not see this member yet: undo it.
@@ -94,9 +94,16 @@ export class Workflows {
     return this.memberTask(record, index + 1, [info.result ?? null, ...next.args], true);
   }
 
-  private async chordCallback(record: WorkflowRecord): Promise<NewTask | undefined> {
+  /** After member `index` ended: the callback's task once every member succeeded. */
+  private async chordCallback(record: WorkflowRecord, index: number): Promise<NewTask | undefined> {
     if (!record.callback) return undefined;
-    const infos = await Promise.all(record.members.map((m) => this.deps.backend.getInfo(m.taskId)));
+    const { members } = record;
+    // one read in the common case: the member after this one (members tend to end in order) is
+    // usually still running, and then not all are done; only the last ones to end read them all
+    const next = members[(index + 1) % members.length]!;
+    const nextInfo = await this.deps.backend.getInfo(next.taskId);
+    if (!nextInfo || !isTerminal(nextInfo.state)) return undefined;
+    const infos = await Promise.all(members.map((m) => this.deps.backend.getInfo(m.taskId)));
     if (!infos.every((info) => info && isTerminal(info.state))) return undefined;
     if (!infos.every((info) => info!.state === 'SUCCESS')) return undefined;
     const results = infos.map((info) => info!.result ?? null);

@@ -32,6 +32,8 @@ describePostgres('postgres: broker URLs', () => {
       flowControl: true,
       rateLimits: true,
       debounce: true,
+      aging: true,
+      wake: true,
     });
     const r = await app.task('url.t', () => 1).delay();
     expect((await r.info())?.state).toBe('PENDING');

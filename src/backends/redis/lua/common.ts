@@ -39,6 +39,7 @@
  *                      until the next call), and each call PEXPIREs it to at least
  *                      resultTtlMs (plus the wait of a task due later): a tag
  *                      nobody changes for that long drops out of its feed
+ *   BASE ag            zset, aging tasks (field a) scored by when agePriorities looks at each next
  *   BASE paused        set, paused queue names (claim skips them; BackendAdmin)
  *   BASE r:<kind>      hash, bookkeeping records of a kind: id -> JSON
  *   BASE rx:<kind>     zset, the same ids scored by expiry time (lua/bookkeeping.ts)
@@ -61,6 +62,7 @@
  *      so it may contain '|')
  *   x  expiresAt, k  idempotency key (only when set)
  *   b  a debounced task's maxRunAt ('' for none), only while it may absorb enqueues
+ *   a  NewTask.aging as everyMs|step|max, only when set
  *   c  the trace context (NewTask.trace), only when set; handed back by claim
  *   u  the follow-up (JSON {id,name,queue,payload}), only when set; read by
  *      the terminal paths, which enqueue it (see follow_up below)

@@ -17,14 +17,15 @@ export const ENQUEUE_LUA = script(
 -- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] resultTtlMs (tag feeds),
 -- ARGV[4] F: how many distinct static fragments follow
 -- ARGV[5 .. 4+3F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags),
---           its queue index q+1 and the priority of its tasks ('' for 0) (tasks of a batch
+--           its queue index q+1 and the priority of its tasks ('' for 0), followed for aging
+--           tasks by '@' .. everyMs .. '|' .. step .. '|' .. max (field a) (tasks of a batch
 --           share a few: each is sent once)
 -- then 9 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
 --           '=' .. idempotency key or '' (the '=' marks a key, which may be empty), or for a
 --           debounced task '~' .. replace (0|1) .. maxRunAt (digits, may be empty) .. '|' .. debounce key,
 --           follow-up JSON (field u) or '', trace context (field c) or '',
 --           flow control (field g, see common.ts) or ''
--- Touches per task BASE t:<id>, BASE i:<key> or BASE b:<key>, and, for a tagged task, its tag keys (built here, see common.ts).
+-- Touches per task BASE t:<id>, BASE i:<key> or BASE b:<key>, BASE ag for an aging task, and, for a tagged task, its tag keys (built here, see common.ts).
 -- Returns {outcomes, id, ...}: outcomes has one character per task, in task order: '1' created,
 -- '0' the key's known task (same name and payload) or the debounced task it folded into, '2' the key's known task, enqueued with
 -- another name or payload; then the id of that known task for each task not created, in order.
@@ -33,12 +34,14 @@ export const ENQUEUE_LUA = script(
 local now = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local nf = tonumber(ARGV[4])
-local fragments, fragment_queue, fragment_tagged, fragment_priority = {}, {}, {}, {}
+local fragments, fragment_queue, fragment_tagged, fragment_priority, fragment_aging = {}, {}, {}, {}, {}
 for f = 1, nf do
   fragments[f] = ARGV[2 + 3 * f]
   fragment_queue[f] = tonumber(ARGV[3 + 3 * f])
   fragment_tagged[f] = tags_of(fragments[f]) ~= nil
-  fragment_priority[f] = priority_of(ARGV[4 + 3 * f])
+  local p, rule = string.match(ARGV[4 + 3 * f], '^([^@]*)@?(.*)$')
+  fragment_priority[f] = priority_of(p)
+  fragment_aging[f] = rule ~= '' and rule
 end
 -- the task name in a fragment; false when it cannot be read (a corrupt record differs from anything)
 local function name_of(fragment)
@@ -101,7 +104,7 @@ local earliest = {}
 for i = 5 + 3 * nf, #ARGV, 9 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local expires, ikey, u, c, g = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
-  local j, qi, priority = fragments[fi], fragment_queue[fi], fragment_priority[fi]
+  local j, qi, priority, aging = fragments[fi], fragment_queue[fi], fragment_priority[fi], fragment_aging[fi]
   local db = string.byte(ikey, 1) == 126 and debounce_of(ikey)
   local has_key = ikey ~= '' and not db
   if has_key then ikey = string.sub(ikey, 2) end
@@ -126,7 +129,7 @@ for i = 5 + 3 * nf, #ARGV, 9 do
     known_ids[#known_ids + 1] = existing
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
-    if expires == '' and not has_key and not db and u == '' and c == '' and priority == 0 and g == '' then
+    if expires == '' and not has_key and not db and not aging and u == '' and c == '' and priority == 0 and g == '' then
       redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
     else
       local fields = {'j', j, 'p', payload, 'm', m}
@@ -138,6 +141,11 @@ for i = 5 + 3 * nf, #ARGV, 9 do
       if has_key then
         fields[#fields + 1] = 'k'; fields[#fields + 1] = ikey
         redis.call('SET', BASE .. 'i:' .. ikey, id)
+      end
+      if aging then
+        fields[#fields + 1] = 'a'; fields[#fields + 1] = aging
+        local every = tonumber(string.match(aging, '^(%d+)|'))
+        if every then redis.call('ZADD', BASE .. 'ag', tonumber(run_at) + every, id) end
       end
       if db then
         fields[#fields + 1] = 'b'; fields[#fields + 1] = db.cap

@@ -9,7 +9,8 @@ export const RELEASE_LUA = script(
 -- ARGV[1] BASE, ARGV[2] now, ARGV[3] id, ARGV[4] workerId, ARGV[5] attempt,
 -- ARGV[6] resultTtlMs (tag feeds), ARGV[7] (holdRateLimit only) the time a hold ends:
 -- the task's rate keys are blocked until then (see common.ts); a task without
--- rate limits is due again then instead of now
+-- rate limits is due again then instead of now. ARGV[8] '1' (release with a due
+-- time): the task is due again at ARGV[7], and nothing is held
 -- Touches BASE t:<id> and a tagged task's tag keys (built here, see common.ts).
 -- Returns 1, or false for a stale delivery.
 `,
@@ -25,8 +26,8 @@ v = v + 1
 a = a - 1
 local fl = flow_of(h[6])
 local hold = tonumber(ARGV[7])
-if hold and not (fl and #fl.r > 0) then
-  -- holdRateLimit of a task without rate limits: due again at the time given
+if hold and (ARGV[8] == '1' or not (fl and #fl.r > 0)) then
+  -- holdRateLimit of a task without rate limits, or a release with a due time: due again at the time given
   redis.call('HSET', key, 'm', pack_m('PENDING', v, a, r, ARGV[7], S, f, '', ''))
   redis.call('ZREM', KEYS[1], id)
   local queue = string.sub(KEYS[2], #BASE + 3)
