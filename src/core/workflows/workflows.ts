@@ -98,11 +98,13 @@ export class Workflows {
   private async chordCallback(record: WorkflowRecord, index: number): Promise<NewTask | undefined> {
     if (!record.callback) return undefined;
     const { members } = record;
-    // one read in the common case: the member after this one (members tend to end in order) is
-    // usually still running, and then not all are done; only the last ones to end read them all
+    // one read while members are still running: the member after this one (members tend to end
+    // in order) is usually one of them, and then not all are done; only the last ones to end read them all
     const next = members[(index + 1) % members.length]!;
     const nextInfo = await this.deps.backend.getInfo(next.taskId);
     if (!nextInfo || !isTerminal(nextInfo.state)) return undefined;
+    // members that end together: the first advance to see them all made the callback (its id is fixed)
+    if ((await this.deps.backend.getInfo(record.callback.taskId)) !== null) return undefined;
     const infos = await Promise.all(members.map((m) => this.deps.backend.getInfo(m.taskId)));
     if (!infos.every((info) => info && isTerminal(info.state))) return undefined;
     if (!infos.every((info) => info!.state === 'SUCCESS')) return undefined;

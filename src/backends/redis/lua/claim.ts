@@ -166,16 +166,25 @@ end
 -- priority first; a group whose head's limits are full waits (its other tasks
 -- behind it), the others are served. The plain tasks of a priority are its
 -- group ''.
+local ROTATION_PAGE = 100
 local function claim_flow(qk, queue, ranked)
   local fr = BASE .. 'fr:' .. queue
   local blocked = {}
+  -- the rotation is walked by score from a cursor, a page at a time: a group that got a
+  -- task moves behind the cursor's later groups of its priority (a new turn), one that is
+  -- blocked stays in front of it, so no group is read twice for nothing (reading the whole
+  -- rotation for every task made a claim O(groups x tasks))
+  local cursor = '-inf'
   while n < limit do
     local pp, lane = plain_head(qk, ranked)
     if pp then redis.call('ZADD', fr, 'NX', flow_score(pp, queue), flow_member(pp, '')) end
-    local groups = redis.call('ZRANGE', fr, 0, -1, 'WITHSCORES')
+    local groups = redis.call('ZRANGEBYSCORE', fr, cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, ROTATION_PAGE)
+    if #groups == 0 then break end
     local progress = false
     for i = 1, #groups, 2 do
       local member = groups[i]
+      local prev_cursor = cursor
+      cursor = '(' .. groups[i + 1]
       if not blocked[member] then
         local p = MAX_PRIORITY - math.floor(tonumber(groups[i + 1]) / SEQ_SPAN)
         local list = flow_list(queue, member)
@@ -228,6 +237,8 @@ local function claim_flow(qk, queue, ranked)
           end
           break
         elseif progress then
+          -- stale entries dropped, nothing taken yet: this group again
+          cursor = prev_cursor
           break
         elseif redis.call('LLEN', list) == 0 and not plain then
           redis.call('ZREM', fr, member)
@@ -236,7 +247,8 @@ local function claim_flow(qk, queue, ranked)
         end
       end
     end
-    if not progress then break end
+    -- nothing in this page moved: the next page, if there is one
+    if not progress and #groups < 2 * ROTATION_PAGE then break end
   end
   if redis.call('ZCARD', fr) == 0 then redis.call('ZREM', qk.d, FLOW_SENTINEL) end
   if ranked and redis.call('ZCARD', qk.p) == 0 then redis.call('ZREM', qk.d, SEP) end
