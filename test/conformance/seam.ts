@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimRequest, CreateAppOptions, Errand, NewTask, Worker, WorkerOptions } from '../../src/index.js';
+import type {
+  BackendCapabilities,
+  ClaimRequest,
+  CreateAppOptions,
+  Errand,
+  NewTask,
+  Worker,
+  WorkerOptions,
+} from '../../src/index.js';
 import type { defineConformanceTasks } from './tasks.js';
 
 /** What each conformance test gets: a fresh namespace on the broker under test. */
@@ -15,6 +23,12 @@ export interface Env {
 }
 
 export type Setup = (options?: Omit<CreateAppOptions, 'broker'>) => Promise<Env>;
+
+/** The broker under test as the cases see it: its name and its backend's capabilities (read once). */
+export interface Broker {
+  name: string;
+  capabilities: BackendCapabilities;
+}
 
 /** A task as the engine hands it to Backend.enqueue, due now. */
 export function newTask(patch: Partial<NewTask> = {}): NewTask {

@@ -28,6 +28,8 @@ export interface MemoryStore {
   restore(letter: DeadLetter): void;
   readonly deadLetters: DeadLetter[];
   readonly paused: Set<string>;
+  /** Wakes waiting claims (a resumed queue may have due tasks). */
+  wakeClaims(): void;
 }
 
 /** BackendAdmin for the memory broker: scans, since everything is in one Map. */
@@ -84,7 +86,7 @@ export class MemoryAdmin implements BackendAdmin {
   async setQueuePaused(queue: string, paused: boolean): Promise<void> {
     this.store.assertOpen();
     if (paused) this.store.paused.add(queue);
-    else this.store.paused.delete(queue);
+    else if (this.store.paused.delete(queue)) this.store.wakeClaims();
   }
 
   async pausedQueues(): Promise<string[]> {

@@ -532,6 +532,7 @@ export class MemoryBackend implements Backend {
       },
       deadLetters: this.deadLetters,
       paused: this.paused,
+      wakeClaims: () => this.wakeClaims(),
     };
   }
 

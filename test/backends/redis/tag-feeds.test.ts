@@ -88,21 +88,4 @@ describeRedis('redis: tag feeds and follow-ups', () => {
     await b.enqueue(later);
     await waitFor(() => heard.at(-1)?.info.id === later.id, 5000);
   });
-
-  it('a follow-up of a task whose lease expired is created once the rescued task ends', async () => {
-    const b = backends.make();
-    const next = { id: randomUUID(), name: 'next', queue: 'after', payload: '["x"]' };
-    const t = newTask({ followUp: next, tags: ['f'] });
-    await b.enqueue(t);
-    await b.claim(claimReq('w1', { leaseMs: 1 }));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await b.rescueExpired()).toBe(1);
-    expect(await b.getInfo(next.id)).toBeNull();
-    const [again] = await b.claim(claimReq('w2'));
-    await b.fail(again!, { type: 'E', message: 'no' });
-    expect(await b.getInfo(next.id)).toMatchObject({ state: 'PENDING', version: 1, queue: 'after' });
-    expect((await b.getInfo(next.id))!.tags).toBeUndefined();
-    const states = (await b.readTagFeed('f', 0, 10)).entries.map((e) => e.info.state);
-    expect(states).toEqual(['FAILURE']);
-  });
 });

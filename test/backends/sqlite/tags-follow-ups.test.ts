@@ -130,41 +130,6 @@ describe('sqlite backend: tag listeners hear changes in cursor order', () => {
   });
 });
 
-describe('sqlite backend: follow-ups wake waiting claims', () => {
-  it('on expiry in a claim and on revoke, in this process', async () => {
-    const b = pool.open();
-    const expiring = followUp();
-    await b.enqueue(newTask({ expiresAt: Date.now() + 10, followUp: expiring }));
-    await delay(20);
-    const waiting = b.claim(claimRequest({ queues: ['after'], waitMs: 10_000 }));
-    await delay(50);
-    const started = Date.now();
-    expect(await b.claim(claimRequest())).toEqual([]);
-    expect((await waiting).map((c) => c.id)).toEqual([expiring.id]);
-    expect(Date.now() - started).toBeLessThan(1000);
-
-    const revoked = followUp();
-    const pending = newTask({ runAt: Date.now() + 60_000, followUp: revoked });
-    await b.enqueue(pending);
-    const again = b.claim(claimRequest({ queues: ['after'], waitMs: 10_000 }));
-    await delay(50);
-    await b.revoke(pending.id);
-    expect((await again).map((c) => c.id)).toEqual([revoked.id]);
-  });
-
-  it('a follow-up is enqueued once even when the task is revoked after it finished', async () => {
-    const filename = pool.newFile();
-    const b = pool.open({ filename });
-    const next = followUp();
-    const task = newTask({ followUp: next });
-    await b.enqueue(task);
-    const [c] = await b.claim(claimRequest());
-    expect(await b.fail(c!, { type: 'E', message: 'x' })).toBe(true);
-    expect((await b.revoke(task.id))!.state).toBe('FAILURE');
-    expect(count(filename, `SELECT COUNT(*) FROM tasks WHERE queue = 'after'`)).toBe(1);
-  });
-});
-
 describe('sqlite backend: corrupt tags', () => {
   function setup(): { app: Errand; corrupt(id: string, value: unknown): void } {
     const file = join(tmpdir(), `errand-corrupt-tags-${randomUUID()}`, 'errand.db');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, ClaimedTask, Debounce, NewTask, TaskInfo } from '../../src/index.js';
-import { waitFor } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { Backend, ClaimedTask, Debounce, NewTask, TaskInfo } from '../../../src/index.js';
+import { waitFor } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /**
  * NewTask.debounce (capabilities.debounce): an enqueue folds into the task

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, NewTask } from '../../src/index.js';
-import { delay } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { Backend, NewTask } from '../../../src/index.js';
+import { delay } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /** NewTask.priority: higher first within a queue, FIFO within a priority, kept across retries. */
 export function describePriorities(setup: Setup): void {

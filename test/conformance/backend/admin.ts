@@ -7,9 +7,9 @@ import {
   type ClaimedTask,
   type NewTask,
   type TaskInfo,
-} from '../../src/index.js';
-import { delay, waitFor } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+} from '../../../src/index.js';
+import { delay, waitFor } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /** Backend.admin: the queries, operator actions and bookkeeping the dashboard and CLI are built on. */
 export function describeAdmin(setup: Setup): void {
@@ -210,6 +210,20 @@ export function describeAdmin(setup: Setup): void {
         expect(await b.admin.pausedQueues()).toEqual(['alpha']);
         const resumed = await b.claim(claimRequest('w1', { queues: ['held'] }));
         expect(resumed.map((c) => c.id).sort()).toEqual([held.id, late.id].sort());
+      });
+
+      it('a claim waiting on a paused queue is woken when another app resumes it, not at the end of its wait', async () => {
+        const env = await setup();
+        const b = env.app.backend;
+        const other = env.otherApp().backend;
+        await b.admin.setQueuePaused('held', true);
+        const task = await enqueue(b, { queue: 'held' });
+        const waiting = b.claim(claimRequest('w1', { queues: ['held'], waitMs: 20_000 }));
+        await new Promise((r) => setTimeout(r, 200));
+        const started = Date.now();
+        await other.admin.setQueuePaused('held', false);
+        expect((await waiting).map((c) => c.id)).toEqual([task.id]);
+        expect(Date.now() - started).toBeLessThan(15_000);
       });
 
       it('retryDeadLetters removes the letter and runs the task again; dropDeadLetters only removes it', async () => {

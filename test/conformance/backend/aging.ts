@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Aging, Backend, NewTask } from '../../src/index.js';
-import { delay } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { Aging, Backend, NewTask } from '../../../src/index.js';
+import { delay } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /**
  * NewTask.aging and Backend.agePriorities (capabilities.aging): a waiting

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Backend, ClaimedTask, FollowUp, NewTask } from '../../src/index.js';
-import { delay } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { Backend, ClaimedTask, FollowUp, NewTask } from '../../../src/index.js';
+import { delay } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /** Backend.enqueue's followUp: the task a terminal state creates, atomically, once. */
 export function describeFollowUps(setup: Setup): void {
@@ -110,6 +110,48 @@ export function describeFollowUps(setup: Setup): void {
         expect(got.map((c) => c.id)).toEqual([next.id]);
         expect(Date.now() - finished).toBeLessThan(2000);
       }
+    });
+
+    it('wakes a claim waiting on its queue on expiry in a claim and on revoke too', async () => {
+      const b = (await setup()).app.backend;
+      const expiring = followUp();
+      await b.enqueue(newTask({ expiresAt: Date.now() + 10, followUp: expiring }));
+      await delay(20);
+      const waiting = b.claim(claimRequest('w2', { queues: ['after'], waitMs: 10_000 }));
+      await delay(50);
+      const started = Date.now();
+      expect(await b.claim(claimRequest())).toEqual([]);
+      expect((await waiting).map((c) => c.id)).toEqual([expiring.id]);
+      expect(Date.now() - started).toBeLessThan(1000);
+
+      const revoked = followUp();
+      const pending = newTask({ runAt: Date.now() + 60_000, followUp: revoked });
+      await b.enqueue(pending);
+      const again = b.claim(claimRequest('w2', { queues: ['after'], waitMs: 10_000 }));
+      await delay(50);
+      await b.revoke(pending.id);
+      expect((await again).map((c) => c.id)).toEqual([revoked.id]);
+    });
+
+    it('a follow-up of a task whose lease expired is created once the rescued task ends, untagged', async () => {
+      const b = (await setup()).app.backend;
+      const next = followUp();
+      const t = newTask({ followUp: next, tags: ['f'] });
+      await b.enqueue(t);
+      await b.claim(claimRequest('w1', { leaseMs: 1 }));
+      await delay(10);
+      expect(await b.rescueExpired()).toBe(1);
+      expect(await b.getInfo(next.id)).toBeNull();
+      const [again] = await b.claim(claimRequest('w2'));
+      await b.fail(again!, { type: 'E', message: 'no' });
+      expect(await b.getInfo(next.id)).toMatchObject({ state: 'PENDING', version: 1, queue: 'after' });
+      expect((await b.getInfo(next.id))!.tags).toBeUndefined();
+      const states = (await b.readTagFeed('f', 0, 10)).entries.map((e) => e.info.state);
+      expect(states).toEqual(['FAILURE']);
+      // a revoke after the end changes nothing and enqueues no second follow-up
+      expect((await b.revoke(t.id))!.state).toBe('FAILURE');
+      expect((await b.claim(claimRequest('w3', { queues: ['after'] }))).map((c) => c.id)).toEqual([next.id]);
+      expect(await b.claim(claimRequest('w3', { queues: ['after'] }))).toEqual([]);
     });
 
     it('comes with enqueueMany too, and a follow-up of a batch item is created when that item ends', async () => {

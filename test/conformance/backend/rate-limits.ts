@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend, ClaimedTask, NewTask } from '../../src/index.js';
-import { delay } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { Backend, ClaimedTask, NewTask } from '../../../src/index.js';
+import { delay } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /**
  * NewTask.rateLimits and Backend.holdRateLimit (capabilities.rateLimits):

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskInfo } from '../../src/index.js';
-import { waitFor } from '../support/wait.js';
-import { claimRequest, newTask, type Setup } from './seam.js';
+import type { TaskInfo } from '../../../src/index.js';
+import { waitFor } from '../../support/wait.js';
+import { claimRequest, newTask, type Setup } from '../seam.js';
 
 /**
  * Backend.release with a due time and Backend.wake (capabilities.wake): what
