@@ -1,12 +1,9 @@
-import { afterEach, expect, it } from 'vitest';
-import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import { ageStep, ConfigError, createApp, type Errand, type NewTask } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { ageStep, ConfigError, type Errand } from '../../src/index.js';
+import { closeAfterEach, openTargetApp, recordingApp } from '../support/apps.js';
 import { describeEachBroker } from '../support/brokers.js';
 
-const opened: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
+const opened = closeAfterEach();
 
 const rule = { everyMs: 100, step: 2, max: 10 };
 
@@ -31,15 +28,7 @@ it('ageStep: the raises owed since the later of the due time and the last raise,
 });
 
 it('turns aging into NewTask.aging (defaults step 1, max 1000) and refuses bad options and flow options', async () => {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  const sent: NewTask[] = [];
-  const enqueue = backend.enqueue.bind(backend);
-  backend.enqueue = (task) => {
-    sent.push(task);
-    return enqueue(task);
-  };
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
+  const { app, sent } = recordingApp(opened);
   await app.task('report', () => 1, { priority: -5, aging: { every: 60_000 } }).delay();
   expect(sent[0]).toMatchObject({ priority: -5, aging: { everyMs: 60_000, step: 1, max: 1000 } });
   expect(() => app.task('a', () => 1, { aging: { every: 0 } })).toThrow(/task a: aging.every/);
@@ -55,25 +44,14 @@ it('turns aging into NewTask.aging (defaults step 1, max 1000) and refuses bad o
 });
 
 it('a broker without aging refuses it at enqueue', async () => {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  Object.defineProperty(backend, 'capabilities', { value: { crossProcess: false, durable: false } });
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
+  const { app } = recordingApp(opened, false);
   await expect(app.task('report', () => 1, { aging: { every: 10 } }).delay()).rejects.toThrow(
     /task report: aging needs a broker with aging/,
   );
 });
 
 describeEachBroker('priority aging through a worker', (target) => {
-  const open = (): Errand => {
-    const url = target.makeUrl('aging');
-    const app = createApp({ broker: url, logger: false });
-    opened.push(async () => {
-      await app.close();
-      await target.cleanup?.(url);
-    });
-    return app;
-  };
+  const open = (): Errand => openTargetApp(target, 'aging', opened);
 
   it('a low-priority task is not starved by a stream of higher-priority work', async () => {
     const app = open();

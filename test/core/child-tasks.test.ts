@@ -1,15 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
 import { suspendForChildren } from '../../src/core/child-tasks.js';
 import { WaitRequest } from '../../src/core/context.js';
-import { createApp, TaskFailedError, type Errand, type TaskInfo } from '../../src/index.js';
+import { TaskFailedError, type Errand, type TaskInfo } from '../../src/index.js';
+import { closeAfterEach, openTargetApp, recordingApp } from '../support/apps.js';
 import { describeEachBroker } from '../support/brokers.js';
 import { waitFor } from '../support/wait.js';
 
-const opened: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
+const opened = closeAfterEach();
 
 it('a child that ends before its parent is put back still resumes it: the parent is due at once', async () => {
   const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
@@ -30,10 +28,7 @@ it('a child that ends before its parent is put back still resumes it: the parent
 });
 
 it('ctx.waitFor on a broker without wake is a ConfigError', async () => {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  Object.defineProperty(backend, 'capabilities', { value: { crossProcess: false, durable: false } });
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
+  const { app } = recordingApp(opened, false);
   const child = app.task('child', () => 1);
   const parent = app.task('parent', async (ctx) => ctx.waitFor(await ctx.enqueue(child, [])), { retry: { max: 0 } });
   const worker = app.worker({ handleSignals: false, claimWaitMs: 100 });
@@ -43,15 +38,7 @@ it('ctx.waitFor on a broker without wake is a ConfigError', async () => {
 });
 
 describeEachBroker('child tasks: ctx.enqueue and ctx.waitFor', (target) => {
-  const open = (): Errand => {
-    const url = target.makeUrl('children');
-    const app = createApp({ broker: url, logger: false });
-    opened.push(async () => {
-      await app.close();
-      await target.cleanup?.(url);
-    });
-    return app;
-  };
+  const open = (): Errand => openTargetApp(target, 'children', opened);
   const start = async (app: Errand, concurrency = 1): Promise<void> => {
     const worker = app.worker({ handleSignals: false, concurrency, claimWaitMs: 200 });
     await worker.start();

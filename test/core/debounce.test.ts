@@ -1,31 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
-import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import { ConfigError, createApp, type Errand, type NewTask } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { ConfigError, type Errand, type NewTask } from '../../src/index.js';
+import { closeAfterEach, openTargetApp, recordingApp } from '../support/apps.js';
 import { describeEachBroker } from '../support/brokers.js';
 import { delay, waitFor } from '../support/wait.js';
 
-const opened: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
-
-/** A memory app whose enqueues are recorded as the broker gets them. */
-function recordingApp(capable = true): { app: Errand; sent: NewTask[] } {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  if (!capable) Object.defineProperty(backend, 'capabilities', { value: { crossProcess: false, durable: false } });
-  const sent: NewTask[] = [];
-  const enqueue = backend.enqueue.bind(backend);
-  backend.enqueue = (task) => {
-    sent.push(task);
-    return enqueue(task);
-  };
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
-  return { app, sent };
-}
+const opened = closeAfterEach();
 
 it('turns debounce into NewTask.debounce (debounce:name[:key]), due delay after the call, capped at maxDelay', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   await app.task('save', (_ctx, doc: string) => doc, { debounce: { delay: 500, maxDelay: 2_000 } }).delay('d1');
   await app
     .task('keyed', (_ctx, doc: string) => doc, { debounce: { delay: 100, keep: 'first', key: (doc: string) => doc } })
@@ -39,7 +21,7 @@ it('turns debounce into NewTask.debounce (debounce:name[:key]), due delay after 
 });
 
 it('turns throttle into a rate limit of 1 per window and a fold at once, both throttle:name[:key]', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   await app.task('ping', (_ctx, user: string) => user, { throttle: { per: 1_000, key: (user: string) => user } }).delay('u1');
   const [ping] = sent as [NewTask];
   expect(ping.rateLimits).toEqual([{ key: 'throttle:ping:u1', limit: 1, perMs: 1_000 }]);
@@ -49,7 +31,7 @@ it('turns throttle into a rate limit of 1 per window and a fold at once, both th
 });
 
 it('refuses bad options at definition, and what cannot apply at enqueue, naming the task and field', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   expect(() => app.task('a', () => 1, { debounce: { delay: -1 } })).toThrow(/task a: debounce.delay/);
   expect(() => app.task('b', () => 1, { debounce: { delay: 100, maxDelay: 50 } })).toThrow(/task b: debounce.maxDelay/);
   expect(() => app.task('c', () => 1, { debounce: { delay: 1, keep: 'middle' as never } })).toThrow(/task c: debounce.keep/);
@@ -70,7 +52,7 @@ it('refuses bad options at definition, and what cannot apply at enqueue, naming 
 });
 
 it('a broker without debounce refuses it at enqueue', async () => {
-  const { app, sent } = recordingApp(false);
+  const { app, sent } = recordingApp(opened, false);
   await expect(app.task('save', () => 1, { debounce: { delay: 10 } }).delay()).rejects.toThrow(
     /task save: debounce needs a broker with debounce/,
   );
@@ -78,15 +60,7 @@ it('a broker without debounce refuses it at enqueue', async () => {
 });
 
 describeEachBroker('debounce and throttle through a worker', (target) => {
-  const open = (): Errand => {
-    const url = target.makeUrl('debounce');
-    const app = createApp({ broker: url, logger: false });
-    opened.push(async () => {
-      await app.close();
-      await target.cleanup?.(url);
-    });
-    return app;
-  };
+  const open = (): Errand => openTargetApp(target, 'debounce', opened);
   const startWorker = async (app: Errand): Promise<void> => {
     const worker = app.worker({ handleSignals: false, claimWaitMs: 200, concurrency: 4 });
     await worker.start();
@@ -165,7 +139,7 @@ describeEachBroker('debounce and throttle through a worker', (target) => {
 });
 
 it('a debounced or throttled task cannot be a workflow member (it may fold into another id)', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   const save = app.task('save', () => 1, { debounce: { delay: 10 } });
   const ping = app.task('ping', () => 1, { throttle: { per: 10 } });
   const plain = app.task('plain', () => 1);

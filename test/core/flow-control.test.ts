@@ -1,31 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
-import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import { ConfigError, createApp, type Errand, type NewTask } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { ConfigError, createApp } from '../../src/index.js';
+import { closeAfterEach, recordingApp } from '../support/apps.js';
 import { describeEachBroker } from '../support/brokers.js';
 import { waitFor } from '../support/wait.js';
 
-const opened: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
-
-/** A memory app whose enqueues are recorded as the broker gets them. */
-function recordingApp(capable = true): { app: Errand; sent: NewTask[] } {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  if (!capable) Object.defineProperty(backend, 'capabilities', { value: { crossProcess: false, durable: false } });
-  const sent: NewTask[] = [];
-  const enqueue = backend.enqueue.bind(backend);
-  backend.enqueue = (task) => {
-    sent.push(task);
-    return enqueue(task);
-  };
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
-  return { app, sent };
-}
+const opened = closeAfterEach();
 
 it('turns concurrency and fairness into NewTask.limits and group: name, name:key, smallest limit per key', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   await app.task('plain', () => 1).delay();
   await app.task('total', () => 1, { concurrency: { limit: 3 } }).delay();
   await app
@@ -54,7 +36,7 @@ it('turns concurrency and fairness into NewTask.limits and group: name, name:key
 });
 
 it('refuses bad options at definition, and bad keys at enqueue, naming the task', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   expect(() => app.task('a', () => 1, { concurrency: { limit: 0 } })).toThrow(/task a: concurrency.limit/);
   expect(() => app.task('b', () => 1, { concurrency: [] })).toThrow(/task b: concurrency takes 1 to 4/);
   expect(() => app.task('c', () => 1, { concurrency: { limit: 1, key: 'x' as never } })).toThrow(/task c: concurrency.key/);
@@ -75,7 +57,7 @@ it('refuses bad options at definition, and bad keys at enqueue, naming the task'
 });
 
 it('a broker without flow control refuses limits and groups at enqueue, naming the option', async () => {
-  const { app, sent } = recordingApp(false);
+  const { app, sent } = recordingApp(opened, false);
   await expect(app.task('lim', () => 1, { concurrency: { limit: 1 } }).delay()).rejects.toThrow(
     /task lim: concurrency needs a broker with flow control/,
   );

@@ -1,31 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
-import { MemoryBackend } from '../../src/backends/memory/memory-backend.js';
-import { ConfigError, createApp, type Errand, type NewTask } from '../../src/index.js';
+import { expect, it } from 'vitest';
+import { ConfigError, type Errand } from '../../src/index.js';
+import { closeAfterEach, openTargetApp, recordingApp } from '../support/apps.js';
 import { describeEachBroker } from '../support/brokers.js';
 import { waitFor } from '../support/wait.js';
 
-const opened: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of opened.splice(0).reverse()) await close();
-});
-
-/** A memory app whose enqueues are recorded as the broker gets them. */
-function recordingApp(capable = true): { app: Errand; sent: NewTask[]; backend: MemoryBackend } {
-  const backend = new MemoryBackend({ resultTtlMs: 60_000, deadLetterLimit: 10 });
-  if (!capable) Object.defineProperty(backend, 'capabilities', { value: { crossProcess: false, durable: false } });
-  const sent: NewTask[] = [];
-  const enqueue = backend.enqueue.bind(backend);
-  backend.enqueue = (task) => {
-    sent.push(task);
-    return enqueue(task);
-  };
-  const app = createApp({ broker: backend, logger: false });
-  opened.push(() => app.close());
-  return { app, sent, backend };
-}
+const opened = closeAfterEach();
 
 it('turns rateLimit into NewTask.rateLimits: rate:name, rate:name:key; a keyed one gives the group', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   await app.task('total', () => 1, { rateLimit: { limit: 100, per: 60_000 } }).delay();
   await app
     .task('per', (_ctx, user: string) => user, {
@@ -76,7 +58,7 @@ it('turns rateLimit into NewTask.rateLimits: rate:name, rate:name:key; a keyed o
 });
 
 it('refuses bad rate limits at definition, and bad keys at enqueue, naming the task and field', async () => {
-  const { app, sent } = recordingApp();
+  const { app, sent } = recordingApp(opened);
   expect(() => app.task('a', () => 1, { rateLimit: { limit: 0, per: 1000 } })).toThrow(/task a: rateLimit.limit/);
   expect(() => app.task('b', () => 1, { rateLimit: { limit: 1, per: 0.5 } })).toThrow(/task b: rateLimit.per/);
   expect(() => app.task('c', () => 1, { rateLimit: [] })).toThrow(/task c: rateLimit takes 1 to 4/);
@@ -99,7 +81,7 @@ it('refuses bad rate limits at definition, and bad keys at enqueue, naming the t
 });
 
 it('a broker without rate limits refuses rateLimit at enqueue, and ctx.rateLimited in the handler', async () => {
-  const { app, sent } = recordingApp(false);
+  const { app, sent } = recordingApp(opened, false);
   await expect(app.task('lim', () => 1, { rateLimit: { limit: 1, per: 10 } }).delay()).rejects.toThrow(
     /task lim: rateLimit needs a broker with rate limits/,
   );
@@ -115,15 +97,7 @@ it('a broker without rate limits refuses rateLimit at enqueue, and ctx.rateLimit
 describeEachBroker(
   'rate limits through a worker',
   (target) => {
-    const open = (): Errand => {
-      const url = target.makeUrl('rate');
-      const app = createApp({ broker: url, logger: false });
-      opened.push(async () => {
-        await app.close();
-        await target.cleanup?.(url);
-      });
-      return app;
-    };
+    const open = (): Errand => openTargetApp(target, 'rate', opened);
 
     it('rateLimit { limit: 5, per: 1000 }: 15 tasks start at most 5 in any second', async () => {
       const app = open();
