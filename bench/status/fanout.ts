@@ -49,6 +49,8 @@ export interface FanoutOptions {
   log: (line: string) => void;
   /** Extra node flags for the web process (e.g. --cpu-prof). */
   webNodeFlags?: string[];
+  /** Extra node flags for the client processes (e.g. --cpu-prof). */
+  clientNodeFlags?: string[];
   scenarios?: FanoutScenario[];
 }
 
@@ -90,6 +92,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutRow[]> {
         BenchChild.start({
           label: `ws-clients-${i}`,
           script: 'bench/status/ws-clients-child.ts',
+          nodeFlags: options.clientNodeFlags,
           readyPattern: /bench ws clients ready/,
         }),
       ),

@@ -5,7 +5,9 @@
  *   3. 10,000 concurrent WebSocket subscribers on one web process
  *
  *   npx tsx bench/status/index.ts [--quick] [--only=latency,form,fanout] [--docs|--no-docs] [--json=path]
- *                                 [--profile=form|fanout]   (node --cpu-prof the web process; see the doc)
+ *                                 [--profile=form|fanout|fanout-clients]   (node --cpu-prof the web or client processes; see the doc)
+ *                                 [--fanout=1x10000,100x100]   (the fan-out scenarios: tasks x sockets per task)
+ *                                 [--brokers=redis,sqlite] [--transports=ws,sse,poll]   (what the latency workload measures)
  *
  * Everything runs on 127.0.0.1; every child process is stopped at the end.
  * bench/index.ts calls runStatusBenchmarks({ quick }) and gets markdown back.
@@ -17,10 +19,11 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { packageVersion } from '../systems/versions.js';
-import { runFanout } from './fanout.js';
+import { runFanout, type FanoutScenario } from './fanout.js';
 import { runFormLoad } from './form-load.js';
 import { runLatency } from './latency.js';
-import { BROKERS, HOST, KEY_PREFIX, REDIS_DB, REDIS_PORT, SQLITE_DIR } from './env.js';
+import { TRANSPORTS, type Transport } from './clients.js';
+import { BROKERS, HOST, KEY_PREFIX, REDIS_DB, REDIS_PORT, SQLITE_DIR, type BrokerKind } from './env.js';
 import { load, machine, renderMarkdown, writeDocs, type StatusResults } from './report.js';
 import { stopAllChildren } from './servers.js';
 
@@ -32,12 +35,22 @@ export interface StatusBenchOptions {
   only?: readonly StatusWorkload[];
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
-  /** CPU-profile the web process of this workload (node --cpu-prof into `profileDir`). */
-  profile?: 'form' | 'fanout';
+  /** CPU-profile the web process of this workload, or the fan-out's client processes (node --cpu-prof into `profileDir`). */
+  profile?: Profile;
   profileDir?: string;
   /** Filled with the raw results. */
   results?: StatusResults;
+  /** The fan-out scenarios (default: 1 × 10,000 and 100 × 100; 1 × 2,000 and 20 × 100 with `quick`). */
+  fanoutScenarios?: FanoutScenario[];
+  /** The command line recorded with the results (default: the full run's). */
+  command?: string;
+  /** The latency workload's brokers and transports (default: all). */
+  latencyBrokers?: readonly BrokerKind[];
+  latencyTransports?: readonly Transport[];
 }
+
+export const PROFILES = ['form', 'fanout', 'fanout-clients'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 /** Runs the status/web benchmarks and returns their markdown section. */
 export async function runStatusBenchmarks(options: StatusBenchOptions): Promise<string> {
@@ -55,12 +68,19 @@ export async function runStatusBenchmarks(options: StatusBenchOptions): Promise<
     fastify: packageVersion('fastify'),
     ws: packageVersion('ws'),
     loadBefore: load(),
-    command: `npx tsx bench/status/index.ts${options.quick ? ' --quick' : ''}`,
+    command: options.command ?? `npx tsx bench/status/index.ts${options.quick ? ' --quick' : ''}`,
   };
   log(`load average ${results.env.loadBefore.join(' ')} on ${results.env.nproc} cores`);
   await mkdir(SQLITE_DIR, { recursive: true });
   try {
-    if (only.includes('latency')) results.latency = await runLatency({ quick: options.quick, log });
+    if (only.includes('latency')) {
+      results.latency = await runLatency({
+        quick: options.quick,
+        log,
+        brokers: options.latencyBrokers,
+        transports: options.latencyTransports,
+      });
+    }
     if (only.includes('form')) {
       results.form = await runFormLoad({
         quick: options.quick,
@@ -70,7 +90,13 @@ export async function runStatusBenchmarks(options: StatusBenchOptions): Promise<
       });
     }
     if (only.includes('fanout'))
-      results.fanout = await runFanout({ quick: options.quick, log, webNodeFlags: profileFlags('fanout') });
+      results.fanout = await runFanout({
+        quick: options.quick,
+        log,
+        webNodeFlags: profileFlags('fanout'),
+        clientNodeFlags: profileFlags('fanout-clients'),
+        scenarios: options.fanoutScenarios,
+      });
   } finally {
     await stopAllChildren();
     await cleanUp(log);
@@ -122,7 +148,10 @@ interface Cli {
   only: StatusWorkload[];
   docs: boolean;
   json?: string;
-  profile?: 'form' | 'fanout';
+  profile?: Profile;
+  fanout?: FanoutScenario[];
+  brokers?: BrokerKind[];
+  transports?: Transport[];
 }
 
 function parseArgs(argv: string[]): Cli {
@@ -132,21 +161,43 @@ function parseArgs(argv: string[]): Cli {
     if (!m) throw new Error(`unknown argument ${arg}`);
     flags.set(m[1]!, m[2] ?? 'true');
   }
-  const known = ['quick', 'only', 'docs', 'no-docs', 'json', 'profile'];
+  const known = ['quick', 'only', 'docs', 'no-docs', 'json', 'profile', 'fanout', 'brokers', 'transports'];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key} (known: ${known.join(', ')})`);
   const only = (flags.get('only')?.split(',').filter(Boolean) ?? [...WORKLOADS]) as StatusWorkload[];
   for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`--only: unknown ${w} (known: ${WORKLOADS.join(', ')})`);
   const profile = flags.get('profile');
-  if (profile !== undefined && profile !== 'form' && profile !== 'fanout') throw new Error('--profile=form or --profile=fanout');
+  if (profile !== undefined && !(PROFILES as readonly string[]).includes(profile))
+    throw new Error(`--profile: one of ${PROFILES.join(', ')}`);
+  const fanout = flags.get('fanout')?.split(',').filter(Boolean).map(parseScenario);
+  const brokers = listFlag(flags.get('brokers'), BROKERS, '--brokers');
+  const transports = listFlag(flags.get('transports'), TRANSPORTS, '--transports');
   const quick = flags.has('quick');
-  const full = !quick && !flags.has('only') && profile === undefined;
+  const narrowed = fanout !== undefined || brokers !== undefined || transports !== undefined;
+  const full = !quick && !flags.has('only') && profile === undefined && !narrowed;
   return {
     quick,
     only: WORKLOADS.filter((w) => only.includes(w)),
     docs: flags.has('docs') || (full && !flags.has('no-docs')),
     json: flags.get('json'),
-    profile,
+    profile: profile as Profile | undefined,
+    fanout,
+    brokers,
+    transports,
   };
+}
+
+function listFlag<T extends string>(value: string | undefined, known: readonly T[], flag: string): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').filter(Boolean) as T[];
+  for (const item of items) if (!known.includes(item)) throw new Error(`${flag}: unknown ${item} (known: ${known.join(', ')})`);
+  return items;
+}
+
+/** `1x10000` → 1 task watched by 10,000 sockets. */
+function parseScenario(text: string): FanoutScenario {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m) throw new Error(`--fanout: ${text} is not TASKSxSOCKETS (e.g. 1x10000)`);
+  return { tasks: Number(m[1]), socketsPerTask: Number(m[2]) };
 }
 
 async function main(): Promise<void> {
@@ -171,12 +222,22 @@ async function main(): Promise<void> {
     });
   }
   const results = {} as StatusResults;
-  const markdown = await runStatusBenchmarks({ quick: cli.quick, only: cli.only, profile: cli.profile, profileDir, results });
+  const markdown = await runStatusBenchmarks({
+    quick: cli.quick,
+    only: cli.only,
+    profile: cli.profile,
+    profileDir,
+    results,
+    fanoutScenarios: cli.fanout,
+    latencyBrokers: cli.brokers,
+    latencyTransports: cli.transports,
+    command: ['npx tsx bench/status/index.ts', ...process.argv.slice(2)].join(' '),
+  });
   clearTimeout(watchdog);
   if (cli.json) writeFileSync(cli.json, JSON.stringify(results, null, 2));
   process.stdout.write(`\n${markdown}`);
   if (cli.profile)
-    process.stdout.write(`\nCPU profiles of the web process: ${profileDir} (open in Chrome DevTools → Performance)\n`);
+    process.stdout.write(`\nCPU profiles (${cli.profile}): ${profileDir} (open in Chrome DevTools → Performance)\n`);
   if (cli.docs) {
     const path = join(root, 'docs', 'benchmarks-status.md');
     writeDocs(path, markdown);

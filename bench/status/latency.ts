@@ -33,6 +33,8 @@ export interface LatencyOptions {
   quick: boolean;
   log: (line: string) => void;
   brokers?: readonly BrokerKind[];
+  /** Default: ws, sse, poll. */
+  transports?: readonly Transport[];
 }
 
 const POLL_LANES = 20;
@@ -59,7 +61,7 @@ export async function runLatency(options: LatencyOptions): Promise<LatencyRow[]>
       options.log(
         `latency/${broker}: web ${base} pid ${web.pid}, worker pid ${worker.pid}, worker clock offset ${offset.toFixed(3)} ms`,
       );
-      for (const transport of TRANSPORTS) {
+      for (const transport of options.transports ?? TRANSPORTS) {
         const count = transport === 'poll' ? pollSamples : samples;
         const started = Date.now();
         const { latencies, failed } =
@@ -108,7 +110,8 @@ async function pushSamples(
       const finishedAt = Number(receipt.message.result) - offset;
       if (receipt.message.state !== 'SUCCESS' || !Number.isFinite(finishedAt)) failed++;
       else latencies.push(receipt.at - finishedAt);
-    } catch {
+    } catch (error) {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`sample failed: ${String(error)}\n`);
       worker.send({ type: 'release', ids: [result.id] });
       if (i >= warmup) failed++;
     } finally {

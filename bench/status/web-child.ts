@@ -12,7 +12,8 @@ if (!broker) throw new Error('BENCH_BROKER is required');
 
 const app = createApp({ broker, logger: false });
 const fastify = Fastify({ logger: false, forceCloseConnections: true });
-await fastify.register(errandWeb, { app, prefix: '' });
+// exposeResult: the latency workload reads the handler's finish time from the terminal message's result.
+await fastify.register(errandWeb, { app, prefix: '', exposeResult: true });
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();

@@ -13,15 +13,19 @@ interface Socket {
   ws: WebSocket;
   receivedAt?: number;
   done: boolean;
+  /** In `sockets` (the set being collected). */
+  listed: boolean;
 }
 
 let sockets: Socket[] = [];
+/** Sockets of `sockets` that are done (terminal message received, or closed): a count, not a scan per receipt. */
+let doneCount = 0;
 let onProgress: (() => void) | undefined;
 
 function open(url: string, origin: string, taskId: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url}/ws/task_status/${taskId}/`, { origin, perMessageDeflate: false, handshakeTimeout: 30_000 });
-    const socket: Socket = { taskId, ws, done: false };
+    const socket: Socket = { taskId, ws, done: false, listed: false };
     let first = true;
     ws.on('message', (data) => {
       const at = clock();
@@ -32,19 +36,22 @@ function open(url: string, origin: string, taskId: string): Promise<Socket | und
       const state = (JSON.parse(data.toString()) as { state?: string }).state;
       if (state !== undefined && TERMINAL.has(state) && socket.receivedAt === undefined) {
         socket.receivedAt = at;
-        socket.done = true;
-        onProgress?.();
+        markDone(socket);
       }
     });
     ws.on('error', () => undefined);
     ws.on('close', () => {
       if (first) resolve(undefined);
-      if (!socket.done) {
-        socket.done = true;
-        onProgress?.();
-      }
+      markDone(socket);
     });
   });
+}
+
+function markDone(socket: Socket): void {
+  if (socket.done) return;
+  socket.done = true;
+  if (socket.listed) doneCount++;
+  onProgress?.();
 }
 
 async function connect(
@@ -67,6 +74,11 @@ async function connect(
     }),
   );
   sockets = opened;
+  doneCount = 0;
+  for (const s of opened) {
+    s.listed = true;
+    if (s.done) doneCount++;
+  }
   return { ok: opened.length, failed, ms: clock() - started };
 }
 
@@ -85,7 +97,7 @@ function collect(timeoutMs: number): Promise<{ receipts: Record<string, number[]
     };
     const timer = setTimeout(finish, timeoutMs);
     onProgress = (): void => {
-      if (sockets.every((s) => s.done)) finish();
+      if (doneCount === sockets.length) finish();
     };
     onProgress();
   });
@@ -104,8 +116,12 @@ process.on(
     } else if (message.type === 'collect') {
       void collect(message.timeoutMs).then((r) => reply({ type: 'collected', ...r }));
     } else if (message.type === 'close') {
-      for (const s of sockets) s.ws.terminate();
+      for (const s of sockets) {
+        s.listed = false;
+        s.ws.terminate();
+      }
       sockets = [];
+      doneCount = 0;
       reply({ type: 'closed' });
     }
   },

@@ -1,6 +1,7 @@
 import type { Backend } from '../core/backend.js';
 import { ClosedError, TaskNotFoundError } from '../core/errors.js';
 import { StatusSubscription } from './status-subscription.js';
+import { FanOut } from './fan-out.js';
 import { TaskFeed } from './task-feed.js';
 
 export interface StatusHubOptions {
@@ -21,6 +22,8 @@ export interface SubscribeOptions {
  */
 export class StatusHub {
   private readonly feeds = new Map<string, TaskFeed>();
+  /** Every feed's deliveries, paced together. */
+  private readonly fanOut = new FanOut();
   private readonly resyncMs: number;
   private closed = false;
 
@@ -49,7 +52,7 @@ export class StatusHub {
     if (this.closed) throw new ClosedError('status hub');
     let feed = this.feeds.get(id);
     if (!feed) {
-      feed = new TaskFeed(this.backend, id, this.resyncMs, (f) => {
+      feed = new TaskFeed(this.backend, id, this.resyncMs, this.fanOut, (f) => {
         if (this.feeds.get(f.id) === f) this.feeds.delete(f.id);
       });
       this.feeds.set(id, feed);
@@ -67,6 +70,9 @@ export class StatusHub {
       subscription.close();
       throw new TaskNotFoundError(id);
     }
+    // The feed's delivery of the snapshot may still be queued behind other updates: hand it over now
+    // (a version the subscriber has, or holds, is ignored).
+    subscription.offer(owner.latest);
     return subscription;
   }
 

@@ -1,10 +1,8 @@
 import type { Backend, Unsubscribe } from '../core/backend.js';
 import type { TaskInfo } from '../core/types.js';
+import type { FanOut } from './fan-out.js';
 import { StatusEvent } from './status-event.js';
 import type { StatusSubscription } from './status-subscription.js';
-
-/** Subscribers served per event-loop turn when one version goes out. */
-const FAN_OUT_SLICE = 500;
 
 /**
  * One task id's single backend subscription, fanned out to local subscribers.
@@ -30,11 +28,14 @@ export class TaskFeed {
     private readonly backend: Backend,
     readonly id: string,
     private readonly resyncMs: number,
+    private readonly fanOut: FanOut,
     private readonly onClosed: (feed: TaskFeed) => void,
   ) {
     this.subscribed = backend.subscribeStatus(id, (info) => this.offer(info));
     this.ready = this.start();
   }
+
+  private readonly isSubscriber = (subscription: StatusSubscription): boolean => this.subscribers.has(subscription);
 
   add(subscription: StatusSubscription): void {
     this.subscribers.add(subscription);
@@ -76,22 +77,9 @@ export class TaskFeed {
     if (this.closed || (this.latest && info.version <= this.latest.version)) return;
     const event = new StatusEvent(info);
     this.latest = event;
-    this.fanOut(event, [...this.subscribers], 0);
+    // A slice per event-loop turn across the hub (a subscriber that left before its turn is skipped).
+    this.fanOut.deliver(event, [...this.subscribers], this.isSubscriber);
     if (event.terminal) this.stopBackend();
-  }
-
-  /**
-   * Hands `event` to subscribers a slice at a time, yielding to the event loop
-   * between slices: 10,000 sockets on one task must not stall other requests.
-   * A subscriber reached late by an older event ignores it (versions only grow).
-   */
-  private fanOut(event: StatusEvent, targets: StatusSubscription[], from: number): void {
-    const end = Math.min(from + FAN_OUT_SLICE, targets.length);
-    for (let i = from; i < end; i++) {
-      const subscription = targets[i]!;
-      if (this.subscribers.has(subscription)) subscription.offer(event);
-    }
-    if (end < targets.length) setImmediate(() => this.fanOut(event, targets, end));
   }
 
   private async resync(): Promise<void> {

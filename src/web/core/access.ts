@@ -84,12 +84,22 @@ export class AccessPolicy {
 
   /** The JSON of `event` for `request`, encoded once per event and field set however many clients get it. */
   encode(event: StatusEvent, request: WebRequest): string {
+    return this.encoded(event, request).json;
+  }
+
+  /** `encode` as UTF-8 bytes, also built once per event and field set: the same bytes go to every WebSocket. */
+  encodeBytes(event: StatusEvent, request: WebRequest): Uint8Array {
+    const entry = this.encoded(event, request);
+    return (entry.bytes ??= utf8.encode(entry.json));
+  }
+
+  private encoded(event: StatusEvent, request: WebRequest): Encoded {
     const fields = this.fieldsFor(event.info, request);
-    let byFields = encoded.get(event);
-    if (!byFields) encoded.set(event, (byFields = new Map()));
-    let json = byFields.get(fields.key);
-    if (json === undefined) byFields.set(fields.key, (json = JSON.stringify(pick(event.message, fields))));
-    return json;
+    let byFields = encodings.get(event);
+    if (!byFields) encodings.set(event, (byFields = new Map()));
+    let entry = byFields.get(fields.key);
+    if (entry === undefined) byFields.set(fields.key, (entry = { json: JSON.stringify(pick(event.message, fields)) }));
+    return entry;
   }
 
   private fieldsFor(info: TaskInfo, request: WebRequest): FieldSet {
@@ -110,7 +120,14 @@ interface FieldSet {
   key: string;
 }
 
-const encoded = new WeakMap<StatusEvent, Map<string, string>>();
+/** One event's message for one field set: its JSON, and its UTF-8 bytes once a WebSocket asked for them. */
+interface Encoded {
+  json: string;
+  bytes?: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+const encodings = new WeakMap<StatusEvent, Map<string, Encoded>>();
 
 function fieldSet(fields: readonly ExposedField[]): FieldSet {
   const has = new Set(fields);

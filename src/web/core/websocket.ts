@@ -10,10 +10,11 @@ export interface WsPeer {
   readonly open: boolean;
   /** Bytes queued for the client but not sent yet. */
   readonly bufferedAmount: number;
-  send(text: string): void;
+  /** Sends a text message: a string, or its UTF-8 bytes (bytes encoded once can go to many sockets as they are). */
+  send(text: string | Uint8Array): void;
   close(code: number, reason: string): void;
   /** Sends `text` and the close frame together where the implementation can (one write instead of two). */
-  sendAndClose?(text: string, code: number, reason: string): void;
+  sendAndClose?(text: string | Uint8Array, code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
   /**

@@ -2,6 +2,9 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { WsPeer, WsSession } from '../core/websocket.js';
 
+/** Text frames, never compressed (errand's WebSocket servers negotiate no permessage-deflate anyway). */
+const TEXT = { binary: false, compress: false } as const;
+
 /** A WsPeer over a ws WebSocket. */
 export function wsPeer(ws: WebSocket): WsPeer {
   return {
@@ -11,7 +14,7 @@ export function wsPeer(ws: WebSocket): WsPeer {
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    send: (text) => ws.send(text),
+    send: (text) => ws.send(text, TEXT),
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
     ping: () => ws.ping(),
@@ -23,7 +26,7 @@ export function wsPeer(ws: WebSocket): WsPeer {
     sendAndClose(text, code, reason) {
       const socket = (ws as unknown as { _socket?: Socket })._socket;
       socket?.cork();
-      ws.send(text);
+      ws.send(text, TEXT);
       ws.close(code, reason);
       if (socket) process.nextTick(() => socket.uncork());
     },

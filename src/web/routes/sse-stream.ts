@@ -15,7 +15,8 @@ export interface SseStreamOptions {
  * Writes a subscription to an SSE stream until the terminal event, the client
  * leaving, or the server closing; heartbeat comments keep proxies from timing
  * the stream out and reveal dead clients. A backed-up client skips to the
- * newest version once it drains; the terminal one is always written.
+ * newest version once it drains; the terminal one is always written, and
+ * while it is still going out to other subscribers the end of the stream waits.
  */
 export async function streamStatus(
   writer: SseWriter,
@@ -39,7 +40,11 @@ export async function streamStatus(
       }
       if (writer.closed) break;
       writer.write(frame(event, options.encode(event)));
-      if (event.terminal) break;
+      if (event.terminal) {
+        // Ending the stream waits for the rest of a large fan-out, as the WebSocket close does.
+        if (event.fanningOut) await new Promise<void>((resolve) => event.afterFanOut(resolve));
+        break;
+      }
     }
   } finally {
     clearInterval(heartbeat);

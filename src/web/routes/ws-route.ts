@@ -37,7 +37,7 @@ export function wsRoute(context: StatusContext): WsRoute {
                 return forget();
               };
             },
-            encode: (event) => context.access.encode(event, request),
+            encode: (event) => context.access.encodeBytes(event, request),
             log: context.log,
           }),
       };

@@ -22,8 +22,8 @@ export interface WsSessionOptions {
   heartbeatMs: number;
   /** Registers the session for shutdown; returns the function that forgets it. */
   track(close: () => void): () => void;
-  /** The JSON of one event as this client may see it. */
-  encode(event: StatusEvent): string;
+  /** The JSON of one event as this client may see it (as a string or its UTF-8 bytes). */
+  encode(event: StatusEvent): string | Uint8Array;
   log(error: unknown, message: string): void;
 }
 
@@ -91,18 +91,43 @@ export class StatusWsSession implements WsSession {
       }
       if (!peer.open) return;
       const json = this.options.encode(event);
-      if (event.terminal) {
-        if (peer.sendAndClose) peer.sendAndClose(json, CLOSE_DONE, 'done');
-        else {
-          peer.send(json);
-          peer.close(CLOSE_DONE, 'done');
-        }
-        return;
-      }
+      if (event.terminal) return this.finish(event, json);
       peer.send(json);
     }
     if (subscription.endReason === 'gone') peer.close(CLOSE_GONE, 'task expired');
     else if (peer.open) peer.close(CLOSE_GOING_AWAY, 'server closing');
+  }
+
+  /**
+   * The terminal update, then the close (1000). While the hub still has
+   * updates going out (this task's other subscribers, or other tasks'), only
+   * the update is sent now and the close waits until they are all out: the
+   * closing handshake costs both ends more than the update, and would delay
+   * the update to the rest of a large fan-out. Otherwise the two leave in one
+   * write.
+   */
+  private finish(event: StatusEvent, json: string | Uint8Array): Promise<void> | undefined {
+    const { peer } = this;
+    if (!event.fanningOut) {
+      if (peer.sendAndClose) peer.sendAndClose(json, CLOSE_DONE, 'done');
+      else {
+        peer.send(json);
+        peer.close(CLOSE_DONE, 'done');
+      }
+      return undefined;
+    }
+    peer.send(json);
+    return new Promise((resolve) =>
+      event.afterFanOut(() => {
+        try {
+          if (peer.open) peer.close(CLOSE_DONE, 'done');
+        } catch (error) {
+          this.options.log(error, 'errand: closing a WebSocket failed');
+          peer.terminate();
+        }
+        resolve();
+      }),
+    );
   }
 }
 
