@@ -71,7 +71,7 @@ describeEachBroker('debounce and throttle through a worker', (target) => {
     const app = open();
     const runs: number[] = [];
     // calls a few ms apart; the delay is long enough that a loaded machine does not split the burst
-    const save = app.task('doc.save', (_ctx, n: number) => void runs.push(n), { debounce: { delay: 800 } });
+    const save = app.task('doc.save', (_ctx, n: number) => void runs.push(n), { debounce: { delay: 500 } });
     await startWorker(app);
     const ids: string[] = [];
     for (let n = 1; n <= 5; n++) ids.push((await save.delay(n)).id);
@@ -108,7 +108,7 @@ describeEachBroker('debounce and throttle through a worker', (target) => {
     const save = app.task('doc.stream', (_ctx, n: number) => void runs.push(n), { debounce: { delay: 200, maxDelay: 300 } });
     await startWorker(app);
     const ids = new Set<string>();
-    const end = Date.now() + 1_500;
+    const end = Date.now() + 1_000;
     for (let n = 0; Date.now() < end; n++) {
       ids.add((await save.delay(n)).id);
       await delay(30);

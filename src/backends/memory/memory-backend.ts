@@ -207,6 +207,7 @@ export class MemoryBackend implements Backend {
   }
 
   async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {
+    this.assertOpen();
     const lost: string[] = [];
     for (const task of tasks) {
       const stored = this.current(task);
@@ -353,6 +354,7 @@ export class MemoryBackend implements Backend {
   }
 
   async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    this.assertOpen();
     if (limit <= 0) return [];
     return this.deadLetters
       .slice(-limit)
@@ -361,6 +363,7 @@ export class MemoryBackend implements Backend {
   }
 
   async rescueExpired(): Promise<number> {
+    this.assertOpen();
     let rescued = 0;
     const t = this.clock.now();
     for (const stored of this.tasks.values()) {
@@ -375,6 +378,7 @@ export class MemoryBackend implements Backend {
   }
 
   async prune(): Promise<number> {
+    this.assertOpen();
     let pruned = 0;
     const t = this.clock.now();
     for (const [id, stored] of this.tasks) {
@@ -418,6 +422,7 @@ export class MemoryBackend implements Backend {
   }
 
   async subscribeStatus(id: string, listener: (info: TaskInfo) => void): Promise<Unsubscribe> {
+    this.assertOpen();
     let set = this.status.get(id);
     if (!set) this.status.set(id, (set = new Listeners()));
     const off = set.add(listener);
@@ -428,6 +433,7 @@ export class MemoryBackend implements Backend {
   }
 
   async subscribeRevocations(listener: (id: string) => void): Promise<Unsubscribe> {
+    this.assertOpen();
     const off = this.revocations.add(listener);
     return async () => off();
   }

@@ -19,6 +19,11 @@ export function describeClose(setup: Setup): void {
       expect(Date.now() - closing).toBeLessThan(1000);
       await expect(b.enqueue(newTask())).rejects.toBeInstanceOf(ClosedError);
       await expect(b.getInfo('x')).rejects.toBeInstanceOf(ClosedError);
+      await expect(b.subscribeStatus('x', () => {})).rejects.toBeInstanceOf(ClosedError);
+      await expect(b.subscribeRevocations(() => {})).rejects.toBeInstanceOf(ClosedError);
+      await expect(b.prune()).rejects.toBeInstanceOf(ClosedError);
+      await expect(b.rescueExpired()).rejects.toBeInstanceOf(ClosedError);
+      await expect(b.listDeadLetters(10)).rejects.toBeInstanceOf(ClosedError);
       await b.close(); // twice is fine
     });
   });
