@@ -1,35 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PICK_SQL } from '../../../src/backends/sqlite/claim.js';
 import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
 import type { TaskInfo } from '../../../src/core/types.js';
 import { waitFor } from '../../support/wait.js';
-import { BackendPool, claimRequest, newTask } from './helpers.js';
+import { BackendPool, claimRequest, fileAtVersion, newTask, raw } from './helpers.js';
 
 const pool = new BackendPool();
 afterEach(() => pool.cleanup());
 
-function raw<T>(filename: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(filename);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 describe('sqlite backend: admin schema (version 4)', () => {
   it('upgrades a version-3 file in place: its tasks and dead letters stay, and the admin tables work', async () => {
-    const filename = pool.newFile();
-    mkdirSync(dirname(filename), { recursive: true });
     const kept = randomUUID();
     const lettered = randomUUID();
-    raw(filename, (db) => {
-      for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) db.exec(migration.sql);
-      db.pragma('user_version = 3');
+    const filename = fileAtVersion(pool, 3, (db) => {
       const insert = db.prepare(
         `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at, trace) VALUES (?, 'test.task', 'q', ?, 1, '[1]', ?, 1, 'tp')`,
       );

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
 import type { NewTask } from '../../../src/core/backend.js';
 import { SqliteBackend, type SqliteBackendOptions } from '../../../src/backends/sqlite/index.js';
 
@@ -32,6 +34,28 @@ export class BackendPool {
     for (const backend of this.backends.splice(0)) await backend.close();
     for (const dir of this.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `fn` on its own connection to the file (raw SQL beside the backend), then closes it. */
+export function raw<T>(filename: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(filename);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** A new database file at schema `version` (the migrations up to it), for upgrade tests; `seed` writes rows in it. */
+export function fileAtVersion(pool: BackendPool, version: number, seed: (db: Database.Database) => void): string {
+  const filename = pool.newFile();
+  mkdirSync(dirname(filename), { recursive: true });
+  raw(filename, (db) => {
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) db.exec(migration.sql);
+    db.pragma(`user_version = ${version}`);
+    seed(db);
+  });
+  return filename;
 }
 
 export function newTask(overrides: Partial<NewTask> = {}): NewTask {

@@ -1,31 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../../src/backends/sqlite/migrations/index.js';
-import { BackendPool, claimRequest, newTask } from './helpers.js';
+import { BackendPool, claimRequest, fileAtVersion, newTask, raw } from './helpers.js';
 
 const pool = new BackendPool();
 afterEach(() => pool.cleanup());
 
-function raw<T>(filename: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(filename);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 describe('sqlite backend: rate limits (schema version 5)', () => {
   it('upgrades a version-4 file in place: its tasks stay and run, and rate limits work', async () => {
-    const filename = pool.newFile();
-    mkdirSync(dirname(filename), { recursive: true });
     const kept = randomUUID();
-    raw(filename, (db) => {
-      for (const migration of MIGRATIONS.filter((m) => m.version <= 4)) db.exec(migration.sql);
-      db.pragma('user_version = 4');
+    const filename = fileAtVersion(pool, 4, (db) => {
       db.prepare(
         `INSERT INTO tasks (id, name, queue, state, version, payload, enqueued_at, run_at) VALUES (?, 'test.task', 'q', 'PENDING', 1, '[1]', 1, 1)`,
       ).run(kept);
