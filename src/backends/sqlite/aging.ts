@@ -14,6 +14,7 @@ interface AgingRow {
 /** Backend.agePriorities: the waiting tasks whose raise time has come, raised as ageStep says. Run inside a write transaction. */
 export class AgingQueries {
   private readonly dueStmt;
+  private readonly anyDueStmt;
   private readonly raiseStmt;
 
   constructor(db: Db) {
@@ -22,9 +23,19 @@ export class AgingQueries {
        WHERE aging_next IS NOT NULL AND aging_next <= @now AND state IN ('PENDING', 'RETRY')
        ORDER BY aging_next LIMIT @limit`,
     );
+    this.anyDueStmt = db
+      .prepare<[number], number>(
+        `SELECT 1 FROM tasks WHERE aging_next IS NOT NULL AND aging_next <= ? AND state IN ('PENDING', 'RETRY') LIMIT 1`,
+      )
+      .pluck();
     this.raiseStmt = db.prepare<[{ seq: number; priority: number; next: number | null }]>(
       'UPDATE tasks SET priority = @priority, aging_next = @next WHERE seq = @seq',
     );
+  }
+
+  /** Whether a sweep at `now` has anything to look at: read outside a write, so an idle sweep takes no write lock. */
+  anyDue(now: number): boolean {
+    return this.anyDueStmt.get(now) !== undefined;
   }
 
   /** How many tasks were raised. */

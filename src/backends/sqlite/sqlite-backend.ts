@@ -304,6 +304,8 @@ export class SqliteBackend implements Backend {
    */
   async agePriorities(): Promise<number> {
     this.assertOpen();
+    // every worker sweeps every second: without aging tasks due, no write transaction
+    if (!this.agingQueries.anyDue(now())) return 0;
     return this.write(() => this.agingQueries.sweep(now(), AGING_BATCH));
   }
 

@@ -376,6 +376,12 @@ local function flow_delayed_member(id)
   return SEP .. 'f' .. SEP .. id
 end
 
+-- The member a task has in its delayed zset: a flow task's (fl: its parsed field g) or one by priority.
+local function delayed_member_of(id, p, fl)
+  if fl then return flow_delayed_member(id) end
+  return delayed_member(id, p)
+end
+
 -- Puts a flow task where a claim finds it when due.
 local function schedule_flow(qk, queue, id, p, fl, run_at, now)
   if run_at <= now then push_flow(qk, queue, id, p, fl)

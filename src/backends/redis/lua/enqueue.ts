@@ -73,7 +73,7 @@ local function debounce_hit(db, payload, run_at)
     local queue = queue_of(h[2])
     if want ~= at and queue then
       local qk = queue_keys(queue)
-      local member = (h[5] and flow_of(h[5])) and flow_delayed_member(id) or delayed_member(id, priority_of(h[4]))
+      local member = delayed_member_of(id, priority_of(h[4]), h[5] and flow_of(h[5]))
       -- a due time already passed is promoted by the next claim like any other
       if redis.call('ZSCORE', qk.d, member) then
         t = string.format('%.0f', want)
@@ -162,7 +162,7 @@ for i = 5 + 3 * nf, #ARGV, 9 do
     local fl = g ~= '' and flow_of(g)
     if db and at > now then
       -- at once, not with the batch: a later item of the batch may move it
-      local member = fl and flow_delayed_member(id) or delayed_member(id, priority)
+      local member = delayed_member_of(id, priority, fl)
       push_delayed(KEYS[4 * qi - 2], KEYS[4 * qi - 1], {at, member}, at)
     elseif fl and at <= now then
       push_flow(queue_keys_at(4 * qi - 3), string.sub(KEYS[4 * qi - 3], #BASE + 3), id, priority, fl)

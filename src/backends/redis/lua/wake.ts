@@ -22,7 +22,7 @@ if not queue then return 0 end
 local qk = queue_keys(queue)
 local fl = flow_of(h[6])
 local p = priority_of(h[5])
-if redis.call('ZREM', qk.d, fl and flow_delayed_member(id) or delayed_member(id, p)) == 0 then return 0 end
+if redis.call('ZREM', qk.d, delayed_member_of(id, p, fl)) == 0 then return 0 end
 v = v + 1
 redis.call('HSET', KEYS[1], 'm', pack_m(s, v, a, r, ARGV[2], S, f, l, w))
 if fl then schedule_flow(qk, queue, id, p, fl, now, now) else schedule(qk, id, p, now, now) end
