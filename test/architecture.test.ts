@@ -34,7 +34,7 @@ describe('dependencies point inward', () => {
     }
   });
 
-  it('broker adapters import core, backends/shared and their own driver, never web, channels or each other', () => {
+  it('broker adapters import core, backends/shared, pubsub and their own driver, never web, channels or each other', () => {
     for (const kind of ['memory', 'sqlite', 'redis', 'postgres', 'shared']) {
       for (const file of files(join(src, 'backends', kind))) {
         for (const spec of imports(file)) {
@@ -44,9 +44,21 @@ describe('dependencies point inward', () => {
           const ok =
             to.startsWith('core/') ||
             to.startsWith(`backends/${kind}/`) ||
-            (kind !== 'shared' && to.startsWith('backends/shared/'));
+            (kind !== 'shared' && (to.startsWith('backends/shared/') || to.startsWith('pubsub/')));
           expect(ok, `${relative(src, file)} imports ${spec}`).toBe(true);
         }
+      }
+    }
+  });
+
+  it('pub/sub imports only core, itself and the drivers’ connection helpers', () => {
+    const drivers = ['backends/postgres/driver.ts', 'backends/redis/cluster.ts'];
+    for (const file of files(join(src, 'pubsub'))) {
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const to = target(file, spec).replace(/\.js$/, '.ts');
+        const ok = to.startsWith('core/') || to.startsWith('pubsub/') || drivers.includes(to);
+        expect(ok, `${relative(src, file)} imports ${spec}`).toBe(true);
       }
     }
   });

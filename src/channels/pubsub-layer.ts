@@ -11,26 +11,22 @@ import {
 import { encodeMessage } from './encode.js';
 import { LocalRouter } from './local-router.js';
 import { checkGroup, layerIdOf, makeChannelName, newLayerId } from './names.js';
+import type { PubSub, PubSubHandlers } from '../pubsub/pubsub.js';
 
 /**
- * What a channel layer shared by processes needs of its broker: topics to
- * publish to and listen on (Redis pub/sub, PostgreSQL LISTEN/NOTIFY). The
- * transport reconnects by itself and listens again to every topic; it
- * throws BrokerError for what it cannot do.
+ * How a layer names its topics on its broker's pub/sub (Redis channels,
+ * PostgreSQL NOTIFY channels), and how it opens that pub/sub.
  */
-export interface PubSubTransport {
+export interface LayerTransport {
   /** The topic of a layer's inbox, and of a group. */
   inboxTopic(layerId: string): string;
   groupTopic(group: string): string;
-  /** Listens on `topic` (resolves once messages to it arrive here). */
-  listen(topic: string): Promise<void>;
-  unlisten(topic: string): Promise<void>;
-  publish(topic: string, payload: string): Promise<void>;
-  close(): Promise<void>;
+  open(handlers: PubSubHandlers): PubSub;
 }
 
 /**
- * The channel layer over any PubSubTransport. Nothing is stored per group:
+ * The channel layer over any PubSub (src/pubsub), which reconnects by
+ * itself and listens again to every topic. Nothing is stored per group:
  * - each layer listens on its inbox topic; channel names carry the layer
  *   id, so send() publishes to the inbox of the process that reads it;
  * - group membership is kept in the process that reads the channels, which
@@ -44,26 +40,29 @@ export class PubSubChannelLayer implements ChannelLayer {
   protected readonly id = newLayerId();
   private readonly router: LocalRouter;
   private readonly maxMessageBytes: number;
-  private readonly transport: PubSubTransport;
-  private readonly inboxReady: Promise<void>;
+  private readonly transport: LayerTransport;
+  private readonly pubsub: PubSub;
+  /** Listening on the inbox; forgotten when it fails, so the next newChannel() tries again. */
+  private inboxReady?: Promise<void>;
   /** (Un)listen calls per group, run one after another so they never cross. */
   private readonly syncs = new Map<string, Promise<void>>();
   private readonly listenedGroups = new Set<string>();
   private closed = false;
 
-  constructor(options: ChannelLayerOptions, transport: (deliver: (topic: string, payload: string) => void) => PubSubTransport) {
+  constructor(options: ChannelLayerOptions, transport: LayerTransport) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.router = new LocalRouter(options.capacity ?? DEFAULT_CAPACITY, (groups) => {
       for (const group of groups) this.syncGroup(group).catch(() => undefined);
     });
-    this.transport = transport((topic, payload) => this.onMessage(topic, payload));
-    this.inboxReady = this.transport.listen(this.transport.inboxTopic(this.id));
-    this.inboxReady.catch(() => undefined); // reported by the first newChannel()
+    this.transport = transport;
+    // at most once: what was published while the connection was down is lost, nothing to re-read
+    this.pubsub = transport.open({ deliver: (topic, payload) => this.onMessage(topic, payload) });
+    this.inbox().catch(() => undefined); // reported by the first newChannel()
   }
 
   async newChannel(prefix?: string): Promise<string> {
     this.assertOpen();
-    await this.inboxReady;
+    await this.inbox();
     const channel = makeChannelName(this.id, prefix);
     this.router.create(channel);
     return channel;
@@ -73,7 +72,7 @@ export class PubSubChannelLayer implements ChannelLayer {
     this.assertOpen();
     processStats.channelSent++;
     const inbox = this.transport.inboxTopic(layerIdOf(channel));
-    await this.transport.publish(inbox, `{"c":${JSON.stringify(channel)},"m":${encodeMessage(message, this.maxMessageBytes)}}`);
+    await this.pubsub.publish(inbox, `{"c":${JSON.stringify(channel)},"m":${encodeMessage(message, this.maxMessageBytes)}}`);
   }
 
   async groupAdd(group: string, channel: string): Promise<void> {
@@ -97,7 +96,7 @@ export class PubSubChannelLayer implements ChannelLayer {
     processStats.channelSent++;
     checkGroup(group);
     const payload = `{"g":${JSON.stringify(group)},"m":${encodeMessage(message, this.maxMessageBytes)}}`;
-    await this.transport.publish(this.transport.groupTopic(group), payload);
+    await this.pubsub.publish(this.transport.groupTopic(group), payload);
   }
 
   receive(channel: string, options?: ReceiveOptions): AsyncIterableIterator<ChannelMessage> {
@@ -118,7 +117,15 @@ export class PubSubChannelLayer implements ChannelLayer {
     this.closed = true;
     this.router.close();
     await Promise.allSettled([...this.syncs.values()]);
-    await this.transport.close();
+    await this.pubsub.close();
+  }
+
+  private inbox(): Promise<void> {
+    this.inboxReady ??= this.pubsub.listen(this.transport.inboxTopic(this.id)).catch((error: unknown) => {
+      this.inboxReady = undefined;
+      throw error;
+    });
+    return this.inboxReady;
   }
 
   private onMessage(topic: string, payload: string): void {
@@ -145,11 +152,18 @@ export class PubSubChannelLayer implements ChannelLayer {
         const want = this.router.memberCount(group) > 0 && !this.closed;
         const has = this.listenedGroups.has(group);
         if (want && !has) {
-          await this.transport.listen(this.transport.groupTopic(group));
+          const topic = this.transport.groupTopic(group);
+          try {
+            await this.pubsub.listen(topic);
+          } catch (error) {
+            // the pub/sub would keep it and listen once it is back: the next groupAdd tries instead
+            await this.pubsub.unlisten(topic).catch(() => undefined);
+            throw error;
+          }
           this.listenedGroups.add(group);
         } else if (!want && has) {
           this.listenedGroups.delete(group);
-          if (!this.closed) await this.transport.unlisten(this.transport.groupTopic(group));
+          if (!this.closed) await this.pubsub.unlisten(this.transport.groupTopic(group));
         }
       });
     this.syncs.set(group, next);

@@ -27,3 +27,8 @@ export function pgDriver(): PgModule {
 function isMissing(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && error.message.includes("'pg'");
 }
+
+/** An identifier (schema, NOTIFY channel) quoted for SQL: exact case, any characters. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -24,8 +24,8 @@ import type { DeadLetter, TaskErrorInfo, TaskInfo, TaskProgress } from '../../co
 import { PostgresAdmin, type PostgresStore, type PostgresTx } from './admin.js';
 import { adminQueries, type AdminSql } from './admin-queries.js';
 import { ChangeFeed, type EventRow } from './change-feed.js';
-import { pgDriver } from './driver.js';
-import { NotificationListener, quoteIdent } from './listener.js';
+import { PostgresPubSub } from '../../pubsub/postgres-pubsub.js';
+import { pgDriver, quoteIdent } from './driver.js';
 import { migrate } from './migrations.js';
 import { queries } from './queries.js';
 import { flowColumns, flowQueries, type FlowSql, isFlow, parseRateLimits, takeFair } from './fair-claim.js';
@@ -118,7 +118,8 @@ export class PostgresBackend implements Backend {
   private readonly adminSql: AdminSql;
   private readonly channel: string;
   private readonly origin = randomUUID();
-  private readonly listener: NotificationListener;
+  /** The LISTEN connection (on the schema's channel only: this backend never publishes through it). */
+  private readonly listener: PostgresPubSub;
   private readonly feed: ChangeFeed;
   private readonly writes: WriteBatch<Job>;
   private readonly waiters = new Set<Waiter>();
@@ -163,13 +164,13 @@ export class PostgresBackend implements Backend {
       const pid = (client as { processID?: number | null }).processID;
       if (typeof pid === 'number') this.ownPids.delete(pid);
     });
-    this.listener = new NotificationListener(
+    this.listener = new PostgresPubSub({
       config,
-      this.channel,
-      (payload, pid) => this.notified(payload, pid),
-      () => this.recheck(),
-      `errand:listen:${schema}`.slice(0, 63),
-    );
+      applicationName: `errand:listen:${schema}`.slice(0, 63),
+      name: 'postgres broker',
+      deliver: (_channel, payload, meta) => this.notified(payload, meta.senderPid),
+      onReconnect: () => this.recheck(),
+    });
     this.feed = new ChangeFeed({
       since: async (seq, tagged, limit) => {
         const { rows } = await this.pool.query<Omit<EventRow, 'info'> & { info: string | null; row_json: string | null }>(
@@ -217,7 +218,7 @@ export class PostgresBackend implements Backend {
     this.assertOpen();
     if (request.limit <= 0) return [];
     await this.call('claim', () => this.opened);
-    await this.listener.ready();
+    await this.listening();
     const queues = [...new Set(request.queues)];
     const deadline = now() + request.waitMs;
     for (;;) {
@@ -558,6 +559,15 @@ export class PostgresBackend implements Backend {
     };
   }
 
+  /**
+   * Resolves once the LISTEN connection is up, or once an attempt failed
+   * (the fallback poll covers what it would have said, and the pub/sub
+   * keeps reconnecting by the reconnect rule).
+   */
+  private listening(): Promise<void> {
+    return this.listener.listen(this.channel).catch(() => undefined);
+  }
+
   /** Resolves once the schema is up to date (migrating it on first use). */
   private get opened(): Promise<void> {
     this.opening ??= this.track(this.open()).catch((error: unknown) => {
@@ -598,7 +608,7 @@ export class PostgresBackend implements Backend {
   private async subscribe(what: string, fn: () => Promise<() => void>): Promise<() => void> {
     return this.call(what, async () => {
       await this.opened;
-      await this.listener.ready();
+      await this.listening();
       return fn();
     });
   }

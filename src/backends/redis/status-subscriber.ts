@@ -2,9 +2,9 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { Unsubscribe } from '../../core/backend.js';
 import { Listeners } from '../../core/listeners.js';
 import type { TaskInfo } from '../../core/types.js';
+import { RedisPubSub } from '../../pubsub/redis-pubsub.js';
 import type { RedisKeys } from './keys.js';
 import type { TagFeeds } from './tag-feed.js';
-import { dropIfMoved } from './cluster.js';
 
 /** What the subscriber needs of the backend that owns the connections. */
 export interface SubscriberHost {
@@ -28,20 +28,29 @@ interface StatusEntry {
 }
 
 /**
- * The one subscriber connection of a backend (opened on first use): status
- * channels per watched task, the revocation channel and the tag feeds'
- * channels, with one SUBSCRIBE per channel however many listeners it has.
- * After any reconnect it subscribes again and replays what may have been
- * missed meanwhile.
+ * The one subscriber connection of a backend (a RedisPubSub, opened on
+ * first use): status channels per watched task, the revocation channel and
+ * the tag feeds' channels, with one SUBSCRIBE per channel however many
+ * listeners it has. After any reconnect (the pub/sub has subscribed again)
+ * it replays what may have been missed meanwhile.
  */
 export class StatusSubscriber {
-  private conn?: Redis;
+  private readonly pubsub: RedisPubSub;
   private readonly status = new Map<string, StatusEntry>();
   private readonly revocations = new Listeners<string>();
   private revocationsReady?: Promise<unknown>;
   private tags?: TagFeeds;
 
-  constructor(private readonly host: SubscriberHost) {}
+  constructor(private readonly host: SubscriberHost) {
+    this.pubsub = new RedisPubSub({
+      // named errand:sub:<instanceId>; on a cluster, to the master of the prefix's slot
+      connect: (_role, extra) => host.connect('sub', extra),
+      sharded: host.sharded,
+      deliver: (channel, message) => this.onMessage(channel, message),
+      onReconnect: () => void this.replay(),
+      wrap: (what, error) => host.wrap(what, error),
+    });
+  }
 
   /** The tag feeds whose channels share this connection (set once, by the backend). */
   attachTags(tags: TagFeeds): void {
@@ -100,69 +109,24 @@ export class StatusSubscriber {
 
   /** Subscribes channels on the subscriber connection (opened on first use). */
   listen(...channels: string[]): Promise<unknown> {
-    const conn = this.connection();
-    if (!this.host.sharded) return conn.subscribe(...channels);
-    const done = conn.ssubscribe(...channels);
-    // on a node that no longer serves the slot: reconnect to the one that does ('ready' resubscribes)
-    done.catch((error: unknown) => dropIfMoved(conn, error));
-    return done;
+    return Promise.all(channels.map((channel) => this.pubsub.listen(channel)));
   }
 
   /** Unsubscribes channels (nothing to do before the connection exists). */
-  async unlisten(...channels: string[]): Promise<unknown> {
-    if (!this.conn) return;
-    return this.host.sharded ? this.conn.sunsubscribe(...channels) : this.conn.unsubscribe(...channels);
-  }
-
-  /** The subscriber connection, opened on first use. */
-  connection(): Redis {
-    if (!this.conn) {
-      const sub = this.host.connect('sub', {
-        // Resubscription is ours, so that it is followed by the replay below.
-        autoResubscribe: false,
-        // ioredis writes a SUBSCRIBE made during the handshake at once; once
-        // its reply puts the connection in subscriber mode, the ready check's
-        // INFO (and CLIENT SETINFO) are refused and the connection is torn
-        // down, losing acknowledged subscriptions. A subscriber needs neither.
-        enableReadyCheck: false,
-        disableClientInfo: true,
-      });
-      sub.on(this.host.sharded ? 'smessage' : 'message', (channel: string, message: string) => this.onMessage(channel, message));
-      // Subscriptions die with a connection: after any drop, the next 'ready' restores them.
-      let dropped = false;
-      sub.on('close', () => (dropped = true));
-      sub.on('ready', () => {
-        if (!dropped) return;
-        dropped = false;
-        void this.resubscribe(sub);
-      });
-      if (this.host.sharded) {
-        // The slot moved (resharding, failover): the old master ends our sharded subscriptions
-        // with an SUNSUBSCRIBE of its own, which ioredis reports as a reply nobody asked for.
-        // Reconnecting finds the slot's new master (cluster.ts), and 'ready' above resubscribes and replays.
-        let moving = false;
-        sub.on('ready', () => (moving = false));
-        sub.on('error', (error: Error) => {
-          if (moving || this.host.isClosed() || !/Command queue state error.*sunsubscribe/s.test(error.message)) return;
-          moving = true;
-          sub.disconnect(true);
-        });
-      }
-      this.conn = sub;
-    }
-    return this.conn;
+  unlisten(...channels: string[]): Promise<unknown> {
+    return Promise.all(channels.map((channel) => this.pubsub.unlisten(channel)));
   }
 
   /** Drops the connection and every listener (the backend closes). */
   close(): void {
-    this.conn?.disconnect();
+    void this.pubsub.close();
     this.status.clear();
   }
 
   private async dropStatus(id: string, entry: StatusEntry): Promise<void> {
     if (entry.listeners.size > 0 || this.status.get(id) !== entry) return;
     this.status.delete(id);
-    if (this.host.isClosed() || !this.conn) return;
+    if (this.host.isClosed()) return;
     await this.unlisten(this.host.keys.status(id)).catch(() => {});
   }
 
@@ -186,27 +150,17 @@ export class StatusSubscriber {
   }
 
   /**
-   * After a reconnect: subscribe again, then deliver the current TaskInfo of
-   * every subscribed id, since events published while disconnected are lost
-   * (consumers order by version and ignore duplicates); tag listeners get
-   * what their feeds list after the last cursor they heard. Revocations missed
-   * meanwhile are caught by the worker's lease renewal (extendLeases reports
-   * revoked tasks as lost).
+   * After a reconnect (the pub/sub has subscribed again): deliver the
+   * current TaskInfo of every subscribed id, since events published while
+   * disconnected are lost (consumers order by version and ignore
+   * duplicates); tag listeners get what their feeds list after the last
+   * cursor they heard. Revocations missed meanwhile are caught by the
+   * worker's lease renewal (extendLeases reports revoked tasks as lost).
    */
-  private async resubscribe(sub: Redis): Promise<void> {
-    const ids = [...this.status.keys()];
-    const channels = ids.map((id) => this.host.keys.status(id));
-    if (this.revocationsReady) channels.push(this.host.keys.revokedChannel);
-    channels.push(...(this.tags?.channels() ?? []));
-    if (channels.length === 0 || this.host.isClosed()) return;
-    try {
-      await (this.host.sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels));
-    } catch (error) {
-      if (this.host.sharded) dropIfMoved(sub, error);
-      return; // the next 'ready' tries again
-    }
+  private async replay(): Promise<void> {
+    if (this.host.isClosed()) return;
     await Promise.all([
-      ...ids.map(async (id) => {
+      ...[...this.status.keys()].map(async (id) => {
         const info = await this.host.getInfo(id).catch(() => null);
         if (info) this.status.get(id)?.listeners.emit(info);
       }),

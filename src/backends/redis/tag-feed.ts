@@ -115,11 +115,6 @@ export class TagFeeds {
     return true;
   }
 
-  /** Tag channels to subscribe again after a reconnect. */
-  channels(): string[] {
-    return [...this.entries.keys()].map((tag) => this.host.keys.tagChannel(tag));
-  }
-
   /**
    * After the channels are subscribed again: delivers what changed while
    * disconnected (read from the feed), holding live messages until then.
