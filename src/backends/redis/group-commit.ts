@@ -1,12 +1,23 @@
+/** A queued item and how to answer its caller. */
+export interface Pending<T, R> {
+  item: T;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/** When an item that found the line idle goes out: after the current microtasks, by default. */
+export type Defer = (send: () => void) => void;
+
 /**
  * Sends items in batches, one batch in flight at a time (group commit): an
- * item that finds the line idle goes out at once (after the current
- * microtasks, to pick up its siblings), and items that arrive while a batch
- * is in flight wait for it and leave together. Low latency when quiet, few
- * round trips when busy.
+ * item that finds the line idle goes out once `defer` runs (by default after
+ * the current microtasks, to pick up its siblings), and items that arrive
+ * while a batch is in flight wait for it and leave together. Low latency when
+ * quiet, few round trips when busy. Another command may also carry queued
+ * items itself (take()): the batch ack rides on the next claim.
  */
 export class GroupCommit<T, R> {
-  private queue: Array<{ item: T; resolve: (value: R) => void; reject: (error: unknown) => void }> = [];
+  private queue: Array<Pending<T, R>> = [];
   private busy = false;
   private scheduled = false;
 
@@ -14,6 +25,7 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly send: (items: T[]) => Promise<R[]>,
     private readonly maxBatch: number,
+    private readonly defer: Defer = queueMicrotask,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -21,12 +33,17 @@ export class GroupCommit<T, R> {
       this.queue.push({ item, resolve, reject });
       if (!this.busy && !this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(() => {
+        this.defer(() => {
           this.scheduled = false;
           void this.drain();
         });
       }
     });
+  }
+
+  /** Hands up to `max` queued items to a caller that sends them itself and answers them. */
+  take(max: number): Array<Pending<T, R>> {
+    return this.queue.length === 0 ? [] : this.queue.splice(0, max);
   }
 
   /** Sends what is queued now, and resolves once it and every batch before it are stored. */

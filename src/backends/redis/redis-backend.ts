@@ -23,7 +23,7 @@ import { callScript, defineScripts, type ScriptArg } from './scripts.js';
 import { isClusterUrl, openCluster, openSlotConnection, type RedisClient } from './cluster.js';
 import { BlockingWait } from './blocking-wait.js';
 import { claimedFromReply } from './claim-reply.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type Pending } from './group-commit.js';
 import { describeCause, endpointOf, UNREACHABLE } from './redis-errors.js';
 import {
   encodeAging,
@@ -40,6 +40,7 @@ import { RedisKeys } from './keys.js';
 import { StatusSubscriber } from './status-subscriber.js';
 import { TagFeeds } from './tag-feed.js';
 import { CLAIM_LUA } from './lua/claim.js';
+import { CLAIM_FINISH_LUA } from './lua/claim-finish.js';
 import { ENQUEUE_LUA } from './lua/enqueue.js';
 import { EXTEND_LUA } from './lua/extend.js';
 import { FINISH_LUA } from './lua/finish.js';
@@ -71,6 +72,7 @@ const AGING_BATCH = 1000;
 const SCRIPTS = {
   errandEnqueue: ENQUEUE_LUA,
   errandClaim: CLAIM_LUA,
+  errandClaimFinish: CLAIM_FINISH_LUA,
   errandFinish: FINISH_LUA,
   errandProgress: PROGRESS_LUA,
   errandRetry: RETRY_LUA,
@@ -134,7 +136,16 @@ export class RedisBackend implements Backend {
   private readonly subscriber: StatusSubscriber;
   private readonly tags: TagFeeds;
   private readonly enqueues = new GroupCommit<NewTask, EnqueueOutcome>((tasks) => this.store(tasks), ENQUEUE_CHUNK);
-  private readonly finishes = new GroupCommit<ScriptArg[], boolean>((ops) => this.runFinish(ops), FINISH_CHUNK);
+  /**
+   * Acks wait two turns of the event loop before they go alone: a worker that
+   * freed a slot claims within one (its burst wait), and its claim carries
+   * them (claim-finish.lua), so a busy worker sends one command per task.
+   */
+  private readonly finishes = new GroupCommit<ScriptArg[], boolean>(
+    (ops) => this.runFinish(ops),
+    FINISH_CHUNK,
+    (send) => setImmediate(() => setImmediate(send)),
+  );
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly closing = new AbortController();
   private closePromise?: Promise<void>;
@@ -292,12 +303,34 @@ export class RedisBackend implements Backend {
       this.options.resultTtlMs,
       PROMOTE_CHUNK,
     ];
-    const reply = (await this.call('claim', 'errandClaim', keys, args)) as Array<string | number | null>;
+    const acks = this.finishes.take(FINISH_CHUNK);
+    const reply = (
+      acks.length === 0 ? await this.call('claim', 'errandClaim', keys, args) : await this.claimAfterAcks(keys, args, acks)
+    ) as Array<string | number | null>;
     const tasks: ClaimedTask[] = [];
     for (let i = 1; i < reply.length; i += 7) {
       tasks.push(claimedFromReply(reply, i, request));
     }
     return { tasks, nextDue: Number(reply[0]) };
+  }
+
+  /** The queued acks and the claim in one script call (lua/claim-finish.ts); answers the acks. */
+  private async claimAfterAcks(
+    keys: string[],
+    args: ScriptArg[],
+    acks: Array<Pending<ScriptArg[], boolean>>,
+  ): Promise<unknown[]> {
+    args.push(this.options.deadLetterLimit);
+    for (const ack of acks) args.push(...ack.item);
+    let reply: unknown[];
+    try {
+      reply = (await this.call('claim', 'errandClaimFinish', keys, args)) as unknown[];
+    } catch (error) {
+      for (const ack of acks) ack.reject(error);
+      throw error;
+    }
+    acks.forEach((ack, i) => ack.resolve(reply[i + 1] === 1));
+    return reply.slice(Number(reply[0]) + 1);
   }
 
   async extendLeases(tasks: readonly Delivery[], leaseMs: number): Promise<string[]> {

@@ -1,32 +1,10 @@
 import { script } from './common.js';
 
-export const CLAIM_LUA = script(
-  `
--- claim.lua: lease up to ARGV[5] due tasks from the given queues, in order.
--- KEYS[1] BASE leases (zset id -> lease end), KEYS[2] BASE paused (set of paused queues)
--- KEYS: for each queue j (0-based), KEYS[4j+3] = BASE q:<queue> (ready list),
---       KEYS[4j+4] = BASE d:<queue> (delayed zset), KEYS[4j+5] = BASE w:<queue> (wake token),
---       KEYS[4j+6] = BASE qp:<queue> (priority zset)
--- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
--- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
--- Touches BASE t:<id>, BASE i:<key> of popped tasks, the tag keys of tagged ones and
--- the keys of an expired task's follow-up (built here, see common.ts).
--- A paused queue is skipped (one SISMEMBER per queue): nothing promoted, popped or
--- counted for nextDue, so a claimer does not spin on its due tasks.
--- Moves due delayed tasks to the ready list (or the priority zset) first (a
--- delayed task is never ready before it is due). Per queue, hands out the
--- priority zset's tasks of priority > 0, then the ready list, then the zset's
--- tasks of priority < 0. The zset is looked at only when the delayed read saw
--- its sentinel (see common.ts), so a queue without priorities pays nothing
--- for them. Expired tasks end REVOKED (TaskExpired).
--- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
--- leased like a due task and handed out with its problem, so that the worker
--- dead-letters it; j and p are checked by the caller.
--- Returns {nextDue (-1: none; only computed when nothing was claimed),
---          then 7 per task: id, static JSON fragment, payload, attempt, retries,
---          '' or the field of a corrupt record that cannot be read, trace context or nil}.
-`,
-  `
+/**
+ * The claim without its final `return out` (the reply table), so that
+ * claim-finish.ts can run it after a batch ack and add to the reply.
+ */
+export const CLAIM_MAIN = `
 local now = tonumber(ARGV[2])
 local worker = ARGV[3]
 local now_s = ARGV[2]
@@ -341,6 +319,35 @@ if n == 0 then
   end
   if rate_due and (out[1] < 0 or rate_due < out[1]) then out[1] = rate_due end
 end
+`;
+
+export const CLAIM_LUA = script(
+  `
+-- claim.lua: lease up to ARGV[5] due tasks from the given queues, in order.
+-- KEYS[1] BASE leases (zset id -> lease end), KEYS[2] BASE paused (set of paused queues)
+-- KEYS: for each queue j (0-based), KEYS[4j+3] = BASE q:<queue> (ready list),
+--       KEYS[4j+4] = BASE d:<queue> (delayed zset), KEYS[4j+5] = BASE w:<queue> (wake token),
+--       KEYS[4j+6] = BASE qp:<queue> (priority zset)
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] workerId, ARGV[4] leaseMs, ARGV[5] limit,
+-- ARGV[6] resultTtlMs, ARGV[7] how many due delayed tasks to promote per queue and call
+-- Touches BASE t:<id>, BASE i:<key> of popped tasks, the tag keys of tagged ones and
+-- the keys of an expired task's follow-up (built here, see common.ts).
+-- A paused queue is skipped (one SISMEMBER per queue): nothing promoted, popped or
+-- counted for nextDue, so a claimer does not spin on its due tasks.
+-- Moves due delayed tasks to the ready list (or the priority zset) first (a
+-- delayed task is never ready before it is due). Per queue, hands out the
+-- priority zset's tasks of priority > 0, then the ready list, then the zset's
+-- tasks of priority < 0. The zset is looked at only when the delayed read saw
+-- its sentinel (see common.ts), so a queue without priorities pays nothing
+-- for them. Expired tasks end REVOKED (TaskExpired).
+-- A corrupt record (m missing or garbage, x no number, E or P unreadable) is
+-- leased like a due task and handed out with its problem, so that the worker
+-- dead-letters it; j and p are checked by the caller.
+-- Returns {nextDue (-1: none; only computed when nothing was claimed),
+--          then 7 per task: id, static JSON fragment, payload, attempt, retries,
+--          '' or the field of a corrupt record that cannot be read, trace context or nil}.
+`,
+  `${CLAIM_MAIN}
 return out
 `,
 );

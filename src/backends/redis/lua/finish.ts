@@ -1,22 +1,10 @@
 import { script } from './common.js';
 
-export const FINISH_LUA = script(
-  `
--- finish.lua: end a batch of deliveries (batch ack): SUCCESS, FAILURE or FAILURE + dead letter.
--- KEYS[1] BASE leases (zset), KEYS[2] BASE dead (dead-letter list)
--- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] deadLetterLimit
--- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
---           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
--- Touches BASE t:<id>, BASE i:<key>, the tag keys of a tagged task and the keys of
--- its follow-up (built here, see common.ts): the follow-up is enqueued in the same step.
--- A stale delivery (not running, other owner or attempt) is refused, except
--- that a success from an earlier delivery counts while the task has not
--- finished (its lease expired and the task was given out again): first
--- finisher wins, and the later delivery learns it from its lease renewal.
--- Returns, per op, 1 (recorded) or 0 (refused). The TaskInfo is built only
--- for the status event, and only when someone watches the task.
-`,
-  `
+/**
+ * The batch ack's body; claim-finish.ts runs it as a function with its own
+ * KEYS/ARGV before a claim (the header below says what it reads).
+ */
+export const FINISH_BODY = `
 -- An earlier delivery: the task was given out again, or put back in its queue after the lease expired.
 local function earlier(n, cur, s)
   return n < cur or (n == cur and not is_running(s))
@@ -72,5 +60,23 @@ if #dead > 0 then
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
 end
 return out
+`;
+
+export const FINISH_LUA = script(
+  `
+-- finish.lua: end a batch of deliveries (batch ack): SUCCESS, FAILURE or FAILURE + dead letter.
+-- KEYS[1] BASE leases (zset), KEYS[2] BASE dead (dead-letter list)
+-- ARGV[1] BASE, ARGV[2] now, ARGV[3] resultTtlMs, ARGV[4] deadLetterLimit
+-- ARGV[5..] 6 per op: kind ('S' success, 'F' failure, 'D' dead letter), id, workerId, attempt,
+--           data (result JSON for S, error JSON for F/D), dead-letter JSON (D) or ''
+-- Touches BASE t:<id>, BASE i:<key>, the tag keys of a tagged task and the keys of
+-- its follow-up (built here, see common.ts): the follow-up is enqueued in the same step.
+-- A stale delivery (not running, other owner or attempt) is refused, except
+-- that a success from an earlier delivery counts while the task has not
+-- finished (its lease expired and the task was given out again): first
+-- finisher wins, and the later delivery learns it from its lease renewal.
+-- Returns, per op, 1 (recorded) or 0 (refused). The TaskInfo is built only
+-- for the status event, and only when someone watches the task.
 `,
+  FINISH_BODY,
 );
