@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { decodeStateRecord, ownerToken } from '../../src/backends/redis/codec.js';
 import { afterEach, describe, it } from 'vitest';
 import { cleanupAll, freePort, spawnProcess, startNode, tempDir, until, type ChaosProcess } from './harness.js';
 
@@ -199,13 +200,12 @@ function redisNamespace(broker: ChaosBroker, label: string, server?: ChaosServer
         const pipeline = c.pipeline();
         for (const id of ids) pipeline.hget(`{${prefix}}:t:${id}`, 'm');
         const packed = (await pipeline.exec()) ?? [];
-        // m = state|version|attempts|retries|runAt|startedAt|finishedAt|leaseUntil|workerId (see lua/common.ts)
+        // the state record m names its lease owner by token (see lua/common.ts)
         return ids.filter((_, i) => {
           const m = packed[i]?.[1];
-          if (typeof m !== 'string') return false;
-          const fields = m.split('|');
-          const running = fields[0] === 'STARTED' || fields[0] === 'PROGRESS';
-          return running && (owner === undefined || fields.slice(8).join('|') === owner);
+          const record = typeof m === 'string' ? decodeStateRecord(m) : undefined;
+          const running = record?.state === 'STARTED' || record?.state === 'PROGRESS';
+          return running && (owner === undefined || record.owner === ownerToken(owner));
         });
       });
     },

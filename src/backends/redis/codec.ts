@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BrokerError, DecodeError } from '../../core/errors.js';
 import type { Debounce, FollowUp, NewTask } from '../../core/backend.js';
 import { decodeJson, MAX_JSON_DEPTH } from '../../core/json.js';
@@ -7,6 +8,66 @@ import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js'
 
 /** Hash fields a TaskInfo is built from (see lua/common.ts), in the order getInfo asks for them. */
 export const INFO_FIELDS = ['m', 'j', 'E', 'P', 'R'] as const;
+
+/** The one-letter state codes of field m (lua/common.ts STATE_CODES). */
+const STATE_NAMES: Readonly<Record<string, TaskState>> = {
+  p: 'PENDING',
+  s: 'STARTED',
+  g: 'PROGRESS',
+  r: 'RETRY',
+  k: 'SUCCESS',
+  f: 'FAILURE',
+  x: 'REVOKED',
+};
+
+/**
+ * The lease owner a script stores and compares for a worker id: 12
+ * characters of its SHA-1 (72 bits), so field m stays short whatever the
+ * worker id (lua/common.ts). Deterministic: the lease thread's own backend
+ * maps the id the same way.
+ */
+export function ownerToken(workerId: string): string {
+  return createHash('sha1').update(workerId).digest('base64url').slice(0, 12);
+}
+
+/**
+ * Field m's state, its times (absolute ms) and its lease owner, in either
+ * layout (one-letter states with times after runAt, or the older full names
+ * and absolute times); undefined when it is not a state record.
+ */
+export function decodeStateRecord(m: string): StateRecord | undefined {
+  const parts = m.split('|');
+  if (parts.length < 9) return undefined;
+  const [code, v, a, r, t, S, f, l] = parts as [string, string, string, string, string, string, string, string];
+  const coded = STATE_NAMES[code];
+  const state = coded ?? (STATES.has(code) ? (code as TaskState) : undefined);
+  if (!state || ![v, a, r, t].every(isNumber) || ![S, f, l].every(isOptionalNumber)) return undefined;
+  const time = (x: string): number | undefined => (x === '' ? undefined : coded ? Number(t) + Number(x) : Number(x));
+  return {
+    state,
+    version: Number(v),
+    attempts: Number(a),
+    retries: Number(r),
+    runAt: Number(t),
+    startedAt: time(S),
+    finishedAt: time(f),
+    leaseUntil: time(l),
+    owner: parts.slice(8).join('|'),
+  };
+}
+
+export interface StateRecord {
+  state: TaskState;
+  version: number;
+  attempts: number;
+  retries: number;
+  runAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  leaseUntil?: number;
+  /** ownerToken of the worker holding the lease ('' when none). */
+  owner: string;
+}
 
 /** The static part of a TaskInfo, stored once as a JSON fragment (field j). */
 export interface StaticInfo {
@@ -113,20 +174,9 @@ export function infoFromFields(id: string, values: Array<string | null>): TaskIn
   const fail = (error: unknown): void => {
     problem ??= error instanceof DecodeError ? error.message : String(error);
   };
-  // state|version|attempts|retries|runAt|startedAt|finishedAt|leaseUntil|workerId
-  const [s, v, a, r, t, S, f] = m ? m.split('|', 7) : [];
+  const record = m ? decodeStateRecord(m) : undefined;
   if (!m) fail(new DecodeError(unreadableField(id, 'm', 'is missing')));
-  else if (
-    !STATES.has(s!) ||
-    !isNumber(v) ||
-    !isNumber(a) ||
-    !isNumber(r) ||
-    !isNumber(t) ||
-    !isOptionalNumber(S) ||
-    !isOptionalNumber(f)
-  ) {
-    fail(new DecodeError(unreadableField(id, 'm', 'is not a state record')));
-  }
+  else if (!record) fail(new DecodeError(unreadableField(id, 'm', 'is not a state record')));
   let fixed: StaticInfo = { name: '', queue: '', enqueuedAt: 0 };
   try {
     fixed = decodeStatic(id, j);
@@ -136,15 +186,15 @@ export function infoFromFields(id: string, values: Array<string | null>): TaskIn
   const info: TaskInfo = {
     id,
     ...fixed,
-    state: s as TaskState,
+    state: record?.state ?? 'FAILURE',
     // at least 1 when m is unreadable: watchers skip version 0
-    version: Number(v) || 1,
-    attempts: Number(a) || 0,
-    retries: Number(r) || 0,
-    runAt: Number(t) || 0,
+    version: record?.version || 1,
+    attempts: record?.attempts ?? 0,
+    retries: record?.retries ?? 0,
+    runAt: record?.runAt ?? 0,
   };
-  if (S) info.startedAt = Number(S);
-  if (f) info.finishedAt = Number(f);
+  if (record?.startedAt !== undefined) info.startedAt = record.startedAt;
+  if (record?.finishedAt !== undefined) info.finishedAt = record.finishedAt;
   try {
     if (R !== null && R !== undefined) info.result = decodeJson(R, fieldLabel(id, 'R'));
   } catch (error) {

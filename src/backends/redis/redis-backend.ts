@@ -34,6 +34,7 @@ import {
   encodeStatic,
   INFO_FIELDS,
   infoFromFields,
+  ownerToken,
   parseInfo,
 } from './codec.js';
 import { RedisKeys } from './keys.js';
@@ -147,6 +148,7 @@ export class RedisBackend implements Backend {
     (send) => setImmediate(() => setImmediate(send)),
   );
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly owners = new Map<string, string>();
   private readonly closing = new AbortController();
   private closePromise?: Promise<void>;
   private closed = false;
@@ -297,7 +299,7 @@ export class RedisBackend implements Backend {
     const args = [
       this.keys.base,
       now(),
-      request.workerId,
+      this.owner(request.workerId),
       request.leaseMs,
       request.limit,
       this.options.resultTtlMs,
@@ -337,7 +339,7 @@ export class RedisBackend implements Backend {
     this.assertOpen();
     if (tasks.length === 0) return [];
     const args: ScriptArg[] = [this.keys.base, now(), leaseMs];
-    for (const t of tasks) args.push(t.id, t.workerId, t.attempt);
+    for (const t of tasks) args.push(t.id, this.owner(t.workerId), t.attempt);
     const lost = (await this.call('extendLeases', 'errandExtend', [this.keys.leases], args)) as string[];
     return lost.map(String);
   }
@@ -346,17 +348,24 @@ export class RedisBackend implements Backend {
 
   async recordProgress(task: ClaimedTask, progress: TaskProgress): Promise<boolean> {
     this.assertOpen();
-    const args = [this.keys.base, task.id, task.workerId, task.attempt, JSON.stringify(progress), this.options.resultTtlMs];
+    const args = [
+      this.keys.base,
+      task.id,
+      this.owner(task.workerId),
+      task.attempt,
+      JSON.stringify(progress),
+      this.options.resultTtlMs,
+    ];
     // KEYS[1] is not read by the script: it routes the call to the prefix's slot on a cluster
     return (await this.call('recordProgress', 'errandProgress', [this.keys.task(task.id)], args)) !== null;
   }
 
   complete(task: ClaimedTask, resultJson: string): Promise<boolean> {
-    return this.finish(['S', task.id, task.workerId, task.attempt, resultJson, '']);
+    return this.finish(['S', task.id, this.owner(task.workerId), task.attempt, resultJson, '']);
   }
 
   fail(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
-    return this.finish(['F', task.id, task.workerId, task.attempt, errorJson(error), '']);
+    return this.finish(['F', task.id, this.owner(task.workerId), task.attempt, errorJson(error), '']);
   }
 
   deadLetter(task: ClaimedTask, error: TaskErrorInfo): Promise<boolean> {
@@ -369,20 +378,29 @@ export class RedisBackend implements Backend {
       at: now(),
     };
     if (task.trace !== undefined) letter.trace = task.trace;
-    return this.finish(['D', task.id, task.workerId, task.attempt, errorJson(error), JSON.stringify(letter)]);
+    return this.finish(['D', task.id, this.owner(task.workerId), task.attempt, errorJson(error), JSON.stringify(letter)]);
   }
 
   async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, errorJson(error), runAt, this.options.resultTtlMs];
+    const args = [
+      this.keys.base,
+      now(),
+      task.id,
+      this.owner(task.workerId),
+      task.attempt,
+      errorJson(error),
+      runAt,
+      this.options.resultTtlMs,
+    ];
     return (await this.call('retryLater', 'errandRetry', keys, args)) !== null;
   }
 
   async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args: ScriptArg[] = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs];
+    const args: ScriptArg[] = [this.keys.base, now(), task.id, this.owner(task.workerId), task.attempt, this.options.resultTtlMs];
     if (runAt !== undefined) args.push(Math.floor(runAt), 1);
     return (await this.call('release', 'errandRelease', keys, args)) !== null;
   }
@@ -397,7 +415,15 @@ export class RedisBackend implements Backend {
   async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
     this.assertOpen();
     const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [this.keys.base, now(), task.id, task.workerId, task.attempt, this.options.resultTtlMs, Math.floor(untilMs)];
+    const args = [
+      this.keys.base,
+      now(),
+      task.id,
+      this.owner(task.workerId),
+      task.attempt,
+      this.options.resultTtlMs,
+      Math.floor(untilMs),
+    ];
     return (await this.call('holdRateLimit', 'errandRelease', keys, args)) !== null;
   }
 
@@ -589,6 +615,17 @@ export class RedisBackend implements Backend {
     if (!(this.redis instanceof Cluster)) return this.redis;
     const { host, port } = conn.options;
     return this.redis.nodes('master').find((n) => n.options.host === host && n.options.port === port) ?? this.redis;
+  }
+
+  /** The lease owner the scripts store for a worker id (codec.ts ownerToken), computed once per worker. */
+  private owner(workerId: string): string {
+    let token = this.owners.get(workerId);
+    if (token === undefined) {
+      if (this.owners.size >= 1000) this.owners.clear();
+      token = ownerToken(workerId);
+      this.owners.set(workerId, token);
+    }
+    return token;
   }
 
   private assertOpen(): void {

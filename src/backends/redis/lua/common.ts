@@ -58,8 +58,14 @@
  *      script knows a task is tagged without reading another field
  *   p  payload
  *   m  the mutable part, packed: state|version|attempts|retries|runAt|
- *      startedAt|finishedAt|leaseUntil|workerId (empty = unset; workerId last,
- *      so it may contain '|')
+ *      startedAt|finishedAt|leaseUntil|owner, where state is one letter
+ *      (STATE_CODES), the three later times are ms after runAt, and owner is
+ *      the lease owner's token (codec.ts ownerToken: the worker id hashed to
+ *      12 characters), empty = unset. Kept under 64 bytes, like every field
+ *      of a small task, so that Redis stores the hash as a listpack (about
+ *      half the memory of a hashtable, which a hash becomes for good once one
+ *      value is longer). Records written before this layout (full state
+ *      names, absolute times, the worker id) are read as well.
  *   x  expiresAt, k  idempotency key (only when set)
  *   b  a debounced task's maxRunAt ('' for none), only while it may absorb enqueues
  *   a  NewTask.aging as everyMs|step|max, only when set
@@ -81,6 +87,10 @@ export const COMMON_LUA = `
 local BASE = ARGV[1]
 local M_PATTERN = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$'
 local STATES = {PENDING = true, STARTED = true, PROGRESS = true, RETRY = true, SUCCESS = true, FAILURE = true, REVOKED = true}
+-- one letter per state in m (codec.ts STATE_CODES says the same)
+local STATE_CODES = {PENDING = 'p', STARTED = 's', PROGRESS = 'g', RETRY = 'r', SUCCESS = 'k', FAILURE = 'f', REVOKED = 'x'}
+local STATE_NAMES = {}
+for name, code in pairs(STATE_CODES) do STATE_NAMES[code] = name end
 
 -- A lease ends leaseMs after the later of the worker's clock (ARGV) and the
 -- server's: a command delayed in the server (CLIENT PAUSE, a slow script
@@ -95,20 +105,34 @@ local function optional_number(x)
   return x == '' or tonumber(x) ~= nil
 end
 
--- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, workerId;
+-- a time of m, stored as ms after runAt ('' stays unset), and back
+local function after_run(x, t)
+  if x == '' then return '' end
+  return tostring(tonumber(x) - tonumber(t))
+end
+local function from_run(x, t)
+  if x == '' then return '' end
+  return tostring(tonumber(t) + tonumber(x))
+end
+
+-- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, owner
+-- (state names and absolute times, whichever layout m was written in);
 -- nothing when m is missing or garbage (a corrupt record: no script does arithmetic on it)
 local function parse_m(m)
   if not m then return nil end
   local s, v, a, r, t, S, f, l, w = string.match(m, M_PATTERN)
-  if not (s and STATES[s] and tonumber(v) and tonumber(a) and tonumber(r) and tonumber(t)
+  local name = s and STATE_NAMES[s]
+  if not ((name or STATES[s]) and tonumber(v) and tonumber(a) and tonumber(r) and tonumber(t)
     and optional_number(S) and optional_number(f) and optional_number(l)) then
     return nil
   end
-  return s, v, a, r, t, S, f, l, w
+  if not name then return s, v, a, r, t, S, f, l, w end
+  return name, v, a, r, t, from_run(S, t), from_run(f, t), from_run(l, t), w
 end
 
 local function pack_m(s, v, a, r, t, S, f, l, w)
-  return s .. '|' .. v .. '|' .. a .. '|' .. r .. '|' .. t .. '|' .. S .. '|' .. f .. '|' .. l .. '|' .. w
+  return STATE_CODES[s] .. '|' .. v .. '|' .. a .. '|' .. r .. '|' .. t .. '|' .. after_run(S, t) .. '|'
+    .. after_run(f, t) .. '|' .. after_run(l, t) .. '|' .. w
 end
 
 local function is_running(s)
