@@ -123,3 +123,33 @@ describeRedis('redis backend: commands per task', () => {
     expect(perTask).toBeLessThanOrEqual(BUDGET);
   });
 });
+
+describeRedis('redis backend: the batch ack rides on the next claim', () => {
+  it('an ack queued when the worker claims again goes in the claim script: one EVALSHA for both', async () => {
+    const server = await startPrivateRedis();
+    const b = new RedisBackend({ url: server.url, prefix: uniquePrefix('ride'), resultTtlMs: 60_000, deadLetterLimit: 10 });
+    try {
+      const claim = () => b.claim({ workerId: 'w', queues: ['default'], limit: 1, leaseMs: 30_000, waitMs: 0 });
+      const [first, second] = [newTask(), newTask()];
+      await b.enqueueMany([first, second]);
+      const [running] = await claim();
+      expect(running?.id).toBe(first.id);
+      await server.commands();
+      // what a worker does when a task ends: the ack, then (its slot free) the next claim
+      const acked = b.complete(running!, '1');
+      const next = await claim();
+      expect(await acked).toBe(true);
+      expect(next.map((t) => t.id)).toEqual([second.id]);
+      // a script's first call on this server is an EVAL (ioredis falls back to it on NOSCRIPT)
+      const scriptCalls = (counts: Map<string, number>) => (counts.get('evalsha') ?? 0) + (counts.get('eval') ?? 0);
+      expect(scriptCalls(await server.commands())).toBe(1);
+      expect(await b.getInfo(first.id)).toMatchObject({ state: 'SUCCESS', result: 1 });
+      // alone (no claim follows), an ack still goes out by itself
+      expect(await b.complete(next[0]!, '2')).toBe(true);
+      expect(scriptCalls(await server.commands())).toBe(1);
+    } finally {
+      await b.close();
+      await server.close();
+    }
+  });
+});
