@@ -383,26 +383,15 @@ export class RedisBackend implements Backend {
 
   async retryLater(task: ClaimedTask, error: TaskErrorInfo, runAt: number): Promise<boolean> {
     this.assertOpen();
-    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [
-      this.keys.base,
-      now(),
-      task.id,
-      this.owner(task.workerId),
-      task.attempt,
-      errorJson(error),
-      runAt,
-      this.options.resultTtlMs,
-    ];
-    return (await this.call('retryLater', 'errandRetry', keys, args)) !== null;
+    const args = [...this.deliveryArgs(task), errorJson(error), runAt, this.options.resultTtlMs];
+    return (await this.call('retryLater', 'errandRetry', this.requeueKeys(task), args)) !== null;
   }
 
   async release(task: ClaimedTask, runAt?: number): Promise<boolean> {
     this.assertOpen();
-    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args: ScriptArg[] = [this.keys.base, now(), task.id, this.owner(task.workerId), task.attempt, this.options.resultTtlMs];
+    const args: ScriptArg[] = [...this.deliveryArgs(task), this.options.resultTtlMs];
     if (runAt !== undefined) args.push(Math.floor(runAt), 1);
-    return (await this.call('release', 'errandRelease', keys, args)) !== null;
+    return (await this.call('release', 'errandRelease', this.requeueKeys(task), args)) !== null;
   }
 
   async wake(id: string): Promise<boolean> {
@@ -414,17 +403,18 @@ export class RedisBackend implements Backend {
   /** release() that also blocks the task's rate keys until `untilMs` (lua/release.ts, ARGV[7]). */
   async holdRateLimit(task: ClaimedTask, untilMs: number): Promise<boolean> {
     this.assertOpen();
-    const keys = [this.keys.leases, ...this.keys.queueKeys(task.queue)];
-    const args = [
-      this.keys.base,
-      now(),
-      task.id,
-      this.owner(task.workerId),
-      task.attempt,
-      this.options.resultTtlMs,
-      Math.floor(untilMs),
-    ];
-    return (await this.call('holdRateLimit', 'errandRelease', keys, args)) !== null;
+    const args = [...this.deliveryArgs(task), this.options.resultTtlMs, Math.floor(untilMs)];
+    return (await this.call('holdRateLimit', 'errandRelease', this.requeueKeys(task), args)) !== null;
+  }
+
+  /** ARGV[1..5] of the scripts that put a delivery back in its queue: base, now, id, owner, attempt. */
+  private deliveryArgs(task: ClaimedTask): ScriptArg[] {
+    return [this.keys.base, now(), task.id, this.owner(task.workerId), task.attempt];
+  }
+
+  /** Their KEYS: the leases and the task's queue keys. */
+  private requeueKeys(task: ClaimedTask): string[] {
+    return [this.keys.leases, ...this.keys.queueKeys(task.queue)];
   }
 
   /** Batch ack: finishing ops are group-committed like enqueues. */
