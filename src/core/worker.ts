@@ -174,7 +174,12 @@ export class Worker {
     const spec = deps.backend.spec;
     this.leases =
       spec && (options.leaseThread ?? true)
-        ? new ThreadLeaseKeeper(deps.backend, spec, { ...keeper, stallLimitMs, logger: deps.logger })
+        ? new ThreadLeaseKeeper(deps.backend, spec, {
+            ...keeper,
+            stallLimitMs,
+            logger: deps.logger,
+            capacity: this.concurrency + prefetch,
+          })
         : new LoopLeaseKeeper(deps.backend, keeper);
   }
 

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendSpec, ClaimedTask } from '../../src/core/backend.js';
+import type { Worker as Thread } from 'node:worker_threads';
 import type { LeaseKeeperOptions } from '../../src/core/leases/lease-keeper.js';
+import type { LeaseTable } from '../../src/core/leases/lease-table.js';
+import type { ToLeaseThread } from '../../src/core/leases/thread-protocol.js';
 import { ThreadLeaseKeeper } from '../../src/core/leases/thread-lease-keeper.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SqliteBackend } from '../../src/backends/sqlite/index.js';
@@ -62,6 +65,7 @@ describe('lease keeper thread', () => {
     stallLimitMs?: number;
     logger?: Logger;
     onLost?: LeaseKeeperOptions['onLost'];
+    capacity?: number;
   }
 
   function keeper(backend: SqliteBackend, { spec, ...options }: KeeperOptions) {
@@ -88,39 +92,76 @@ describe('lease keeper thread', () => {
     expect(leaseUntil()).toBeGreaterThan(Date.now());
   });
 
-  it('posts the leases of a whole claim batch in one message, with the ends since the last one, and none for a delivery that ended at once', async () => {
+  /** Records what the keeper posts to its thread. */
+  function spyPosts(k: ThreadLeaseKeeper): ToLeaseThread[] {
+    const posted: ToLeaseThread[] = [];
+    const thread = (k as unknown as { thread: Thread }).thread;
+    const post = thread.postMessage.bind(thread);
+    thread.postMessage = (message: ToLeaseThread) => {
+      posted.push(message);
+      post(message);
+    };
+    return posted;
+  }
+
+  const deliveryOf = ({ id, workerId, attempt }: ClaimedTask) => ({ id, workerId, attempt });
+
+  it('writes the deliveries into the shared table: no message for adds and removes', async () => {
     const { backend, task } = await setup(300);
     const k = keeper(backend, {});
     await k.start();
     await k.ready;
-    const posted: unknown[] = [];
-    const thread = (k as unknown as { thread: { postMessage(m: unknown): void } }).thread;
-    const post = thread.postMessage.bind(thread);
-    thread.postMessage = (message) => {
-      posted.push(message);
-      post(message);
-    };
-    // ids of their own (a suffix swap could collide with the task's own last character)
+    const posted = spyPosts(k);
     const others = [2, 3].map(() => ({ ...task, id: randomUUID() }));
     k.add(task);
     for (const other of others) k.add(other);
-    k.remove(others[1]!.id); // finished before the batch was posted: the thread never hears of it
-    await null;
-    expect(posted).toEqual([
-      { type: 'leases', add: [task, others[0]!].map(({ id, workerId, attempt }) => ({ id, workerId, attempt })), remove: [] },
-    ]);
+    k.remove(others[1]!.id);
+    await delay(250); // a beat or two
     k.remove(task.id);
     k.remove(others[0]!.id);
+    await delay(250);
+    expect(posted).toEqual([]);
+  });
+
+  it('posts the deliveries the table cannot hold (full, or ids too long) once per batch, with the ends since the last one', async () => {
+    const { backend, task } = await setup(300);
+    const k = keeper(backend, { capacity: 2 });
+    await k.start();
+    await k.ready;
+    const posted = spyPosts(k);
+    const other = () => ({ ...task, id: randomUUID() });
+    const long = { ...task, id: `long-${'x'.repeat(300)}` };
+    const [first, second, third] = [other(), other(), other()];
+    k.add(task); // slot 1 of 2
+    k.add(long); // too long for a slot
+    k.add(first!); // slot 2 of 2
+    k.add(second!); // the table is full
+    k.add(third!);
+    k.remove(third!.id); // ended before the batch was posted: the thread never hears of it
     await null;
-    expect(posted).toHaveLength(1); // ends ride with the next batch or beat
-    const next = { ...task, id: randomUUID() };
-    k.add(next);
+    expect(posted).toEqual([{ type: 'leases', add: [deliveryOf(long), deliveryOf(second!)], remove: [] }]);
+    k.remove(task.id); // frees a slot, no message
+    k.remove(second!.id); // rides with the next message
     await null;
-    expect(posted.at(-1)).toEqual({
-      type: 'leases',
-      add: [{ id: next.id, workerId: next.workerId, attempt: next.attempt }],
-      remove: [task.id, others[0]!.id],
-    });
+    expect(posted).toHaveLength(1);
+    k.add(other()); // takes the freed slot
+    await null;
+    expect(posted).toHaveLength(1);
+    const overflow = other();
+    k.add(overflow);
+    await null;
+    expect(posted.at(-1)).toEqual({ type: 'leases', add: [deliveryOf(overflow)], remove: [second!.id] });
+  });
+
+  it('keeps a posted lease alive too while the event loop is blocked', async () => {
+    const { backend, task, leaseUntil } = await setup(300);
+    const k = keeper(backend, { capacity: 0 }); // every delivery goes by message
+    await k.start();
+    await k.ready;
+    k.add(task);
+    await null;
+    blockFor(1500);
+    expect(leaseUntil()).toBeGreaterThan(Date.now());
   });
 
   it('stops renewing once the loop has been blocked past the stall limit, and says so', async () => {
@@ -145,6 +186,21 @@ describe('lease keeper thread', () => {
     await backend.revoke(task.id);
     await waitFor(() => lost.length > 0, 3000, 'lost lease');
     expect(lost).toEqual([[task.id]]);
+    expect((k as unknown as { table: LeaseTable }).table.size).toBe(0); // its slot is free again
+  });
+
+  it('a lease the thread finds lost frees its slot and is reported once', async () => {
+    const { backend, task } = await setup(300);
+    const lost: string[][] = [];
+    const k = keeper(backend, { onLost: (ids) => lost.push(ids) });
+    await k.start();
+    await k.ready; // the interim keeper on the loop has ended: only the thread renews
+    k.add(task);
+    await backend.revoke(task.id);
+    await waitFor(() => lost.length > 0, 3000, 'lost lease');
+    expect((k as unknown as { table: LeaseTable }).table.size).toBe(0);
+    await delay(400); // a few more renewals
+    expect(lost).toEqual([[task.id]]);
   });
 
   it('falls back to the event loop when the thread cannot open the broker', async () => {
@@ -156,6 +212,20 @@ describe('lease keeper thread', () => {
     await k.ready;
     expect(lines.some((l) => l.level === 'warn' && /renewing leases on the event loop/.test(l.msg ?? ''))).toBe(true);
     k.add(task);
+    const before = leaseUntil();
+    await delay(400);
+    expect(leaseUntil()).toBeGreaterThan(before);
+  });
+
+  it('renews on the event loop once the thread dies', async () => {
+    const { backend, task, leaseUntil } = await setup(300);
+    const lines: LogLine[] = [];
+    const k = keeper(backend, { logger: recordingLogger(lines) });
+    await k.start();
+    await k.ready;
+    k.add(task);
+    await (k as unknown as { thread: Thread }).thread.terminate();
+    await waitFor(() => lines.some((l) => l.level === 'error' && /lease thread exited/.test(l.msg ?? '')), 2000, 'exit log');
     const before = leaseUntil();
     await delay(400);
     expect(leaseUntil()).toBeGreaterThan(before);

@@ -3,6 +3,7 @@ import type { Backend, BackendSpec, ClaimedTask, Delivery } from '../backend.js'
 import type { Logger } from '../logger.js';
 import { siblingModule } from '../module-url.js';
 import { renewalIntervalMs, type LeaseKeeper, type LeaseKeeperOptions } from './lease-keeper.js';
+import { LeaseTable } from './lease-table.js';
 import { LoopLeaseKeeper } from './loop-lease-keeper.js';
 import type { FromLeaseThread, LeaseThreadData, ToLeaseThread } from './thread-protocol.js';
 
@@ -10,23 +11,36 @@ export interface ThreadLeaseKeeperOptions extends LeaseKeeperOptions {
   /** Renewal stops once the event loop has not turned for this long (default 120000 ms). */
   stallLimitMs: number;
   logger: Logger;
+  /**
+   * How many deliveries the shared lease table holds: the worker's running
+   * and prefetched ones (default 256). Any beyond are posted to the thread.
+   */
+  capacity?: number;
 }
+
+const DEFAULT_CAPACITY = 256;
+
+/** Test hook: sees each lease thread as it is spawned (to watch what is posted to it). */
+export const leaseThreadProbe: { spawned?: (thread: Thread) => void } = {};
 
 /** How long the thread may take to open its broker connection before the worker renews on its own loop. */
 const START_TIMEOUT_MS = 15_000;
 
 /**
  * Renews leases from a worker thread with its own broker connection (see
- * lease-thread.ts); the worker only posts which deliveries run. If the
- * thread cannot start or dies, renewal falls back to the event loop.
+ * lease-thread.ts); the worker writes which deliveries run into a table in
+ * shared memory (lease-table.ts), and posts only those that do not fit. If
+ * the thread cannot start or dies, renewal falls back to the event loop.
  *
- * States: idle → starting (the thread boots; posts queue up in it; the loop
- * renews meanwhile) → threaded (the thread renews) | looping (fallback: all
+ * States: idle → starting (the thread boots; the table fills meanwhile; the
+ * loop renews too) → threaded (the thread renews) | looping (fallback: all
  * leases on the event loop) → stopped.
  */
 export class ThreadLeaseKeeper implements LeaseKeeper {
   private readonly tasks = new Map<string, ClaimedTask>();
-  /** Changes not posted yet: they go in one message at the end of this turn of the loop. */
+  /** The deliveries the thread renews, written in place: no message. */
+  private readonly table: LeaseTable;
+  /** Deliveries the table could not hold: posted to the thread instead, once per turn of the loop. */
   private readonly added = new Map<string, Delivery>();
   private readonly removed = new Set<string>();
   /** Ids the thread holds (posted as added, not yet as removed). */
@@ -45,7 +59,9 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     private readonly backend: Backend,
     private readonly spec: BackendSpec,
     private readonly options: ThreadLeaseKeeperOptions,
-  ) {}
+  ) {
+    this.table = new LeaseTable(options.capacity ?? DEFAULT_CAPACITY);
+  }
 
   /**
    * Starts the thread and returns without waiting for it: the thread opens its
@@ -62,13 +78,15 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
       return;
     }
     this.thread = thread;
+    leaseThreadProbe.spawned?.(thread);
     // Until the thread renews, the event loop does too: a lease shorter than
     // the thread's boot must not expire meanwhile.
-    this.interim = new LoopLeaseKeeper(this.backend, this.options);
+    this.interim = new LoopLeaseKeeper(this.backend, this.loopOptions);
     await this.interim.start();
+    this.table.beat();
     this.beat = setInterval(() => {
       this.flush();
-      this.post({ type: 'beat' });
+      this.table.beat();
     }, renewalIntervalMs(this.options.leaseMs));
     this.beat.unref();
     this.starting = this.whenReady(thread).then(
@@ -88,16 +106,24 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
   }
 
   /**
-   * The thread hears of it in a microtask: after the claim loop has added the
-   * whole batch, and before any handler of the batch starts (handlers start in
-   * a later microtask), so a handler that blocks at once is covered too.
+   * The thread sees it in the table at once; one that does not fit is posted
+   * in a microtask: after the claim loop has added the whole batch, and
+   * before any handler of the batch starts (handlers start in a later
+   * microtask), so a handler that blocks at once is covered either way.
    */
   add(task: ClaimedTask): void {
     this.tasks.set(task.id, task);
     if (this.fallback) return this.fallback.add(task);
     this.interim?.add(task);
+    const delivery: Delivery = { id: task.id, workerId: task.workerId, attempt: task.attempt };
+    if (this.table.set(delivery)) {
+      // an earlier delivery of this id went by message: the thread drops that copy
+      this.added.delete(task.id);
+      if (this.posted.has(task.id)) this.removed.add(task.id);
+      return;
+    }
     this.removed.delete(task.id);
-    this.added.set(task.id, { id: task.id, workerId: task.workerId, attempt: task.attempt });
+    this.added.set(task.id, delivery);
     this.queueFlush();
   }
 
@@ -105,6 +131,8 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     if (!this.tasks.delete(id)) return;
     if (this.fallback) return this.fallback.remove(id);
     this.interim?.remove(id);
+    // freed in place: the thread's next renewal no longer sees it
+    if (this.table.delete(id)) return;
     this.added.delete(id);
     // No message of its own: it rides with the next batch or beat. Until then
     // the thread may renew a finished delivery, which the broker refuses.
@@ -131,6 +159,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
     this.stopping = true;
     clearInterval(this.beat);
     this.tasks.clear();
+    this.table.clear();
     this.added.clear();
     this.removed.clear();
     this.posted.clear();
@@ -153,6 +182,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
       leaseMs: this.options.leaseMs,
       intervalMs: renewalIntervalMs(this.options.leaseMs),
       stallLimitMs: this.options.stallLimitMs,
+      table: this.table.buffer,
     };
     const entry = siblingModule(import.meta.url, 'lease-thread');
     // From source (.ts) the thread must load TypeScript itself: Node 20 does
@@ -202,6 +232,7 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
 
   private onStartFailure(error: unknown): void {
     if (this.stopping) return;
+    this.table.clear(); // no thread reads it
     this.options.logger.warn({ err: error }, 'lease thread did not start; renewing leases on the event loop');
     // the interim keeper holds every lease already: it stays
     if (this.interim) [this.fallback, this.interim] = [this.interim, undefined];
@@ -216,12 +247,9 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
 
   private onMessage(message: FromLeaseThread): void {
     switch (message.type) {
-      case 'lost': {
-        for (const id of message.ids) this.posted.delete(id); // the thread dropped them
-        const lost = message.ids.filter((id) => this.tasks.delete(id));
-        if (lost.length > 0) this.options.onLost(lost);
+      case 'lost':
+        this.onLeasesLost(message.ids, true);
         return;
-      }
       case 'error':
         this.options.onError(new Error(message.message));
         return;
@@ -246,9 +274,28 @@ export class ThreadLeaseKeeper implements LeaseKeeper {
 
   private async fallBack(): Promise<void> {
     if (this.stopping) return;
-    this.fallback = new LoopLeaseKeeper(this.backend, this.options);
+    this.table.clear();
+    this.fallback = new LoopLeaseKeeper(this.backend, this.loopOptions);
     for (const task of this.tasks.values()) this.fallback.add(task);
     await this.fallback.start();
+  }
+
+  /** The options of a keeper on the event loop: what it finds lost is freed here too. */
+  private get loopOptions(): LeaseKeeperOptions {
+    return { ...this.options, onLost: (ids) => this.onLeasesLost(ids, false) };
+  }
+
+  /** Leases found lost, by the thread or on the loop: the thread stops renewing them and the worker hears once. */
+  private onLeasesLost(ids: string[], byThread: boolean): void {
+    for (const id of ids) {
+      this.table.delete(id);
+      this.added.delete(id);
+      if (byThread)
+        this.posted.delete(id); // the thread dropped it
+      else if (this.posted.has(id)) this.removed.add(id);
+    }
+    const lost = ids.filter((id) => this.tasks.delete(id));
+    if (lost.length > 0) this.options.onLost(lost);
   }
 
   private post(message: ToLeaseThread): void {

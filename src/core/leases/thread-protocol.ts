@@ -7,14 +7,16 @@ export interface LeaseThreadData {
   intervalMs: number;
   /** Stop renewing once the worker's event loop has not turned for this long. */
   stallLimitMs: number;
+  /** The LeaseTable: the running deliveries and the loop's beat, written by the worker without messages. */
+  table: SharedArrayBuffer;
 }
 
 /**
- * Worker → thread. `leases` carries the deliveries that started and the ids
- * that ended since the last one (one message per claim batch, not per task);
- * `beat` says the worker's event loop still turns.
+ * Worker → thread. `leases` carries only deliveries the table could not hold
+ * (it was full, or their ids were too long for a slot): the ones that started
+ * and the ids that ended since the last one.
  */
-export type ToLeaseThread = { type: 'leases'; add: Delivery[]; remove: string[] } | { type: 'beat' } | { type: 'stop' };
+export type ToLeaseThread = { type: 'leases'; add: Delivery[]; remove: string[] } | { type: 'stop' };
 
 /** Thread → worker. */
 export type FromLeaseThread =
