@@ -86,6 +86,8 @@
 export const COMMON_LUA = `
 local BASE = ARGV[1]
 local M_PATTERN = '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$'
+-- the compact layout: the pattern checks the numbers itself (tonumber on each costs more than the match)
+local M_COMPACT = '^(%l)|(%d+)|(%d+)|(%d+)|(%d+)|([%-%d]*)|([%-%d]*)|([%-%d]*)|(.*)$'
 local STATES = {PENDING = true, STARTED = true, PROGRESS = true, RETRY = true, SUCCESS = true, FAILURE = true, REVOKED = true}
 -- one letter per state in m (codec.ts STATE_CODES says the same)
 local STATE_CODES = {PENDING = 'p', STARTED = 's', PROGRESS = 'g', RETRY = 'r', SUCCESS = 'k', FAILURE = 'f', REVOKED = 'x'}
@@ -105,29 +107,40 @@ local function optional_number(x)
   return x == '' or tonumber(x) ~= nil
 end
 
--- a time of m, stored as ms after runAt ('' stays unset), and back
+-- A time of m, stored as ms after runAt ('' stays unset), and back. Times come out of
+-- parse_m as numbers (formatting a 13-digit number costs more than the rest of a parse);
+-- concatenation prints them exactly (%.14g).
 local function after_run(x, t)
   if x == '' then return '' end
-  return tostring(tonumber(x) - tonumber(t))
+  return x - t
 end
-local function from_run(x, t)
+local function from_run(tn, x)
   if x == '' then return '' end
-  return tostring(tonumber(t) + tonumber(x))
+  local d = tonumber(x)
+  return d and tn + d
 end
 
 -- m -> state, version, attempts, retries, runAt, startedAt, finishedAt, leaseUntil, owner
--- (state names and absolute times, whichever layout m was written in);
+-- (state names; runAt as stored, the later times absolute, whichever layout m was written in);
 -- nothing when m is missing or garbage (a corrupt record: no script does arithmetic on it)
 local function parse_m(m)
   if not m then return nil end
-  local s, v, a, r, t, S, f, l, w = string.match(m, M_PATTERN)
-  local name = s and STATE_NAMES[s]
-  if not ((name or STATES[s]) and tonumber(v) and tonumber(a) and tonumber(r) and tonumber(t)
+  local c, v, a, r, t, S, f, l, w = string.match(m, M_COMPACT)
+  local name = c and STATE_NAMES[c]
+  if name then
+    local tn = tonumber(t)
+    S, f, l = from_run(tn, S), from_run(tn, f), from_run(tn, l)
+    if not (S and f and l) then return nil end
+    return name, v, a, r, t, S, f, l, w
+  end
+  -- the layout before: full state names, absolute times
+  local s
+  s, v, a, r, t, S, f, l, w = string.match(m, M_PATTERN)
+  if not (s and STATES[s] and tonumber(v) and tonumber(a) and tonumber(r) and tonumber(t)
     and optional_number(S) and optional_number(f) and optional_number(l)) then
     return nil
   end
-  if not name then return s, v, a, r, t, S, f, l, w end
-  return name, v, a, r, t, from_run(S, t), from_run(f, t), from_run(l, t), w
+  return s, v, a, r, t, S, f, l, w
 end
 
 local function pack_m(s, v, a, r, t, S, f, l, w)
