@@ -141,12 +141,15 @@ export class RedisBackend implements Backend {
    * Acks wait two turns of the event loop before they go alone: a worker that
    * freed a slot claims within one (its burst wait), and its claim carries
    * them (claim-finish.lua), so a busy worker sends one command per task.
+   * While a claim blocks for work, none is coming: they go at once.
    */
   private readonly finishes = new GroupCommit<ScriptArg[], boolean>(
     (ops) => this.runFinish(ops),
     FINISH_CHUNK,
-    (send) => setImmediate(() => setImmediate(send)),
+    (send) => (this.blockedClaims > 0 ? queueMicrotask(send) : setImmediate(() => setImmediate(send))),
   );
+  /** Claims waiting in the blocking wait (nothing to claim). */
+  private blockedClaims = 0;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly owners = new Map<string, string>();
   private readonly closing = new AbortController();
@@ -289,7 +292,14 @@ export class RedisBackend implements Backend {
       let wait = deadline - t;
       if (wait <= 0) return tasks;
       if (nextDue >= 0) wait = Math.min(wait, nextDue - t);
-      if (wait > 0) await this.blocking.wait(request.queues, wait, request.signal);
+      if (wait > 0) {
+        this.blockedClaims++;
+        try {
+          await this.blocking.wait(request.queues, wait, request.signal);
+        } finally {
+          this.blockedClaims--;
+        }
+      }
     }
   }
 
