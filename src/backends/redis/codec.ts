@@ -7,7 +7,7 @@ import { TASK_STATES, type TaskState } from '../../core/states.js';
 import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js';
 
 /** Hash fields a TaskInfo is built from (see lua/common.ts), in the order getInfo asks for them. */
-export const INFO_FIELDS = ['m', 'j', 'E', 'P', 'R'] as const;
+export const INFO_FIELDS = ['m', 'j', 'E', 'P', 'R', 'e'] as const;
 
 /** The one-letter state codes of field m (lua/common.ts STATE_CODES). */
 const STATE_NAMES: Readonly<Record<string, TaskState>> = {
@@ -69,7 +69,7 @@ export interface StateRecord {
   owner: string;
 }
 
-/** The static part of a TaskInfo, stored once as a JSON fragment (field j). */
+/** The static part of a TaskInfo: name, queue and tags as a JSON fragment (field j), the enqueue time in field e. */
 export interface StaticInfo {
   name: string;
   queue: string;
@@ -81,7 +81,8 @@ export interface StaticInfo {
 /** What each task hash field holds, for error messages. */
 const FIELD_NAMES: Record<string, string> = {
   m: 'state record',
-  j: 'name, queue and enqueue time',
+  j: 'name and queue',
+  e: 'enqueue time',
   p: 'arguments',
   x: 'expiry time',
   u: 'follow-up',
@@ -101,7 +102,7 @@ function fieldLabel(id: string, field: string): string {
 }
 
 export function encodeStatic(task: NewTask): string {
-  const fixed: StaticInfo = { name: task.name, queue: task.queue, enqueuedAt: task.enqueuedAt };
+  const fixed: Omit<StaticInfo, 'enqueuedAt'> = { name: task.name, queue: task.queue };
   if (task.tags !== undefined && task.tags.length > 0) fixed.tags = task.tags;
   return JSON.stringify(fixed).slice(1, -1);
 }
@@ -144,12 +145,22 @@ export function encodePriority(task: NewTask): string {
   return priority === undefined ? '' : String(priority);
 }
 
-/** Decodes field j; a DecodeError naming the task and the field when it is missing or not such a fragment. */
-export function decodeStatic(id: string, fragment: string | null | undefined): StaticInfo {
+/**
+ * Decodes field j with field e (the enqueue time; records written before e
+ * existed have it in j); a DecodeError naming the task and the field when
+ * one is missing or not what it should be.
+ */
+export function decodeStatic(id: string, fragment: string | null | undefined, enqueuedAt?: string | null): StaticInfo {
   if (fragment === null || fragment === undefined) throw new DecodeError(unreadableField(id, 'j', 'is missing'));
   const value = decodeJson(`{${fragment}}`, fieldLabel(id, 'j')) as Partial<StaticInfo>;
-  if (typeof value.name !== 'string' || typeof value.queue !== 'string' || !Number.isFinite(value.enqueuedAt)) {
-    throw new DecodeError(unreadableField(id, 'j', 'lacks a string name and queue and a numeric enqueuedAt'));
+  if (typeof value.name !== 'string' || typeof value.queue !== 'string') {
+    throw new DecodeError(unreadableField(id, 'j', 'lacks a string name and queue'));
+  }
+  if (value.enqueuedAt === undefined) {
+    if (!isNumber(enqueuedAt ?? undefined)) throw new DecodeError(unreadableField(id, 'e', 'is not a number'));
+    value.enqueuedAt = Number(enqueuedAt);
+  } else if (!Number.isFinite(value.enqueuedAt)) {
+    throw new DecodeError(unreadableField(id, 'j', 'has an enqueuedAt that is no number'));
   }
   if (value.tags !== undefined && !(Array.isArray(value.tags) && value.tags.every((t) => typeof t === 'string'))) {
     throw new DecodeError(unreadableField(id, 'j', 'has tags that are not an array of strings'));
@@ -168,7 +179,7 @@ const isOptionalNumber = (s: string | undefined): boolean => s === undefined || 
  * (whatever its stored state), keeping what could be read.
  */
 export function infoFromFields(id: string, values: Array<string | null>): TaskInfo | null {
-  const [m, j, E, P, R] = values;
+  const [m, j, E, P, R, e] = values;
   if (!m && !j) return null;
   let problem: string | undefined;
   const fail = (error: unknown): void => {
@@ -179,7 +190,7 @@ export function infoFromFields(id: string, values: Array<string | null>): TaskIn
   else if (!record) fail(new DecodeError(unreadableField(id, 'm', 'is not a state record')));
   let fixed: StaticInfo = { name: '', queue: '', enqueuedAt: 0 };
   try {
-    fixed = decodeStatic(id, j);
+    fixed = decodeStatic(id, j, e);
   } catch (error) {
     fail(error);
   }

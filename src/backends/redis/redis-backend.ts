@@ -255,7 +255,7 @@ export class RedisBackend implements Backend {
         }
         fi = fragmentIndex.size + 1;
         fragmentIndex.set(shared, fi);
-        fragments.push(encodeStatic(t), qi, priority);
+        fragments.push(encodeStatic(t), qi, priority, t.enqueuedAt);
       }
       const key =
         t.debounce !== undefined ? encodeDebounce(t.debounce) : t.idempotencyKey === undefined ? '' : `=${t.idempotencyKey}`;

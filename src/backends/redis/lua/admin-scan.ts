@@ -14,7 +14,7 @@ export const ADMIN_SCAN_LUA = script(
 -- ARGV[1] BASE, ARGV[2] SCAN cursor, ARGV[3] MATCH pattern (BASE t:*, escaped), ARGV[4] COUNT,
 -- ARGV[5] '' or a state: then only records whose m holds that state, or cannot be read, are returned
 -- Expired task hashes are gone (PEXPIRE), so SCAN does not see them.
--- Returns {next cursor, then 3 per task: id, m or false, j or false}.
+-- Returns {next cursor, then 3 per task: id, m or false, j (with field e's enqueue time added) or false}.
 `,
   `
 local reply = redis.call('SCAN', ARGV[2], 'MATCH', ARGV[3], 'COUNT', ARGV[4])
@@ -22,13 +22,13 @@ local want = ARGV[5]
 local skip = #BASE + 2
 local out = {reply[1]}
 for _, key in ipairs(reply[2]) do
-  local h = redis.call('HMGET', key, 'm', 'j')
+  local h = redis.call('HMGET', key, 'm', 'j', 'e')
   if h[1] or h[2] then
     local s = parse_m(h[1])
     if want == '' or not s or s == want then
       out[#out + 1] = string.sub(key, skip + 1)
       out[#out + 1] = h[1]
-      out[#out + 1] = h[2]
+      out[#out + 1] = static_of(h[2], h[3])
     end
   end
 end

@@ -45,7 +45,7 @@ local function hand_out(key, id, h, v, a, r, t, f, problem)
   leases[#leases + 1] = lease_until
   leases[#leases + 1] = id
   local o = #out
-  out[o + 1] = id; out[o + 2] = h[2]; out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r; out[o + 6] = problem
+  out[o + 1] = id; out[o + 2] = static_of(h[2], h[9]); out[o + 3] = h[3]; out[o + 4] = a; out[o + 5] = r; out[o + 6] = problem
   out[o + 7] = h[7]
   n = n + 1
   -- a flow-controlled task holds its keys' slots while it runs
@@ -61,7 +61,7 @@ end
 -- a stale entry (revoked or finished task) is dropped.
 local function take(id, delayed)
   local key = BASE .. 't:' .. id
-  local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c', 'g')
+  local h = redis.call('HMGET', key, 'm', 'j', 'p', 'x', 'E', 'P', 'c', 'g', 'e')
   local s, v, a, r, t, S, f = parse_m(h[1])
   local bad = (s == 'PENDING' or s == 'RETRY') and tonumber(t) <= now and unreadable(h[4], h[5], h[6])
   if not s and (h[1] or h[2] or h[3]) then

@@ -53,9 +53,12 @@
  *
  * Task hash fields (few and short: Redis pays per field read and written):
  *   j  the static part of the TaskInfo as a JSON fragment, encoded once at
- *      enqueue: "name":…,"queue":…,"enqueuedAt":…[,"tags":[…]]. The tags come
- *      last and only when there are any, so a fragment ending in ']' is how a
- *      script knows a task is tagged without reading another field
+ *      enqueue: "name":…,"queue":…[,"tags":[…]]. The tags come last and only
+ *      when there are any, so a fragment ending in ']' is how a script knows a
+ *      task is tagged without reading another field. Records written before
+ *      field e carry ,"enqueuedAt":… in j, before the tags
+ *   e  the enqueue time (ms): not in j, so that j stays under 64 bytes for
+ *      names and queues up to about 45 characters
  *   p  payload
  *   m  the mutable part, packed: state|version|attempts|retries|runAt|
  *      startedAt|finishedAt|leaseUntil|owner, where state is one letter
@@ -165,7 +168,17 @@ end
 -- One concatenation (Lua interns every intermediate string); callers pass
 -- numbers already as strings where they can (a number costs a sprintf).
 -- A missing j (a corrupt record) leaves the name, queue and enqueue time out.
+-- j with the enqueue time of field e added, as the TaskInfo and the claim's reply carry it
+-- (a record written before field e has it in j already, and no e; an e that is no
+-- number is left out, so that the reader reports field e)
+local function static_of(j, e)
+  if j and e and tonumber(e) then return j .. ',"enqueuedAt":' .. e end
+  return j
+end
+
+-- Builds the TaskInfo JSON; the enqueue time is read here (field e), only when an event is built.
 local function info_json(id, j, s, v, a, r, t, S, f, E, P, R)
+  if j and not string.find(j, '"enqueuedAt":', 1, true) then j = static_of(j, redis.call('HGET', BASE .. 't:' .. id, 'e')) end
   return '{"id":' .. json_string(id) .. (j and ',' .. j or '') .. ',"state":"' .. s .. '","version":' .. v ..
     ',"attempts":' .. a .. ',"retries":' .. r .. ',"runAt":' .. t ..
     (S ~= '' and ',"startedAt":' .. S or '') .. (f ~= '' and ',"finishedAt":' .. f or '') ..
@@ -516,8 +529,8 @@ local function follow_up(u, now)
   end
   local key = BASE .. 't:' .. f.id
   if redis.call('EXISTS', key) == 1 then return end
-  local j = '"name":' .. json_string(f.name) .. ',"queue":' .. json_string(f.queue) .. ',"enqueuedAt":' .. now
-  redis.call('HSET', key, 'j', j, 'p', f.payload, 'm', pack_m('PENDING', 1, 0, 0, now, '', '', '', ''))
+  local j = '"name":' .. json_string(f.name) .. ',"queue":' .. json_string(f.queue)
+  redis.call('HSET', key, 'j', j, 'e', now, 'p', f.payload, 'm', pack_m('PENDING', 1, 0, 0, now, '', '', '', ''))
   push_ready(BASE .. 'q:' .. f.queue, BASE .. 'w:' .. f.queue, {f.id})
 end
 `;

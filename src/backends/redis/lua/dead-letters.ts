@@ -52,8 +52,8 @@ local function restore(letter)
     and type(d.queue) == 'string' and type(d.payload) == 'string') then
     return
   end
-  local j = '"name":' .. json_string(d.name) .. ',"queue":' .. json_string(d.queue) .. ',"enqueuedAt":' .. now
-  local fields = {'j', j, 'p', d.payload, 'm', pack_m('PENDING', 1, 0, 0, now, '', '', '', '')}
+  local j = '"name":' .. json_string(d.name) .. ',"queue":' .. json_string(d.queue)
+  local fields = {'j', j, 'e', now, 'p', d.payload, 'm', pack_m('PENDING', 1, 0, 0, now, '', '', '', '')}
   if type(d.trace) == 'string' then
     fields[#fields + 1] = 'c'
     fields[#fields + 1] = d.trace

@@ -16,10 +16,10 @@ export const ENQUEUE_LUA = script(
 --       KEYS[4q+4] = BASE qp:<queue> (priority zset)
 -- ARGV[1] BASE ('{prefix}:'), ARGV[2] now (ms), ARGV[3] resultTtlMs (tag feeds),
 -- ARGV[4] F: how many distinct static fragments follow
--- ARGV[5 .. 4+3F] per fragment: the static JSON fragment (field j: name, queue, enqueuedAt, tags),
---           its queue index q+1 and the priority of its tasks ('' for 0), followed for aging
---           tasks by '@' .. everyMs .. '|' .. step .. '|' .. max (field a) (tasks of a batch
---           share a few: each is sent once)
+-- ARGV[5 .. 4+4F] per fragment: the static JSON fragment (field j: name, queue, tags),
+--           its queue index q+1, the priority of its tasks ('' for 0), followed for aging
+--           tasks by '@' .. everyMs .. '|' .. step .. '|' .. max (field a), and the enqueue
+--           time (field e) (tasks of a batch share a few: each is sent once)
 -- then 9 per task: id, fragment index (1-based), payload, runAt, expiresAt or '',
 --           '=' .. idempotency key or '' (the '=' marks a key, which may be empty), or for a
 --           debounced task '~' .. replace (0|1) .. maxRunAt (digits, may be empty) .. '|' .. debounce key,
@@ -35,13 +35,15 @@ local now = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local nf = tonumber(ARGV[4])
 local fragments, fragment_queue, fragment_tagged, fragment_priority, fragment_aging = {}, {}, {}, {}, {}
+local fragment_enqueued = {}
 for f = 1, nf do
-  fragments[f] = ARGV[2 + 3 * f]
-  fragment_queue[f] = tonumber(ARGV[3 + 3 * f])
+  fragments[f] = ARGV[1 + 4 * f]
+  fragment_queue[f] = tonumber(ARGV[2 + 4 * f])
   fragment_tagged[f] = tags_of(fragments[f]) ~= nil
-  local p, rule = string.match(ARGV[4 + 3 * f], '^([^@]*)@?(.*)$')
+  local p, rule = string.match(ARGV[3 + 4 * f], '^([^@]*)@?(.*)$')
   fragment_priority[f] = priority_of(p)
   fragment_aging[f] = rule ~= '' and rule
+  fragment_enqueued[f] = ARGV[4 + 4 * f]
 end
 -- the task name in a fragment; false when it cannot be read (a corrupt record differs from anything)
 local function name_of(fragment)
@@ -101,10 +103,11 @@ local ready = {}
 local ranked = {}
 local delayed = {}
 local earliest = {}
-for i = 5 + 3 * nf, #ARGV, 9 do
+for i = 5 + 4 * nf, #ARGV, 9 do
   local id, fi, payload, run_at = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local expires, ikey, u, c, g = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8]
   local j, qi, priority, aging = fragments[fi], fragment_queue[fi], fragment_priority[fi], fragment_aging[fi]
+  local e = fragment_enqueued[fi]
   local db = string.byte(ikey, 1) == 126 and debounce_of(ikey)
   local has_key = ikey ~= '' and not db
   if has_key then ikey = string.sub(ikey, 2) end
@@ -130,9 +133,9 @@ for i = 5 + 3 * nf, #ARGV, 9 do
   else
     local m = pack_m('PENDING', 1, 0, 0, run_at, '', '', '', '')
     if expires == '' and not has_key and not db and not aging and u == '' and c == '' and priority == 0 and g == '' then
-      redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'p', payload, 'm', m)
+      redis.call('HSET', BASE .. 't:' .. id, 'j', j, 'e', e, 'p', payload, 'm', m)
     else
-      local fields = {'j', j, 'p', payload, 'm', m}
+      local fields = {'j', j, 'e', e, 'p', payload, 'm', m}
       if priority ~= 0 then fields[#fields + 1] = 'o'; fields[#fields + 1] = priority end
       if expires ~= '' then fields[#fields + 1] = 'x'; fields[#fields + 1] = expires end
       if u ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = u end

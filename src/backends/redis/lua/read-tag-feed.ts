@@ -27,7 +27,7 @@ while not done do
   for i = 1, #batch, 2 do
     local id, cursor = batch[i], batch[i + 1]
     from = '(' .. cursor
-    local h = redis.call('HMGET', BASE .. 't:' .. id, 'm', 'j', 'E', 'P', 'R')
+    local h = redis.call('HMGET', BASE .. 't:' .. id, 'm', 'j', 'E', 'P', 'R', 'e')
     if not h[1] and not h[2] then
       gone[#gone + 1] = id
     elseif n == limit then
@@ -38,6 +38,7 @@ while not done do
       n = n + 1
       local o = #out
       out[o + 1] = id; out[o + 2] = cursor
+      h[2] = static_of(h[2], h[6])
       for k = 1, 5 do out[o + 2 + k] = h[k] or false end
     end
   end

@@ -17,13 +17,15 @@ export const REVOKE_LUA = script(
 local now = ARGV[2]
 local id = ARGV[3]
 local key = BASE .. 't:' .. id
-local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u', 'o', 'g')
+local h = redis.call('HMGET', key, 'm', 'j', 'E', 'P', 'R', 'k', 'u', 'o', 'g', 'e')
 if not h[1] and not h[2] then return false end
+-- the TaskInfo is always built here: its enqueue time read with the rest (j itself stays as stored for tags_of)
+local fixed = static_of(h[2], h[10])
 local s, v, a, r, t, S, f = parse_m(h[1])
 -- a corrupt record: left as it is; the caller reports it as getInfo does
 if not s then return {false, 0} end
 if s == 'SUCCESS' or s == 'FAILURE' or s == 'REVOKED' then
-  return {info_json(id, h[2], s, v, a, r, t, S, f, h[3], h[4], h[5]), 0}
+  return {info_json(id, fixed, s, v, a, r, t, S, f, h[3], h[4], h[5]), 0}
 end
 local was_running = is_running(s)
 v = v + 1
@@ -45,7 +47,7 @@ else
     if p ~= 0 then redis.call('ZREM', BASE .. 'qp:' .. queue, id) end
   end
 end
-local json = publish(id, info_json(id, h[2], 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
+local json = publish(id, info_json(id, fixed, 'REVOKED', v, a, r, t, S, now, h[3], h[4], h[5]))
 if was_running then redis.call('PUBLISH', BASE .. 'revoked', id) end
 feed(id, h[2], ARGV[4], now, now, function() return json end)
 follow_up(h[7], now)
