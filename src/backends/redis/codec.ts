@@ -250,5 +250,8 @@ function decodeProgress(id: string, text: string): TaskProgress {
 export function parseInfo(json: unknown): TaskInfo {
   if (typeof json !== 'string') throw new BrokerError(`redis returned ${typeof json} where a TaskInfo was expected`);
   // the TaskInfo wraps the progress, which wraps its meta
-  return decodeJson(json, 'a TaskInfo redis returned', MAX_JSON_DEPTH + 2) as TaskInfo;
+  const info = decodeJson(json, 'a TaskInfo redis returned', MAX_JSON_DEPTH + 2) as TaskInfo;
+  // a script leaves out an enqueue time (field e) it cannot read
+  if (typeof info?.enqueuedAt !== 'number') throw new DecodeError('a TaskInfo redis returned has no enqueue time');
+  return info;
 }

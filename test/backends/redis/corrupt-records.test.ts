@@ -26,6 +26,7 @@ const GARBAGE: Garbage[] = [
     apply: (c, k) => c.hset(k, 'j', '"name":5,"queue":"default","enqueuedAt":"soon"'),
     message: /field j/,
   },
+  { what: 'e is not a number', apply: (c, k) => c.hset(k, 'e', 'soon'), message: /field e/ },
   { what: 'm is not a state record', apply: (c, k) => c.hset(k, 'm', 'garbage'), message: /field m/ },
   { what: 'm has a version that is no number', apply: (c, k) => c.hset(k, 'm', `PENDING|x|0|0|${now}||||`), message: /field m/ },
   { what: 'm has an unknown state', apply: (c, k) => c.hset(k, 'm', `LOST|1|0|0|${now}||||`), message: /field m/ },
@@ -106,6 +107,7 @@ describeRedis('redis: corrupt task records', () => {
 
   it.each([
     { field: 'j', value: '"name":', state: 'PENDING' },
+    { field: 'e', value: 'soon', state: 'PENDING' },
     { field: 'm', value: 'PENDING|1|0', state: 'PENDING' },
     { field: 'm', value: 'garbage', state: 'PENDING' },
     { field: 'E', value: '{"type":"E"', state: 'FAILURE' },
