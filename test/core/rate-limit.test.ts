@@ -117,15 +117,14 @@ describeEachBroker(
       await waitFor(() => starts.length === 15);
       const most = (times: number[], windowMs: number): number =>
         Math.max(...times.map((at) => times.filter((t) => t >= at && t < at + windowMs).length));
-      // the broker's claim times (startedAt): exactly at most 5 in any 1000 ms
+      // the broker's claim times (startedAt) are what the limit governs: at most 5 in any 1000 ms
+      // (handler starts trail them by however long the machine takes, so they are not timed here)
       const claimedAt = (await Promise.all(results.map((r) => r.info()))).map((info) => info!.startedAt!);
       expect(most(claimedAt, 1000)).toBeLessThanOrEqual(5);
-      // the handlers' starts trail their claims by a few ms: 50 ms of jitter allowed
-      starts.sort((a, b) => a - b);
-      expect(most(starts, 950)).toBeLessThanOrEqual(5);
-      // three windows: the last five start about 2 s after the first
-      expect(starts[14]! - starts[0]!).toBeGreaterThanOrEqual(1900);
-      expect(starts[14]! - starts[0]!).toBeLessThan(5000);
+      // three windows: the 11th claim comes at least 2 s after the first
+      claimedAt.sort((a, b) => a - b);
+      expect(claimedAt[10]! - claimedAt[0]!).toBeGreaterThanOrEqual(2000);
+      expect(claimedAt[14]! - claimedAt[0]!).toBeLessThan(5000);
     });
 
     it('ctx.rateLimited(200) on the first attempt: the task runs again after >= 200 ms, attempt still 1', async () => {
