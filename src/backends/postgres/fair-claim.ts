@@ -2,7 +2,7 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import type { NewTask, RateLimit } from '../../core/backend.js';
 import { rateLimitWait, type RateKeyState, recordRateHit } from '../../core/flow-control.js';
 import { LOCK_FLOW } from './migrations.js';
-import { CLAIMABLE_SQL, RUNNING_SQL, TASK_COLUMNS } from './rows.js';
+import { CLAIMABLE_SQL, LEASE_SET_SQL, RUNNING_SQL, TASK_COLUMNS } from './rows.js';
 
 /** The client the fair claim runs on (inside the claim's transaction). */
 type FlowClient = PoolClient;
@@ -69,7 +69,6 @@ export function flowQueries(S: string) {
   const nextTurn = `(SELECT coalesce(max(turn), 0) + 1 FROM ${S}.fair_turns WHERE queue = $1 AND priority = $2)`;
   const runningKey = (n: number) =>
     `(SELECT count(*) FROM ${S}.tasks WHERE limit_key${n} = $1 AND limit_key${n} IS NOT NULL AND ${RUNNING_SQL})`;
-  const expired = 't.expires_at <= $2';
   return {
     lock: `SELECT pg_advisory_xact_lock(${LOCK_FLOW}, hashtext($1::text))`,
     /** Queues among $1 with flow-controlled tasks waiting (an index probe each). */
@@ -131,16 +130,7 @@ export function flowQueries(S: string) {
             WHERE f.queue = t.queue AND f.priority = t.priority AND f.fair_group = t.fair_group)) g
       ON CONFLICT DO NOTHING`,
     /** One waiting task (by seq, locked) leased or, expired before it started, REVOKED; $3 its queue's place. */
-    lease: `UPDATE ${S}.tasks t SET
-        state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
-        version     = t.version + 1,
-        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
-        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
-        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
-        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
-        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
-        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
-        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
+    lease: `UPDATE ${S}.tasks t SET ${LEASE_SET_SQL}
       WHERE t.seq = $1 AND t.${CLAIMABLE_SQL}
       RETURNING $3::int AS p_ord, t.priority AS p_pri, t.run_at AS p_due, t.seq, ${TASK_COLUMNS.split(',')
         .map((c) => `t.${c.trim()}`)

@@ -1009,19 +1009,7 @@ export class PostgresBackend implements Backend {
           ]);
           for (const row of plain.rows) rows.push({ ...row, p_ord: i + 1 });
         }
-        const claimed: ClaimedTask[] = [];
-        let expired = 0;
-        for (const row of rows) {
-          const decoded = decodeRow(row);
-          fx.events.push({ info: decoded.info, revoked: false });
-          if (row.state === 'STARTED') {
-            claimed.push(toClaimed(row, decoded, request.workerId));
-          } else {
-            // expired before it started: its follow-up comes in this transaction too
-            expired++;
-            await this.followUp(client, fx, row, t);
-          }
-        }
+        const { claimed, expired } = await this.handOut(client, fx, rows, request.workerId, t);
         if (rows.length === 0 && active.size > 0) {
           // a group left without a turn would never be served (and its due tasks would look due forever): rejoined, look again
           const repaired = await client.query(this.flowSql.repair, [[...active]]);
@@ -1047,20 +1035,7 @@ export class PostgresBackend implements Backend {
         );
         // RETURNING order is unspecified
         rows.sort((a, b) => a.p_ord - b.p_ord || b.p_pri - a.p_pri || a.p_due - b.p_due || a.seq - b.seq);
-        const claimed: ClaimedTask[] = [];
-        let expired = 0;
-        for (const row of rows) {
-          const decoded = decodeRow(row);
-          fx.events.push({ info: decoded.info, revoked: false });
-          if (row.state === 'STARTED') {
-            claimed.push(toClaimed(row, decoded, request.workerId));
-          } else {
-            // expired before it started: its follow-up comes in this transaction too
-            expired++;
-            await this.followUp(client, fx, row, t);
-          }
-        }
-        return { claimed, expired };
+        return this.handOut(client, fx, rows, request.workerId, t);
       },
     ]);
     return result as { claimed: ClaimedTask[]; expired: number };
@@ -1097,6 +1072,29 @@ export class PostgresBackend implements Backend {
   }
 
   /** The follow-up of a task that just ended: PENDING, due at once; an existing id (or a garbled follow-up) is left alone. */
+  /** The rows a claim transaction took: leased ones handed out, expired ones (REVOKED) with their follow-ups enqueued in it. */
+  private async handOut(
+    client: PoolClient,
+    fx: Effects,
+    rows: TaskRow[],
+    workerId: string,
+    at: number,
+  ): Promise<{ claimed: ClaimedTask[]; expired: number }> {
+    const claimed: ClaimedTask[] = [];
+    let expired = 0;
+    for (const row of rows) {
+      const decoded = decodeRow(row);
+      fx.events.push({ info: decoded.info, revoked: false });
+      if (row.state === 'STARTED') {
+        claimed.push(toClaimed(row, decoded, workerId));
+      } else {
+        expired++;
+        await this.followUp(client, fx, row, at);
+      }
+    }
+    return { claimed, expired };
+  }
+
   private async followUp(client: PoolClient, fx: Effects, row: TaskRow, at: number): Promise<void> {
     if (row.follow_up === null) return;
     let next: { id?: unknown; name?: unknown; queue?: unknown; payload?: unknown };

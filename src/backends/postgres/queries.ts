@@ -1,4 +1,4 @@
-import { CLAIMABLE_SQL, RUNNING_SQL, TASK_COLUMNS, UNFINISHED_SQL } from './rows.js';
+import { CLAIMABLE_SQL, LEASE_SET_SQL, RUNNING_SQL, TASK_COLUMNS, UNFINISHED_SQL } from './rows.js';
 import { LOCK_EVENTS } from './migrations.js';
 
 /** `t.id, t.name, …`: TASK_COLUMNS of a table alias. */
@@ -160,17 +160,7 @@ function CLAIM_PICKED(S: string, gate = ''): string {
 
 /** The picked tasks leased (STARTED) or, when they expired before starting, ended REVOKED: $4 owner, $5 lease until, $6 purge at, $7 the error. */
 function CLAIM_UPDATE(S: string, extra: string): string {
-  const expired = 't.expires_at <= $2';
-  return `UPDATE ${S}.tasks t SET
-        state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
-        version     = t.version + 1,
-        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
-        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
-        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
-        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
-        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
-        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
-        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END
+  return `UPDATE ${S}.tasks t SET ${LEASE_SET_SQL}
       FROM picked WHERE t.seq = picked.p_seq ${extra}
       RETURNING picked.p_ord, picked.p_pri, picked.p_due, t.seq, ${columns('t')}`;
 }

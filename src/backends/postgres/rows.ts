@@ -5,6 +5,24 @@ import type { TaskErrorInfo, TaskInfo, TaskProgress } from '../../core/types.js'
 
 /** SQL for "claimable" and "running"; the partial index matches CLAIMABLE_SQL textually. */
 export const CLAIMABLE_SQL = `state IN ('PENDING', 'RETRY')`;
+
+/**
+ * The SET list of a claim, on table alias t: a waiting task leased (STARTED)
+ * or, expired before it started, ended REVOKED. $2 now, $4 owner, $5 lease
+ * until, $6 purge at, $7 the expiry error. Shared by the plain and the fair claim.
+ */
+export const LEASE_SET_SQL = (() => {
+  const expired = 't.expires_at <= $2';
+  return `state       = CASE WHEN ${expired} THEN 'REVOKED' ELSE 'STARTED' END,
+        version     = t.version + 1,
+        attempts    = CASE WHEN ${expired} THEN t.attempts ELSE t.attempts + 1 END,
+        started_at  = CASE WHEN ${expired} THEN t.started_at ELSE $2 END,
+        lease_owner = CASE WHEN ${expired} THEN NULL ELSE $4 END,
+        lease_until = CASE WHEN ${expired} THEN NULL ELSE $5::bigint END,
+        finished_at = CASE WHEN ${expired} THEN $2 ELSE t.finished_at END,
+        purge_at    = CASE WHEN ${expired} THEN $6::bigint ELSE t.purge_at END,
+        error_json  = CASE WHEN ${expired} THEN $7 ELSE t.error_json END`;
+})();
 export const RUNNING_SQL = `state IN ('STARTED', 'PROGRESS')`;
 export const UNFINISHED_SQL = `state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')`;
 
