@@ -32,7 +32,8 @@ export class RedisChannelLayer extends PubSubChannelLayer {
       open: (handlers) =>
         new RedisPubSub({
           ...handlers,
-          connect: connectUrl(options.url),
+          // named errand:channels:sub / :pub in CLIENT LIST
+          connect: connectUrl(options.url, 'errand:channels'),
           sharded: isClusterUrl(options.url),
           name: 'redis channel layer',
         }),
