@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
 import type { ClaimedTask } from '../../../src/core/backend.js';
 import { describeRedis, REDIS_URL, testClient, uniquePrefix } from '../../support/redis.js';
-import { hasRedisServer, newTask, startPrivateRedis } from './helpers.js';
+import { hasRedisServer, newTask, startPrivateRedis, useBackends } from './helpers.js';
 
 /**
  * The protocol's cost: commands Redis executes per task on the busy path
@@ -151,5 +151,28 @@ describeRedis('redis backend: the batch ack rides on the next claim', () => {
       await b.close();
       await server.close();
     }
+  });
+});
+
+describeRedis('redis backend: acks of every kind ride on a claim', () => {
+  const backends = useBackends();
+
+  it('a success, a failure and a dead letter queued before a claim are all recorded by it', async () => {
+    const b = backends.make();
+    const tasks = [newTask(), newTask(), newTask(), newTask()];
+    await b.enqueueMany(tasks);
+    const claim = (limit: number) => b.claim({ workerId: 'w', queues: ['default'], limit, leaseMs: 30_000, waitMs: 0 });
+    const [ok, failed, dead] = await claim(3);
+    const acks = [
+      b.complete(ok!, '"done"'),
+      b.fail(failed!, { type: 'Boom', message: 'failed' }),
+      b.deadLetter(dead!, { type: 'DecodeError', message: 'unreadable' }),
+    ];
+    const next = await claim(1);
+    expect(await Promise.all(acks)).toEqual([true, true, true]);
+    expect(next.map((t) => t.id)).toEqual([tasks[3]!.id]);
+    expect(await b.getInfo(ok!.id)).toMatchObject({ state: 'SUCCESS', result: 'done' });
+    expect(await b.getInfo(failed!.id)).toMatchObject({ state: 'FAILURE', error: { type: 'Boom' } });
+    expect((await b.listDeadLetters(10)).map((d) => d.id)).toEqual([dead!.id]);
   });
 });
