@@ -562,9 +562,12 @@ export class PostgresBackend implements Backend {
   /**
    * Resolves once the LISTEN connection is up, or once an attempt failed
    * (the fallback poll covers what it would have said, and the pub/sub
-   * keeps reconnecting by the reconnect rule).
+   * keeps reconnecting by the reconnect rule). Every claim asks: once the
+   * connection is up (it listens on every topic before it counts as up, the
+   * schema's channel being the only one), nothing more is done.
    */
   private listening(): Promise<void> {
+    if (this.listener.connected) return Promise.resolve();
     return this.listener.listen(this.channel).catch(() => undefined);
   }
 
